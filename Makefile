@@ -1,0 +1,33 @@
+# make demo / make test work on a fresh machine with only Python >= 3.11 and make.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+DEMO_STORE := .demo/store
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check wfhaudit tests bench
+	$(VENV)/bin/mypy wfhaudit
+
+demo: $(STAMP)
+	$(PY) -m wfhaudit.demo --data sample_data --store $(DEMO_STORE)
+
+bench: $(STAMP)
+	$(PY) bench/ingest.py
+	$(PY) bench/audit.py
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from wfhaudit.cli import app
+
+app(prog_name="wfhaudit")

@@ -1,0 +1,272 @@
+"""The ``wfhaudit`` command line: parse options, call the library, print.
+
+Keep this module thin.  Every command body is a few lines: build the arguments,
+call a function of ``wfhaudit.ingest`` / ``store`` / ``audit`` / ``report`` /
+``sample`` / ``policy``, print its result with Rich.  Errors raised as
+``WfhauditError`` become one sentence on stderr and the exit code of cli.md;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from wfhaudit import __version__
+from wfhaudit.errors import EXIT_USAGE, WfhauditError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="wfhaudit",
+    help="Audit the West Java 50:50 work-from-home policy: ingest exports, audit a period, report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+store_app = typer.Typer(help="Inspect the store.", no_args_is_help=True)
+policy_app = typer.Typer(help="Show or check the policy.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+app.add_typer(policy_app, name="policy")
+
+_state: dict[str, Any] = {"debug": False}
+
+DEFAULT_STORE = "./wfhaudit-store"
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Store directory (default: $WFHAUDIT_STORE or ./wfhaudit-store).",
+        show_default=False,
+    ),
+]
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option("--policy", help="Policy TOML merged over the Jabar default.", show_default=False),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (cron).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON (scripts).")]
+
+
+def store_path(store: Path | None) -> Path:
+    """The store directory: ``--store``, else ``$WFHAUDIT_STORE``, else ``./wfhaudit-store``."""
+    if store is not None:
+        return store
+    return Path(os.environ.get("WFHAUDIT_STORE") or DEFAULT_STORE)
+
+
+def fail(message: str, code: int) -> None:
+    """Print one sentence on stderr and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn ``WfhauditError`` (and unexpected errors) into one sentence and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except WfhauditError as exc:
+            if _state["debug"]:
+                raise
+            fail(exc.message, exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted; the store is unchanged by the unfinished step.", 130)
+        except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+            if _state["debug"]:
+                raise
+            fail(
+                f"unexpected {type(exc).__name__}: {exc}. Run again with --debug for the "
+                "traceback and report it.",
+                EXIT_USAGE if isinstance(exc, typer.BadParameter) else 4,
+            )
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"wfhaudit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """wfhaudit: ingest K-Mob and agency exports, audit a period, render reports.
+
+    Example: [bold]wfhaudit ingest attendance kmob.csv --profile kmob[/]
+    """
+    _state["debug"] = debug
+
+
+def is_interactive() -> bool:
+    """True when progress displays should be shown (stderr is a terminal)."""
+    return sys.stderr.isatty()
+
+
+# --- ingest (issue 2) --------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def ingest(
+    kind: Annotated[str, typer.Argument(help="employees, offices, roster, attendance, outputs or leave.")],
+    files: Annotated[list[Path], typer.Argument(help="CSV, .xlsx or Parquet files.")],
+    store: StoreOpt = None,
+    profile: Annotated[str, typer.Option(help="Import profile: canonical, kmob, or one of --profiles.")] = "canonical",
+    profiles: Annotated[
+        Path | None, typer.Option(help="TOML file with your own import profiles.", show_default=False)
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv, xlsx or parquet (default: by extension).", show_default=False)
+    ] = None,
+    month: Annotated[
+        str | None, typer.Option(help="YYYY-MM of a roster grid whose headers are day numbers.", show_default=False)
+    ] = None,
+    strict: Annotated[bool, typer.Option(help="Any rejected row fails the command and stores nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; store nothing.")] = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate files and store them. Example: [bold]wfhaudit ingest attendance kmob-2025-12.csv --profile kmob[/]"""
+    raise NotImplementedError("ingest")
+
+
+# --- store (issue 2) ---------------------------------------------------------
+
+
+@store_app.command("info")
+@handle_errors
+def store_info(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+    """Tables, row counts, periods covered, versions. Example: [bold]wfhaudit store info[/]"""
+    raise NotImplementedError("store info")
+
+
+# --- policy (issue 3) --------------------------------------------------------
+
+
+@policy_app.command("show")
+@handle_errors
+def policy_show(policy: PolicyOpt = None) -> None:
+    """Print the policy in force as TOML. Example: [bold]wfhaudit policy show --policy mine.toml[/]"""
+    raise NotImplementedError("policy show")
+
+
+@policy_app.command("check")
+@handle_errors
+def policy_check(
+    file: Annotated[Path, typer.Argument(help="Policy TOML to validate.")],
+) -> None:
+    """Validate a policy file. Example: [bold]wfhaudit policy check mine.toml[/]"""
+    raise NotImplementedError("policy check")
+
+
+# --- audit (issue 3) ---------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def audit(
+    period: Annotated[str, typer.Argument(help="2025-12, 2025-W49 or 2025-12-02..2025-12-19.")],
+    store: StoreOpt = None,
+    policy: PolicyOpt = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Result directory (default: reports/out/<period>/).", show_default=False)
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD; days from it on are not audited (default: today, WIB).", show_default=False)
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None, typer.Option("--fail-on", help="RULE=N or any=N: exit 1 when more than N violations.", show_default=False)
+    ] = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the rules over a period. Example: [bold]wfhaudit audit 2025-12 --fail-on ABSENT=0[/]"""
+    raise NotImplementedError("audit")
+
+
+# --- report and run (issue 5) ------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def report(
+    period: Annotated[str, typer.Argument(help="2025-12, 2025-W49 or 2025-12-02..2025-12-19.")],
+    results: Annotated[
+        Path | None, typer.Option(help="Audit result directory (default: reports/out/<period>/).", show_default=False)
+    ] = None,
+    fmt: Annotated[
+        list[str] | None, typer.Option("--format", help="html, md, xlsx or json (repeatable; default html and md).", show_default=False)
+    ] = None,
+    lang: Annotated[str, typer.Option(help="id (Bahasa Indonesia) or en.")] = "id",
+    unit: Annotated[str | None, typer.Option(help="One agency's report (unit code).", show_default=False)] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Report directory (default: the results directory).", show_default=False)
+    ] = None,
+    store: StoreOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Render a report from an audit result. Example: [bold]wfhaudit report 2025-12 --format html --lang en[/]"""
+    raise NotImplementedError("report")
+
+
+@app.command()
+@handle_errors
+def run(
+    period: Annotated[str, typer.Argument(help="2025-12, 2025-W49 or 2025-12-02..2025-12-19.")],
+    store: StoreOpt = None,
+    policy: PolicyOpt = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory for results and reports (default: reports/out/<period>/).", show_default=False)
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today, WIB).", show_default=False)] = None,
+    fail_on: Annotated[list[str] | None, typer.Option("--fail-on", help="RULE=N or any=N.", show_default=False)] = None,
+    fmt: Annotated[list[str] | None, typer.Option("--format", help="html, md, xlsx or json (repeatable).", show_default=False)] = None,
+    lang: Annotated[str, typer.Option(help="id or en.")] = "id",
+    unit: Annotated[str | None, typer.Option(help="One agency's report (unit code).", show_default=False)] = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Audit then report, for cron. Example: [bold]wfhaudit run 2025-W49 --quiet --fail-on any=100[/]"""
+    raise NotImplementedError("run")
+
+
+# --- sample (issue 4) --------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def sample(
+    out: Annotated[Path, typer.Option(help="Directory to write the data set into.")] = Path("sample_out"),
+    employees: Annotated[int, typer.Option(help="Number of employees.")] = 300,
+    units: Annotated[int, typer.Option(help="Number of agencies.")] = 12,
+    month: Annotated[str, typer.Option(help="YYYY-MM.")] = "2025-12",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="export (as analysts receive files), csv or parquet.")] = "export",
+    quiet: QuietOpt = False,
+) -> None:
+    """Write a synthetic Pemprov Jabar with known violations. Example: [bold]wfhaudit sample --out demo --seed 7[/]"""
+    raise NotImplementedError("sample")

@@ -1,0 +1,241 @@
+"""The canonical tables: columns, Polars dtypes, required columns, keys, enums.
+
+This module is the single definition of what the store holds (``data.md`` of
+the spec).  Ingest validates into these shapes, the store writes them, the audit
+reads them.  Import it; never restate a column list elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+#: Local time of every timestamp in the store (WIB, UTC+7).
+TIMEZONE = "Asia/Jakarta"
+
+#: Timestamps are stored naive, in WIB, microsecond precision.
+DATETIME = pl.Datetime("us")
+
+#: Name of the derived partition column (``YYYY-MM``) on partitioned tables.
+PARTITION_COLUMN = "month"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One canonical table of the store."""
+
+    name: str
+    columns: dict[str, pl.DataType]
+    required: tuple[str, ...]
+    key: tuple[str, ...]
+    enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: column whose month (``YYYY-MM``) partitions the Delta table, or None.
+    partition_source: str | None = None
+    #: pairs of columns that must be both present or both empty.
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def schema(self) -> pl.Schema:
+        """The canonical columns as a Polars schema (no partition column)."""
+        return pl.Schema(self.columns)
+
+    @property
+    def store_schema(self) -> pl.Schema:
+        """The columns as stored: canonical columns plus ``month`` if partitioned."""
+        cols = dict(self.columns)
+        if self.partition_source is not None:
+            cols[PARTITION_COLUMN] = pl.String()
+        return pl.Schema(cols)
+
+    @property
+    def value_columns(self) -> tuple[str, ...]:
+        """Columns that are not part of the key."""
+        return tuple(c for c in self.columns if c not in self.key)
+
+    def partition_expr(self) -> pl.Expr | None:
+        """Expression computing the ``month`` partition value, or None."""
+        if self.partition_source is None:
+            return None
+        return pl.col(self.partition_source).dt.strftime("%Y-%m").alias(PARTITION_COLUMN)
+
+    def empty(self) -> pl.DataFrame:
+        """An empty frame with the canonical schema."""
+        return pl.DataFrame(schema=self.schema)
+
+
+EMPLOYEES = Table(
+    name="employees",
+    columns={
+        "nip": pl.String(),
+        "name": pl.String(),
+        "unit_code": pl.String(),
+        "unit_name": pl.String(),
+        "office_id": pl.String(),
+        "home_lat": pl.Float64(),
+        "home_lon": pl.Float64(),
+        "active_from": pl.Date(),
+        "active_to": pl.Date(),
+    },
+    required=("nip", "name", "unit_code", "office_id"),
+    key=("nip",),
+    pairs=(("home_lat", "home_lon"),),
+)
+
+OFFICES = Table(
+    name="offices",
+    columns={
+        "office_id": pl.String(),
+        "name": pl.String(),
+        "lat": pl.Float64(),
+        "lon": pl.Float64(),
+        "radius_m": pl.Float64(),
+    },
+    required=("office_id", "lat", "lon"),
+    key=("office_id",),
+)
+
+ROSTER = Table(
+    name="roster",
+    columns={
+        "nip": pl.String(),
+        "date": pl.Date(),
+        "mode": pl.String(),
+    },
+    required=("nip", "date", "mode"),
+    key=("nip", "date"),
+    enums={"mode": ("WFH", "WFO")},
+    partition_source="date",
+)
+
+ATTENDANCE = Table(
+    name="attendance",
+    columns={
+        "nip": pl.String(),
+        "ts": DATETIME,
+        "kind": pl.String(),
+        "lat": pl.Float64(),
+        "lon": pl.Float64(),
+        "accuracy_m": pl.Float64(),
+        "device_id": pl.String(),
+        "mode": pl.String(),
+    },
+    required=("nip", "ts", "kind"),
+    key=("nip", "ts", "kind"),
+    enums={"kind": ("IN", "OUT"), "mode": ("WFO", "WFH")},
+    partition_source="ts",
+    pairs=(("lat", "lon"),),
+)
+
+OUTPUTS = Table(
+    name="outputs",
+    columns={
+        "nip": pl.String(),
+        "date": pl.Date(),
+        "submitted_at": DATETIME,
+        "text": pl.String(),
+    },
+    required=("nip", "date", "submitted_at", "text"),
+    key=("nip", "date", "submitted_at"),
+    partition_source="date",
+)
+
+LEAVE = Table(
+    name="leave",
+    columns={
+        "nip": pl.String(),
+        "start": pl.Date(),
+        "end": pl.Date(),
+        "kind": pl.String(),
+    },
+    required=("nip", "start", "end", "kind"),
+    key=("nip", "start", "kind"),
+    enums={"kind": ("CUTI", "SAKIT", "IZIN", "DINAS_LUAR", "TUGAS_BELAJAR")},
+)
+
+#: The six input kinds, in the order a fresh store is best filled.
+TABLES: dict[str, Table] = {
+    t.name: t for t in (EMPLOYEES, OFFICES, ROSTER, ATTENDANCE, OUTPUTS, LEAVE)
+}
+KINDS: tuple[str, ...] = tuple(TABLES)
+
+#: Rejected rows of every ingest, kept in the store for the data-quality report.
+REJECTS = Table(
+    name="rejects",
+    columns={
+        "kind": pl.String(),
+        "source_file": pl.String(),
+        "source_row": pl.String(),  # "12" (CSV line, header = 1) or "Sheet1!12"
+        "values": pl.String(),  # the original cells, as JSON
+        "error_code": pl.String(),
+        "message": pl.String(),
+        "ingested_at": DATETIME,
+    },
+    required=("kind", "source_file", "source_row", "error_code", "message"),
+    key=("kind", "source_file", "source_row", "error_code", "ingested_at"),
+)
+
+#: Ingest error codes (data.md, after the Frictionless catalogue).
+ERROR_CODES: tuple[str, ...] = (
+    "missing-column",
+    "missing-value",
+    "type-error",
+    "bad-nip",
+    "out-of-range",
+    "bad-enum",
+    "duplicate-row",
+    "conflict",
+)
+
+LEAVE_EXCUSED: tuple[str, ...] = ("CUTI", "SAKIT", "IZIN", "TUGAS_BELAJAR")
+LEAVE_DUTY = "DINAS_LUAR"
+
+# --- audit result files (cli.md) -------------------------------------------
+
+VIOLATIONS_SCHEMA = pl.Schema(
+    {
+        "nip": pl.String(),
+        "date": pl.Date(),
+        "unit_code": pl.String(),
+        "rule": pl.String(),
+        "minutes": pl.Int64(),
+        "distance_m": pl.Float64(),
+        "detail": pl.String(),
+    }
+)
+VIOLATIONS_SORT = ("unit_code", "nip", "date", "rule")
+
+UNIT_FINDINGS_SCHEMA = pl.Schema(
+    {
+        "unit_code": pl.String(),
+        "date": pl.Date(),
+        "rule": pl.String(),
+        "count": pl.Int64(),
+        "headcount": pl.Int64(),
+        "share": pl.Float64(),
+    }
+)
+UNIT_FINDINGS_SORT = ("unit_code", "date", "rule")
+
+#: Rule codes, in the order of rules.md.
+EMPLOYEE_DAY_RULES: tuple[str, ...] = (
+    "ABSENT",
+    "MISSING_CHECKIN",
+    "MISSING_CHECKOUT",
+    "LATE",
+    "EARLY_LEAVE",
+    "WRONG_LOCATION",
+    "NO_LOCATION",
+    "HOME_UNREGISTERED",
+    "OFFICE_UNKNOWN",
+    "NO_DAILY_OUTPUT",
+    "LATE_DAILY_OUTPUT",
+)
+INTEGRITY_RULES: tuple[str, ...] = (
+    "SHARED_COORDINATES",
+    "SHARED_DEVICE",
+    "IMPOSSIBLE_TRAVEL",
+    "DUPLICATE_OUTPUT",
+)
+UNIT_RULES: tuple[str, ...] = ("WFH_QUOTA_EXCEEDED", "WFH_NOT_ALLOWED")
+ALL_RULES: tuple[str, ...] = EMPLOYEE_DAY_RULES + INTEGRITY_RULES + UNIT_RULES
