@@ -7,8 +7,20 @@ API (keep it stable):
 - ``check_policy_file(path) -> Policy`` — validate a file; same errors.
 - ``policy_to_toml(policy) -> str`` — the resolved policy as TOML.
 - ``Policy``, ``Hours``, ``SpecialHours``, ``WfhPeriod`` in ``policy.model``.
+- ``sanction_tier(equivalent_days)`` in ``policy.sanctions`` (PP 94/2021 scale).
 """
 
+from wfhaudit.policy.loader import check_policy_file, load_policy
 from wfhaudit.policy.model import WEEKDAYS, Hours, Policy, SpecialHours, WfhPeriod
+from wfhaudit.policy.toml_out import policy_to_toml
 
-__all__ = ["WEEKDAYS", "Hours", "Policy", "SpecialHours", "WfhPeriod"]
+__all__ = [
+    "WEEKDAYS",
+    "Hours",
+    "Policy",
+    "SpecialHours",
+    "WfhPeriod",
+    "check_policy_file",
+    "load_policy",
+    "policy_to_toml",
+]
