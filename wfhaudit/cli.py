@@ -171,7 +171,15 @@ def store_info(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 @handle_errors
 def policy_show(policy: PolicyOpt = None) -> None:
     """Print the policy in force as TOML. Example: [bold]wfhaudit policy show --policy mine.toml[/]"""
-    raise NotImplementedError("policy show")
+    from wfhaudit.policy import load_policy, policy_to_toml
+
+    text = policy_to_toml(load_policy(policy))
+    if console.is_terminal:
+        from rich.syntax import Syntax
+
+        console.print(Syntax(text, "toml", background_color="default", word_wrap=True))
+    else:
+        sys.stdout.write(text)
 
 
 @policy_app.command("check")
@@ -180,7 +188,16 @@ def policy_check(
     file: Annotated[Path, typer.Argument(help="Policy TOML to validate.")],
 ) -> None:
     """Validate a policy file. Example: [bold]wfhaudit policy check mine.toml[/]"""
-    raise NotImplementedError("policy check")
+    from wfhaudit.policy import check_policy_file
+
+    checked = check_policy_file(file)
+    console.print(
+        f"ok: {file} is a valid policy ({len(checked.wfh)} WFH periods, "
+        f"{len(checked.holidays)} holidays)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 # --- audit (issue 3) ---------------------------------------------------------
