@@ -12,15 +12,20 @@ API (keep it stable):
 
 from wfhaudit.policy.loader import check_policy_file, load_policy
 from wfhaudit.policy.model import WEEKDAYS, Hours, Policy, SpecialHours, WfhPeriod
+from wfhaudit.policy.sanctions import TIERS, SanctionTier, sanction_tier, tier_for
 from wfhaudit.policy.toml_out import policy_to_toml
 
 __all__ = [
     "WEEKDAYS",
+    "TIERS",
     "Hours",
     "Policy",
     "SpecialHours",
+    "SanctionTier",
     "WfhPeriod",
     "check_policy_file",
     "load_policy",
     "policy_to_toml",
+    "sanction_tier",
+    "tier_for",
 ]
