@@ -1,0 +1,80 @@
+"""Load what an audit needs from the store, as LazyFrames pruned to the period.
+
+``employees``, ``offices``, ``attendance`` and ``outputs`` are required: a store
+without one of them raises ``DataError`` (exit 3).  ``roster`` and ``leave`` may
+be absent: an absent roster means every day takes the policy's default mode, an
+absent leave table means nobody is on leave.  Both are then empty frames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from wfhaudit.schema import ATTENDANCE, LEAVE, OUTPUTS, ROSTER, TABLES
+from wfhaudit.store import Store
+
+#: Tables an audit cannot run without.
+REQUIRED_KINDS: tuple[str, ...] = ("employees", "offices", "attendance", "outputs")
+#: Tables treated as empty when the store has none.
+OPTIONAL_KINDS: tuple[str, ...] = ("roster", "leave")
+
+
+@dataclass(frozen=True)
+class AuditInputs:
+    """The six input tables for ``[start, end]`` (attendance by local date of ``ts``)."""
+
+    start: dt.date
+    end: dt.date
+    employees: pl.LazyFrame
+    offices: pl.LazyFrame
+    roster: pl.LazyFrame
+    attendance: pl.LazyFrame
+    outputs: pl.LazyFrame
+    leave: pl.LazyFrame
+    versions: dict[str, int | None] = field(default_factory=dict)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day)
+
+
+def _scan_optional(store: Store, kind: str, start: dt.date, end: dt.date) -> pl.LazyFrame:
+    if store.exists(kind):
+        return store.scan(kind, start, end)
+    return TABLES[kind].empty().lazy()
+
+
+def load_inputs(store: Store, start: dt.date, end: dt.date) -> AuditInputs:
+    """The store's tables needed to audit ``[start, end]`` (inclusive), lazily.
+
+    Raises ``DataError`` when a required table is missing.  Outputs are
+    selected by the report's ``date`` (a report may be submitted days later).
+    """
+    for kind in REQUIRED_KINDS:
+        store.scan(kind)  # raises DataError naming the missing table
+    lo, hi = _midnight(start), _midnight(end + dt.timedelta(days=1))
+    attendance = store.scan("attendance", start, end).filter(
+        (pl.col("ts") >= lo) & (pl.col("ts") < hi)
+    )
+    outputs = store.scan("outputs", start, end).filter(pl.col("date").is_between(start, end))
+    roster = _scan_optional(store, "roster", start, end).filter(
+        pl.col("date").is_between(start, end)
+    )
+    leave = _scan_optional(store, "leave", start, end).filter(
+        (pl.col("start") <= end) & (pl.col("end") >= start)
+    )
+    versions = {kind: store.version(kind) for kind in TABLES}
+    return AuditInputs(
+        start=start,
+        end=end,
+        employees=store.scan("employees"),
+        offices=store.scan("offices"),
+        roster=roster.select(list(ROSTER.columns)),
+        attendance=attendance.select(list(ATTENDANCE.columns)),
+        outputs=outputs.select(list(OUTPUTS.columns)),
+        leave=leave.select(list(LEAVE.columns)),
+        versions=versions,
+    )

@@ -1,0 +1,398 @@
+"""The rules of ``rules.md``, one small pure function each, in ONE registry.
+
+Every function takes the ``RuleContext`` (the employee-day frame, its event
+and report rows, the policy) and returns a LazyFrame of violations with the
+columns of ``schema.VIOLATIONS_SCHEMA`` (or, for agency-day rules,
+``schema.UNIT_FINDINGS_SCHEMA``).  Each docstring quotes the rule it codes.
+
+Scopes: ``employee_day`` (one row of the employee-day frame), ``day`` (all
+employees of one day, across agencies), ``employee_period`` (one employee over
+the audited days), ``unit_day`` (agency-day findings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from wfhaudit.audit.employee_days import STATUS_DUTY, STATUS_EXCUSED, STATUS_REQUIRED
+from wfhaudit.policy.model import Policy
+from wfhaudit.schema import (
+    ALL_RULES,
+    UNIT_FINDINGS_SCHEMA,
+    UNIT_FINDINGS_SORT,
+    VIOLATIONS_SCHEMA,
+    VIOLATIONS_SORT,
+)
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    employee_days: pl.LazyFrame
+    events: pl.LazyFrame
+    reports: pl.LazyFrame
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    scope: str  # employee_day | day | employee_period | unit_day
+    func: Callable[[RuleContext], pl.LazyFrame]
+
+
+# --- helpers ------------------------------------------------------------------
+
+REQUIRED = pl.col("status") == STATUS_REQUIRED
+NOT_EXCUSED = pl.col("status") != STATUS_EXCUSED
+OUTPUT_APPLIES = pl.col("status").is_in([STATUS_REQUIRED, STATUS_DUTY])
+SOME_EVENT = pl.col("events") > 0
+
+
+def violations(
+    lf: pl.LazyFrame,
+    rule: str,
+    *,
+    minutes: pl.Expr | None = None,
+    distance_m: pl.Expr | None = None,
+    detail: pl.Expr | None = None,
+) -> pl.LazyFrame:
+    """Rows of ``lf`` (with nip, date, unit_code) as violations of ``rule``."""
+    return lf.select(
+        pl.col("nip"),
+        pl.col("date"),
+        pl.col("unit_code"),
+        pl.lit(rule).alias("rule"),
+        (minutes if minutes is not None else pl.lit(None)).cast(pl.Int64).alias("minutes"),
+        (distance_m if distance_m is not None else pl.lit(None)).cast(pl.Float64).alias(
+            "distance_m"
+        ),
+        (detail if detail is not None else pl.lit(None)).cast(pl.String).alias("detail"),
+    )
+
+
+def empty_violations() -> pl.LazyFrame:
+    return pl.LazyFrame(schema=VIOLATIONS_SCHEMA)
+
+
+def empty_unit_findings() -> pl.LazyFrame:
+    return pl.LazyFrame(schema=UNIT_FINDINGS_SCHEMA)
+
+
+# --- attendance rules (status required only) ----------------------------------
+
+
+def absent(ctx: RuleContext) -> pl.LazyFrame:
+    """ABSENT — applies always; violation when there are no events."""
+    return violations(ctx.employee_days.filter(REQUIRED & (pl.col("events") == 0)), "ABSENT")
+
+
+def missing_checkin(ctx: RuleContext) -> pl.LazyFrame:
+    """MISSING_CHECKIN — applies when there is some event; violation when no `IN` event."""
+    ed = ctx.employee_days
+    return violations(
+        ed.filter(REQUIRED & SOME_EVENT & (pl.col("in_events") == 0)), "MISSING_CHECKIN"
+    )
+
+
+def missing_checkout(ctx: RuleContext) -> pl.LazyFrame:
+    """MISSING_CHECKOUT — applies when there is some event; violation when no `OUT` event."""
+    ed = ctx.employee_days
+    return violations(
+        ed.filter(REQUIRED & SOME_EVENT & (pl.col("out_events") == 0)), "MISSING_CHECKOUT"
+    )
+
+
+def late(ctx: RuleContext) -> pl.LazyFrame:
+    """LATE — applies when some `IN` event; violation when
+    `late = trunc(min IN ts) - start` > `late_grace_minutes`; minutes = `late`."""
+    grace = ctx.policy.late_grace_minutes
+    ed = ctx.employee_days.filter(
+        REQUIRED & (pl.col("in_events") > 0) & (pl.col("late_minutes") > grace)
+    )
+    return violations(ed, "LATE", minutes=pl.col("late_minutes"))
+
+
+def early_leave(ctx: RuleContext) -> pl.LazyFrame:
+    """EARLY_LEAVE — applies when some `OUT` event; violation when
+    `early = end - trunc(max OUT ts)` > `early_grace_minutes`; minutes = `early`."""
+    grace = ctx.policy.early_grace_minutes
+    ed = ctx.employee_days.filter(
+        REQUIRED & (pl.col("out_events") > 0) & (pl.col("early_minutes") > grace)
+    )
+    return violations(ed, "EARLY_LEAVE", minutes=pl.col("early_minutes"))
+
+
+def wrong_location(ctx: RuleContext) -> pl.LazyFrame:
+    """WRONG_LOCATION — applies when some event has coordinates and the expected place is
+    known; violation when some event is outside: its distance to the expected place minus
+    its allowance > the radius; distance_m = the largest distance among outside events,
+    rounded to 0.1 m; detail = expected mode."""
+    ed = ctx.employee_days.filter(
+        REQUIRED
+        & (pl.col("located_events") > 0)
+        & pl.col("place_known")
+        & pl.col("any_outside")
+    )
+    return violations(
+        ed,
+        "WRONG_LOCATION",
+        distance_m=pl.col("outside_distance_m").round(1, mode="half_away_from_zero"),
+        detail=pl.col("expected_mode"),
+    )
+
+
+def no_location(ctx: RuleContext) -> pl.LazyFrame:
+    """NO_LOCATION — applies when there is some event; violation when no event has
+    coordinates."""
+    ed = ctx.employee_days.filter(REQUIRED & SOME_EVENT & (pl.col("located_events") == 0))
+    return violations(ed, "NO_LOCATION")
+
+
+def home_unregistered(ctx: RuleContext) -> pl.LazyFrame:
+    """HOME_UNREGISTERED — applies when the mode is WFH and there is some event; violation
+    when the employee has no home point."""
+    ed = ctx.employee_days.filter(
+        REQUIRED & SOME_EVENT & (pl.col("expected_mode") == "WFH") & ~pl.col("home_known")
+    )
+    return violations(ed, "HOME_UNREGISTERED")
+
+
+def office_unknown(ctx: RuleContext) -> pl.LazyFrame:
+    """OFFICE_UNKNOWN — applies when the mode is WFO and there is some event; violation
+    when the employee's office is not in `offices`; detail = `office_id`."""
+    ed = ctx.employee_days.filter(
+        REQUIRED & SOME_EVENT & (pl.col("expected_mode") == "WFO") & ~pl.col("office_known")
+    )
+    return violations(ed, "OFFICE_UNKNOWN", detail=pl.col("office_id"))
+
+
+# --- output rules (required and duty) -----------------------------------------
+
+
+def no_daily_output(ctx: RuleContext) -> pl.LazyFrame:
+    """NO_DAILY_OUTPUT — applies when not excused; violation when there is no valid report
+    for `d`; detail `none` (no report) or `empty` (only invalid ones)."""
+    ed = ctx.employee_days.filter(OUTPUT_APPLIES & (pl.col("valid_reports") == 0))
+    detail = pl.when(pl.col("reports") == 0).then(pl.lit("none")).otherwise(pl.lit("empty"))
+    return violations(ed, "NO_DAILY_OUTPUT", detail=detail)
+
+
+def late_daily_output(ctx: RuleContext) -> pl.LazyFrame:
+    """LATE_DAILY_OUTPUT — applies when not excused and a valid report exists; violation
+    when the earliest valid `submitted_at` >= cutoff (midnight at the start of day
+    `d + deadline_days + 1`); minutes = whole minutes from cutoff, truncated."""
+    ed = ctx.employee_days.filter(
+        OUTPUT_APPLIES
+        & pl.col("first_valid_report_at").is_not_null()
+        & (pl.col("first_valid_report_at") >= pl.col("report_cutoff"))
+    )
+    minutes = (
+        pl.col("first_valid_report_at") - pl.col("report_cutoff")
+    ).dt.total_microseconds() // 60_000_000
+    return violations(ed, "LATE_DAILY_OUTPUT", minutes=minutes)
+
+
+# --- integrity rules (every non-excused audited employee-day) -----------------
+
+
+def _float_text(col: str) -> pl.Expr:
+    return pl.col(col).cast(pl.String)
+
+
+def shared_coordinates(ctx: RuleContext) -> pl.LazyFrame:
+    """SHARED_COORDINATES — on `d`, at least `shared_coordinates_min_employees` distinct
+    employees have an event at exactly the same `(lat, lon)` as stored; detail `lat,lon`
+    and the number of employees, e.g. ``-6.9022,107.6186 (3 employees)``.
+
+    An employee in several such groups on one day gets one row: the group with the
+    most employees (then the smallest lat, lon)."""
+    threshold = ctx.policy.shared_coordinates_min_employees
+    located = ctx.events.filter(NOT_EXCUSED & pl.col("located")).select(
+        "nip", "date", "unit_code", "lat", "lon"
+    )
+    groups = (
+        located.group_by("date", "lat", "lon")
+        .agg(pl.col("nip").n_unique().alias("n"))
+        .filter(pl.col("n") >= threshold)
+    )
+    hits = (
+        located.unique(["nip", "date", "lat", "lon"])
+        .join(groups, on=["date", "lat", "lon"], how="inner")
+        .sort(
+            "nip", "date", "n", "lat", "lon", descending=[False, False, True, False, False]
+        )
+        .unique(["nip", "date"], keep="first", maintain_order=True)
+    )
+    detail = pl.format(
+        "{},{} ({} employees)", _float_text("lat"), _float_text("lon"), pl.col("n")
+    )
+    return violations(hits, "SHARED_COORDINATES", detail=detail)
+
+
+def shared_device(ctx: RuleContext) -> pl.LazyFrame:
+    """SHARED_DEVICE — on `d`, the employee's non-empty `device_id` is used by another
+    employee on `d` too; detail = the device id (several shared devices on one day:
+    sorted, comma-separated)."""
+    device = pl.col("device_id").str.strip_chars()
+    used = (
+        ctx.events.filter(NOT_EXCUSED & device.is_not_null() & (device != ""))
+        .select("nip", "date", "unit_code", device.alias("device"))
+        .unique(["nip", "date", "device"])
+    )
+    shared = (
+        used.group_by("date", "device")
+        .agg(pl.col("nip").n_unique().alias("n"))
+        .filter(pl.col("n") >= 2)
+    )
+    hits = (
+        used.join(shared, on=["date", "device"], how="inner")
+        .group_by("nip", "date", "unit_code")
+        .agg(pl.col("device").sort().str.join(","))
+    )
+    return violations(hits, "SHARED_DEVICE", detail=pl.col("device"))
+
+
+def impossible_travel(ctx: RuleContext) -> pl.LazyFrame:
+    """IMPOSSIBLE_TRAVEL — two consecutive events with coordinates (ordered by `ts`, then
+    `kind`) of the employee on `d` are more than 1000 m apart at an implied speed above
+    `max_speed_kmh` (zero time apart counts as infinite); detail = the speed in km/h,
+    rounded, or `inf` (the highest such speed of the day)."""
+    ed = ctx.employee_days.filter(NOT_EXCUSED & pl.col("travel_speed_kmh").is_not_null())
+    speed = pl.col("travel_speed_kmh")
+    detail = (
+        pl.when(speed.is_infinite())
+        .then(pl.lit("inf"))
+        .otherwise(speed.round(0, mode="half_away_from_zero").cast(pl.Int64).cast(pl.String))
+    )
+    return violations(ed, "IMPOSSIBLE_TRAVEL", detail=detail)
+
+
+def normalised_text(text: pl.Expr) -> pl.Expr:
+    """Trimmed, lower case, runs of white space as one space."""
+    return text.str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
+
+
+def duplicate_output(ctx: RuleContext) -> pl.LazyFrame:
+    """DUPLICATE_OUTPUT — the same normalised text (trimmed, lower case, runs of white
+    space as one space) is one of the employee's valid reports on at least
+    `duplicate_output_min_days` distinct audited days; one row per (nip, date) involved."""
+    threshold = ctx.policy.duplicate_output_min_days
+    valid = (
+        ctx.reports.filter(NOT_EXCUSED & pl.col("valid"))
+        .select("nip", "date", "unit_code", normalised_text(pl.col("text")).alias("norm"))
+    )
+    repeated = (
+        valid.group_by("nip", "norm")
+        .agg(pl.col("date").n_unique().alias("days"))
+        .filter(pl.col("days") >= threshold)
+    )
+    hits = valid.join(repeated, on=["nip", "norm"], how="inner").unique(["nip", "date"])
+    return violations(hits, "DUPLICATE_OUTPUT")
+
+
+# --- agency-day findings -------------------------------------------------------
+
+
+def _unit_days(ctx: RuleContext) -> pl.LazyFrame:
+    """Per (unit, day): headcount (active, no leave of any kind) and wfh among them."""
+    return ctx.employee_days.group_by("unit_code", "date").agg(
+        REQUIRED.sum().cast(pl.Int64).alias("headcount"),
+        (REQUIRED & (pl.col("expected_mode") == "WFH")).sum().cast(pl.Int64).alias("wfh"),
+        pl.col("wfh_period").first(),
+        pl.col("max_share").first(),
+    )
+
+
+def wfh_quota_exceeded(ctx: RuleContext) -> pl.LazyFrame:
+    """WFH_QUOTA_EXCEEDED — `d` is in a WFH period and `wfh / headcount > max_share`;
+    count = wfh, share = wfh / headcount."""
+    units = _unit_days(ctx).with_columns(
+        (pl.col("wfh") / pl.col("headcount")).alias("share")
+    ).filter(
+        pl.col("wfh_period").is_not_null()
+        & (pl.col("headcount") > 0)
+        & (pl.col("share") > pl.col("max_share"))
+    )
+    return units.select(
+        "unit_code",
+        "date",
+        pl.lit("WFH_QUOTA_EXCEEDED").alias("rule"),
+        pl.col("wfh").alias("count"),
+        "headcount",
+        pl.col("share").cast(pl.Float64),
+    )
+
+
+def wfh_not_allowed(ctx: RuleContext) -> pl.LazyFrame:
+    """WFH_NOT_ALLOWED — some of `u`'s employees active on `d` are rostered WFH (on leave
+    or not) although `d` is in no WFH period, or its weekday is not in the period's
+    `weekdays`, or `u` is in `exempt_units`; count = those employees, share null."""
+    ed = ctx.employee_days
+    not_allowed = (
+        pl.col("wfh_period").is_null()
+        | ~pl.col("wfh_weekday_allowed").fill_null(False)
+        | pl.col("exempt_units").list.contains(pl.col("unit_code")).fill_null(False)
+    )
+    rostered = (
+        ed.filter((pl.col("roster_mode") == "WFH") & not_allowed)
+        .group_by("unit_code", "date")
+        .agg(pl.len().cast(pl.Int64).alias("count"))
+    )
+    return rostered.join(
+        _unit_days(ctx).select("unit_code", "date", "headcount"),
+        on=["unit_code", "date"],
+        how="left",
+    ).select(
+        "unit_code",
+        "date",
+        pl.lit("WFH_NOT_ALLOWED").alias("rule"),
+        "count",
+        "headcount",
+        pl.lit(None, dtype=pl.Float64).alias("share"),
+    )
+
+
+#: Every rule, in the order of rules.md.
+RULES: tuple[Rule, ...] = (
+    Rule("ABSENT", "employee_day", absent),
+    Rule("MISSING_CHECKIN", "employee_day", missing_checkin),
+    Rule("MISSING_CHECKOUT", "employee_day", missing_checkout),
+    Rule("LATE", "employee_day", late),
+    Rule("EARLY_LEAVE", "employee_day", early_leave),
+    Rule("WRONG_LOCATION", "employee_day", wrong_location),
+    Rule("NO_LOCATION", "employee_day", no_location),
+    Rule("HOME_UNREGISTERED", "employee_day", home_unregistered),
+    Rule("OFFICE_UNKNOWN", "employee_day", office_unknown),
+    Rule("NO_DAILY_OUTPUT", "employee_day", no_daily_output),
+    Rule("LATE_DAILY_OUTPUT", "employee_day", late_daily_output),
+    Rule("SHARED_COORDINATES", "day", shared_coordinates),
+    Rule("SHARED_DEVICE", "day", shared_device),
+    Rule("IMPOSSIBLE_TRAVEL", "employee_day", impossible_travel),
+    Rule("DUPLICATE_OUTPUT", "employee_period", duplicate_output),
+    Rule("WFH_QUOTA_EXCEEDED", "unit_day", wfh_quota_exceeded),
+    Rule("WFH_NOT_ALLOWED", "unit_day", wfh_not_allowed),
+)
+
+assert tuple(r.code for r in RULES) == ALL_RULES, "registry out of step with schema.ALL_RULES"
+
+VIOLATION_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r.scope != "unit_day")
+UNIT_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r.scope == "unit_day")
+
+
+def evaluate(ctx: RuleContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """All violations and unit findings, sorted as cli.md says."""
+    vio = pl.concat([r.func(ctx) for r in VIOLATION_RULES], how="vertical").sort(
+        list(VIOLATIONS_SORT)
+    )
+    units = pl.concat([r.func(ctx) for r in UNIT_RULES], how="vertical").sort(
+        list(UNIT_FINDINGS_SORT)
+    )
+    violations_df, units_df = pl.collect_all([vio, units])
+    return (
+        violations_df.select(list(VIOLATIONS_SCHEMA)).cast(dict(VIOLATIONS_SCHEMA)),
+        units_df.select(list(UNIT_FINDINGS_SCHEMA)).cast(dict(UNIT_FINDINGS_SCHEMA)),
+    )
+

@@ -1,0 +1,423 @@
+"""Run an audit: store + period + policy -> the result files of ``cli.md``.
+
+``run_audit`` reads the store, builds the employee-day frame once, evaluates
+the rule registry and writes, atomically (temporary files, then renames),
+``violations.parquet``, ``unit_findings.parquet``, ``employee_days.parquet``,
+``employee_summary.parquet`` and ``audit.json`` into the output directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from wfhaudit import __version__
+from wfhaudit.audit.calendar import calendar
+from wfhaudit.audit.employee_days import (
+    STATUS_DUTY,
+    STATUS_EXCUSED,
+    STATUS_REQUIRED,
+    EmployeeDayFrames,
+    audited_days,
+    build_employee_days,
+)
+from wfhaudit.audit.inputs import AuditInputs, load_inputs
+from wfhaudit.audit.period import Period
+from wfhaudit.audit.rules import (
+    UNIT_RULES,
+    VIOLATION_RULES,
+    RuleContext,
+    absent,
+    early_leave,
+    evaluate,
+    late,
+)
+from wfhaudit.policy.model import Policy
+from wfhaudit.policy.sanctions import sanction_tier
+from wfhaudit.schema import REJECTS, VIOLATIONS_SCHEMA
+from wfhaudit.store import Store
+
+#: Offset of WIB from UTC (no daylight saving time in Indonesia).
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+
+#: Columns of ``employee_days.parquet``, in order.
+EMPLOYEE_DAY_COLUMNS: dict[str, pl.DataType] = {
+    "nip": pl.String(),
+    "date": pl.Date(),
+    "unit_code": pl.String(),
+    "office_id": pl.String(),
+    "status": pl.String(),
+    "leave_kind": pl.String(),
+    "expected_mode": pl.String(),
+    "start_min": pl.Int32(),
+    "end_min": pl.Int32(),
+    "first_in": pl.Datetime("us"),
+    "last_out": pl.Datetime("us"),
+    "events": pl.Int64(),
+    "max_distance_m": pl.Float64(),
+    "at_home": pl.Boolean(),
+    "first_valid_report_at": pl.Datetime("us"),
+    "violations": pl.Int64(),
+}
+
+EMPLOYEE_SUMMARY_COLUMNS: dict[str, pl.DataType] = {
+    "nip": pl.String(),
+    "name": pl.String(),
+    "unit_code": pl.String(),
+    "working_days": pl.Int64(),
+    "excused_days": pl.Int64(),
+    "duty_days": pl.Int64(),
+    "violation_days": pl.Int64(),
+    "absent_days": pl.Int64(),
+    "late_minutes": pl.Int64(),
+    "early_minutes": pl.Int64(),
+    "equivalent_days": pl.Float64(),
+    "ytd_equivalent_days": pl.Float64(),
+    "ytd_tier": pl.String(),
+}
+
+RESULT_FILES = (
+    "violations.parquet",
+    "unit_findings.parquet",
+    "employee_days.parquet",
+    "employee_summary.parquet",
+    "audit.json",
+)
+
+Progress = Callable[[str], None]
+
+
+def today_wib() -> dt.date:
+    """Today's date in WIB."""
+    return dt.datetime.now(WIB).date()
+
+
+@dataclass
+class AuditResult:
+    """What an audit produced: the frames, the counts, where the files are."""
+
+    period: Period
+    as_of: dt.date
+    out_dir: Path
+    violations: pl.DataFrame
+    unit_findings: pl.DataFrame
+    employee_days: pl.DataFrame
+    employee_summary: pl.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return dict(self.meta["counts"])
+
+    @property
+    def days_left_out(self) -> list[str]:
+        return list(self.meta["days_left_out"])
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def run_audit(
+    store: Store,
+    period: Period,
+    policy: Policy,
+    *,
+    as_of: dt.date | None = None,
+    out_dir: Path,
+    progress: Progress | None = None,
+) -> AuditResult:
+    """Audit ``period`` from ``store`` under ``policy``; write the result files to ``out_dir``.
+
+    Days from ``as_of`` on (default: today in WIB) are not audited.
+    """
+    step = progress or _noop
+    started = time.perf_counter()
+    as_of = as_of or today_wib()
+    step("reading the store")
+    inputs = load_inputs(store, period.start, period.end)
+    cal = calendar(policy, period.start, period.end)
+    days = audited_days(cal, as_of)
+    step("building employee-days")
+    frames = build_employee_days(inputs, policy, days)
+    step("applying the rules")
+    ctx = RuleContext(
+        frames.employee_days.lazy(), frames.events.lazy(), frames.reports.lazy(), policy
+    )
+    violations, unit_findings = evaluate(ctx)
+    step("summarising")
+    evidence = employee_day_evidence(frames.employee_days, violations)
+    ytd = year_to_date(store, period, policy, as_of, violations)
+    summary = employee_summary(inputs, frames.employee_days, violations, ytd, policy)
+    meta = _meta(store, period, policy, as_of, cal, inputs, frames, violations, unit_findings)
+    meta["run_seconds"] = round(time.perf_counter() - started, 3)
+    step("writing results")
+    write_results(
+        out_dir,
+        {
+            "violations.parquet": violations,
+            "unit_findings.parquet": unit_findings,
+            "employee_days.parquet": evidence,
+            "employee_summary.parquet": summary,
+        },
+        meta,
+    )
+    return AuditResult(period, as_of, out_dir, violations, unit_findings, evidence, summary, meta)
+
+
+# --- result frames --------------------------------------------------------------
+
+
+def employee_day_evidence(employee_days: pl.DataFrame, violations: pl.DataFrame) -> pl.DataFrame:
+    """``employee_days.parquet``: one row per audited employee-day with its evidence."""
+    per_day = violations.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("violations"))
+    return (
+        employee_days.join(per_day, on=["nip", "date"], how="left")
+        .with_columns(pl.col("violations").fill_null(0))
+        .select([pl.col(c).cast(t) for c, t in EMPLOYEE_DAY_COLUMNS.items()])
+        .sort("unit_code", "nip", "date")
+    )
+
+
+def _attendance_totals(violations: pl.DataFrame) -> pl.DataFrame:
+    """Per nip: absent days, late minutes, early minutes (from ABSENT/LATE/EARLY_LEAVE)."""
+    return violations.group_by("nip").agg(
+        (pl.col("rule") == "ABSENT").sum().cast(pl.Int64).alias("absent_days"),
+        pl.col("minutes").filter(pl.col("rule") == "LATE").sum().cast(pl.Int64).alias(
+            "late_minutes"
+        ),
+        pl.col("minutes").filter(pl.col("rule") == "EARLY_LEAVE").sum().cast(pl.Int64).alias(
+            "early_minutes"
+        ),
+    )
+
+
+def year_to_date(
+    store: Store, period: Period, policy: Policy, as_of: dt.date, violations: pl.DataFrame
+) -> pl.DataFrame:
+    """Per nip: ``ytd_equivalent_days`` from 1 January of the period end's year.
+
+    The year runs from 1 January of ``period.end``'s year to the period end (days
+    before ``as_of``).  The period's own days count as audited.  Earlier days count
+    only where the store holds attendance on that day for someone (a month the
+    store does not hold is not counted as absence): they are audited with the
+    ABSENT, LATE and EARLY_LEAVE rules under the same policy.
+    """
+    year_start = dt.date(period.end.year, 1, 1)
+    in_period = violations.filter(pl.col("date") >= year_start)
+    parts = [_attendance_totals(in_period)]
+    before_end = min(period.start - dt.timedelta(days=1), as_of - dt.timedelta(days=1))
+    if year_start <= before_end and store.exists("attendance"):
+        held = (
+            store.scan("attendance", year_start, before_end)
+            .select(pl.col("ts").dt.date().alias("date"))
+            .filter(pl.col("date").is_between(year_start, before_end))
+            .unique()
+            .collect()
+        )
+        if held.height:
+            inputs = load_inputs(store, year_start, before_end)
+            days = audited_days(calendar(policy, year_start, before_end), as_of).join(
+                held, on="date", how="semi"
+            )
+            if days.height:
+                frames = build_employee_days(inputs, policy, days)
+                ctx = RuleContext(
+                    frames.employee_days.lazy(),
+                    frames.events.lazy(),
+                    frames.reports.lazy(),
+                    policy,
+                )
+                earlier = pl.concat([absent(ctx), late(ctx), early_leave(ctx)]).collect()
+                parts.append(_attendance_totals(earlier))
+    totals = (
+        pl.concat(parts)
+        .group_by("nip")
+        .agg(pl.col("absent_days", "late_minutes", "early_minutes").sum())
+    )
+    return totals.select(
+        "nip",
+        (
+            pl.col("absent_days")
+            + (pl.col("late_minutes") + pl.col("early_minutes")) / policy.minutes_per_day
+        )
+        .cast(pl.Float64)
+        .alias("ytd_equivalent_days"),
+    )
+
+
+def employee_summary(
+    inputs: AuditInputs,
+    employee_days: pl.DataFrame,
+    violations: pl.DataFrame,
+    ytd: pl.DataFrame,
+    policy: Policy,
+) -> pl.DataFrame:
+    """``employee_summary.parquet``: the period summary per employee with an audited day."""
+    days = employee_days.group_by("nip").agg(
+        pl.len().cast(pl.Int64).alias("working_days"),
+        (pl.col("status") == STATUS_EXCUSED).sum().cast(pl.Int64).alias("excused_days"),
+        (pl.col("status") == STATUS_DUTY).sum().cast(pl.Int64).alias("duty_days"),
+    )
+    violation_days = violations.group_by("nip").agg(
+        pl.col("date").n_unique().cast(pl.Int64).alias("violation_days")
+    )
+    names = inputs.employees.select("nip", "name", "unit_code").collect()
+    summary = (
+        days.join(names, on="nip", how="left")
+        .join(violation_days, on="nip", how="left")
+        .join(_attendance_totals(violations), on="nip", how="left")
+        .join(ytd, on="nip", how="left")
+        .with_columns(
+            pl.col("violation_days", "absent_days", "late_minutes", "early_minutes").fill_null(0),
+            pl.col("ytd_equivalent_days").fill_null(0.0),
+        )
+        .with_columns(
+            (
+                pl.col("absent_days")
+                + (pl.col("late_minutes") + pl.col("early_minutes")) / policy.minutes_per_day
+            )
+            .cast(pl.Float64)
+            .alias("equivalent_days"),
+        )
+    )
+    tiers = [sanction_tier(v) for v in summary["ytd_equivalent_days"].to_list()]
+    summary = summary.with_columns(pl.Series("ytd_tier", tiers, dtype=pl.String))
+    return summary.select(
+        [pl.col(c).cast(t) for c, t in EMPLOYEE_SUMMARY_COLUMNS.items()]
+    ).sort("unit_code", "nip")
+
+
+# --- audit.json ---------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return value
+
+
+def _by_rule(frame: pl.DataFrame, codes: tuple[str, ...]) -> dict[str, int]:
+    found = dict(frame.group_by("rule").len().iter_rows())
+    return {code: int(found.get(code, 0)) for code in codes}
+
+
+def _unknown_nip(lf: pl.LazyFrame, employees: pl.LazyFrame) -> int:
+    unknown = lf.join(employees.select("nip"), on="nip", how="anti").select(pl.len())
+    return int(unknown.collect().item())
+
+
+def data_quality(
+    store: Store, inputs: AuditInputs, employee_days: pl.DataFrame
+) -> dict[str, Any]:
+    """The data-quality counts of ``audit.json``."""
+    rejects: dict[str, int] = {}
+    if store.exists(REJECTS.name):
+        counts = store.scan(REJECTS.name).group_by("error_code").len().collect()
+        rejects = {str(k): int(v) for k, v in sorted(counts.iter_rows())}
+    people = employee_days.unique("nip")
+    audited_units = set(people["unit_code"].to_list())
+    rostered_units = set(
+        inputs.roster.join(inputs.employees.select("nip", "unit_code"), on="nip", how="inner")
+        .select("unit_code")
+        .unique()
+        .collect()["unit_code"]
+        .to_list()
+    )
+    return {
+        "rejects_by_code": rejects,
+        "attendance_unknown_nip": _unknown_nip(inputs.attendance, inputs.employees),
+        "roster_unknown_nip": _unknown_nip(inputs.roster, inputs.employees),
+        "outputs_unknown_nip": _unknown_nip(inputs.outputs, inputs.employees),
+        "employees_without_home": int((~people["home_known"]).sum()),
+        "employees_unknown_office": int((~people["office_known"]).sum()),
+        "units_without_roster": sorted(audited_units - rostered_units),
+    }
+
+
+def _meta(
+    store: Store,
+    period: Period,
+    policy: Policy,
+    as_of: dt.date,
+    cal: pl.DataFrame,
+    inputs: AuditInputs,
+    frames: EmployeeDayFrames,
+    violations: pl.DataFrame,
+    unit_findings: pl.DataFrame,
+) -> dict[str, Any]:
+    ed = frames.employee_days
+    status = dict(ed.group_by("status").len().iter_rows())
+    audited = cal.filter(pl.col("working") & (pl.col("date") < as_of))
+    in_force = audited.get_column("wfh_period").drop_nulls().unique(maintain_order=True)
+    return {
+        "tool_version": __version__,
+        "period": {
+            "label": period.label,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+        },
+        "as_of": as_of.isoformat(),
+        "days_left_out": [d.isoformat() for d in period.dates() if d >= as_of],
+        "policy": _jsonable(policy.raw),
+        "policy_sources": list(policy.sources),
+        "wfh_periods_in_force": in_force.to_list(),
+        "store": {
+            "path": str(store.path.resolve()),
+            "versions": dict(inputs.versions),
+        },
+        "counts": {
+            "employees": int(ed["nip"].n_unique()),
+            "employee_days": ed.height,
+            "excused": int(status.get(STATUS_EXCUSED, 0)),
+            "duty": int(status.get(STATUS_DUTY, 0)),
+            "required": int(status.get(STATUS_REQUIRED, 0)),
+            "violations": violations.height,
+            "by_rule": _by_rule(violations, tuple(r.code for r in VIOLATION_RULES)),
+            "unit_findings": unit_findings.height,
+            "unit_findings_by_rule": _by_rule(unit_findings, tuple(r.code for r in UNIT_RULES)),
+        },
+        "data_quality": data_quality(store, inputs, ed),
+        "generated_at": dt.datetime.now(WIB).isoformat(timespec="seconds"),
+    }
+
+
+# --- writing ----------------------------------------------------------------------
+
+
+def write_results(out_dir: Path, frames: dict[str, pl.DataFrame], meta: dict[str, Any]) -> None:
+    """Write every result file to a temporary directory, then rename them into ``out_dir``.
+
+    ``audit.json`` is renamed last: a directory with an ``audit.json`` newer than its
+    Parquet files is complete.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".audit-", dir=out_dir))
+    try:
+        for name, frame in frames.items():
+            frame.write_parquet(tmp / name)
+        (tmp / "audit.json").write_text(
+            json.dumps(_jsonable(meta), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        for name in [*frames, "audit.json"]:
+            os.replace(tmp / name, out_dir / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def empty_violations() -> pl.DataFrame:
+    return pl.DataFrame(schema=VIOLATIONS_SCHEMA)
