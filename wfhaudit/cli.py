@@ -222,7 +222,55 @@ def audit(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the rules over a period. Example: [bold]wfhaudit audit 2025-12 --fail-on ABSENT=0[/]"""
-    raise NotImplementedError("audit")
+    import contextlib
+    import datetime as dt
+    import json
+
+    from wfhaudit.audit.period import parse_period
+    from wfhaudit.audit.run import run_audit
+    from wfhaudit.audit.summary import (
+        crossed_thresholds,
+        parse_fail_on,
+        print_summary,
+        summary_json,
+    )
+    from wfhaudit.errors import EXIT_THRESHOLD, UsageError
+    from wfhaudit.policy import load_policy
+    from wfhaudit.store import Store
+
+    audit_period = parse_period(period)
+    thresholds = parse_fail_on(fail_on)
+    as_of_day = None
+    if as_of is not None:
+        try:
+            as_of_day = dt.date.fromisoformat(as_of.strip())
+        except ValueError:
+            raise UsageError(f"bad --as-of {as_of!r}: write a date as YYYY-MM-DD.") from None
+    resolved = load_policy(policy)
+    out_dir = out or Path("reports") / "out" / audit_period.label
+    show = is_interactive() and not quiet and not as_json
+    spinner = err_console.status("auditing…") if show else contextlib.nullcontext()
+    with spinner as status:
+        result = run_audit(
+            Store(store_path(store)),
+            audit_period,
+            resolved,
+            as_of=as_of_day,
+            out_dir=out_dir,
+            progress=(lambda step: status.update(f"auditing: {step}…")) if show else None,
+        )
+    if as_json:
+        typer.echo(json.dumps(summary_json(result), indent=2, ensure_ascii=False))
+    elif not quiet:
+        print_summary(console, result)
+    crossed = crossed_thresholds(result, thresholds)
+    if crossed:
+        err_console.print(
+            f"--fail-on threshold crossed: {'; '.join(crossed)} (results in {out_dir}/).",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_THRESHOLD)
 
 
 # --- report and run (issue 5) ------------------------------------------------
