@@ -403,3 +403,13 @@ def test_sanction_tiers_cover_every_day_from_3_without_gaps() -> None:
     assert sanction_label("TEGURAN_TERTULIS", "en") == "written warning"
     assert sanction_label(None) is None
     assert [t.level for t in TIERS].count("berat") == 3
+
+
+def test_policy_to_toml_follows_the_typed_fields() -> None:
+    """A Policy changed with dataclasses.replace is written as it is, not as loaded."""
+    changed = replace(load_policy(), office_radius_m=75.5, hours={"mon": Hours(480, 900)})
+    shown = tomllib.loads(policy_to_toml(changed))
+    assert shown["location"]["office_radius_m"] == 75.5
+    assert shown["hours"]["mon"] == "08:00-15:00"
+    assert shown["hours"]["fri"] == "off"
+    assert "sat" not in shown["hours"]

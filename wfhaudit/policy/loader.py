@@ -18,6 +18,7 @@ import datetime as dt
 import difflib
 import re
 import tomllib
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wfhaudit.errors import DataError
 from wfhaudit.policy.model import WEEKDAYS, Hours, Policy, SpecialHours, WfhPeriod
+from wfhaudit.policy.toml_out import policy_dict
 
 DEFAULT_RESOURCE = "jabar.toml"
 DEFAULT_SOURCE = "default"
@@ -291,15 +293,6 @@ class _Checker:
                 )
 
 
-def _fmt_hours(hours: Hours | None) -> str:
-    if hours is None:
-        return OFF
-    return (
-        f"{hours.start_min // 60:02d}:{hours.start_min % 60:02d}-"
-        f"{hours.end_min // 60:02d}:{hours.end_min % 60:02d}"
-    )
-
-
 def _require(data: dict[str, Any], key: str, path: str, check: _Checker, fix: str) -> Any:
     if key not in data:
         raise check.missing(f"{path}{key}", fix)
@@ -307,7 +300,11 @@ def _require(data: dict[str, Any], key: str, path: str, check: _Checker, fix: st
 
 
 def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) -> Policy:
-    """Validate a merged policy dict and build the typed Policy (raw = normalised dict)."""
+    """Validate a merged policy dict and build the typed Policy.
+
+    ``raw`` is rebuilt from the typed fields (:func:`policy_dict`), so it says exactly
+    what the audit uses, in canonical form.
+    """
     check = _Checker(source)
     check_keys(data, source)
     add = "add it (see `wfhaudit policy show` for the default)"
@@ -336,11 +333,9 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
 
     hours_t = _require(data, "hours", "", check, add)
     hours: dict[str, Hours] = {}
-    raw_hours: dict[str, Any] = {}
     for day in WEEKDAYS:
         if day in hours_t:
             parsed = check.hours(f"hours.{day}", hours_t[day])
-            raw_hours[day] = _fmt_hours(parsed)
             if parsed is not None:
                 hours[day] = parsed
     late_grace = check.integer(
@@ -351,11 +346,8 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
         _require(hours_t, "early_grace_minutes", "hours.", check, add),
         0,
     )
-    raw_hours["late_grace_minutes"] = late_grace
-    raw_hours["early_grace_minutes"] = early_grace
 
     specials: list[SpecialHours] = []
-    raw_specials: list[dict[str, Any]] = []
     spans: list[tuple[int, str, dt.date, dt.date]] = []
     for i, table in enumerate(hours_t.get("special", []), start=1):
         key = f"hours.special[{i}]"
@@ -365,18 +357,14 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
         )
         start, end = check.span(key, table, "[[hours.special]]")
         day_hours: dict[str, Hours] = {}
-        raw_special: dict[str, Any] = {"name": name, "from": start, "to": end}
         for day in WEEKDAYS:
             if day in table:
                 parsed = check.hours(f"{key}.{day}", table[day])
-                raw_special[day] = _fmt_hours(parsed)
                 if parsed is not None:
                     day_hours[day] = parsed
         specials.append(SpecialHours(name=name, start=start, end=end, hours=day_hours))
-        raw_specials.append(raw_special)
         spans.append((i, name, start, end))
     check.no_overlap("hours.special", "special hours periods", spans)
-    raw_hours["special"] = raw_specials
 
     location = _require(data, "location", "", check, add)
     office_radius = check.number(
@@ -421,7 +409,6 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
     )
 
     periods: list[WfhPeriod] = []
-    raw_wfh: list[dict[str, Any]] = []
     spans = []
     for i, table in enumerate(_require(data, "wfh", "", check, add), start=1):
         key = f"wfh[{i}]"
@@ -474,39 +461,10 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
                 exempt_units=units,
             )
         )
-        raw_wfh.append(
-            {
-                "name": name,
-                "from": start,
-                "to": end,
-                "weekdays": list(weekdays),
-                "default_wfh_weekdays": list(default_days),
-                "max_share": max_share,
-                "exempt_units": list(units),
-            }
-        )
         spans.append((i, name, start, end))
     check.no_overlap("wfh", "WFH periods", spans)
 
-    raw: dict[str, Any] = {
-        "timezone": timezone,
-        "minutes_per_day": minutes_per_day,
-        "holidays": list(holidays),
-        "hours": raw_hours,
-        "location": {
-            "office_radius_m": location["office_radius_m"],
-            "home_radius_m": location["home_radius_m"],
-            "accuracy_allowance_max_m": location["accuracy_allowance_max_m"],
-        },
-        "output": {"min_chars": min_chars, "deadline_days": deadline_days},
-        "integrity": {
-            "shared_coordinates_min_employees": shared_min,
-            "max_speed_kmh": integrity["max_speed_kmh"],
-            "duplicate_output_min_days": duplicate_min,
-        },
-        "wfh": raw_wfh,
-    }
-    return Policy(
+    policy = Policy(
         timezone=timezone,
         minutes_per_day=minutes_per_day,
         holidays=holidays,
@@ -523,9 +481,9 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
         max_speed_kmh=max_speed,
         duplicate_output_min_days=duplicate_min,
         wfh=tuple(periods),
-        raw=raw,
         sources=sources,
     )
+    return replace(policy, raw=policy_dict(policy))
 
 
 # --- public API ----------------------------------------------------------------

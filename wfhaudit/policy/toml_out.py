@@ -122,10 +122,19 @@ def _fmt(hours: Hours) -> str:
     )
 
 
+def _number(value: float) -> int | float:
+    """100.0 -> 100 (reads as written in the default); 0.5 stays 0.5."""
+    return int(value) if float(value).is_integer() else value
+
+
 def policy_dict(policy: Policy) -> dict[str, Any]:
-    """The resolved policy as a TOML-able dict: ``policy.raw``, or rebuilt from the fields."""
-    if policy.raw:
-        return policy.raw
+    """The policy's typed fields as a TOML-able dict (the canonical resolved policy).
+
+    Built from the fields, never from ``policy.raw``, so it is right even for a
+    Policy changed with ``dataclasses.replace``.  Working weekdays mon..fri without
+    hours are written as ``"off"`` so that the output, used as a user file, does not
+    get the default's hours back by the key-by-key merge.
+    """
     return {
         "timezone": policy.timezone,
         "minutes_per_day": policy.minutes_per_day,
@@ -146,9 +155,9 @@ def policy_dict(policy: Policy) -> dict[str, Any]:
             ],
         },
         "location": {
-            "office_radius_m": policy.office_radius_m,
-            "home_radius_m": policy.home_radius_m,
-            "accuracy_allowance_max_m": policy.accuracy_allowance_max_m,
+            "office_radius_m": _number(policy.office_radius_m),
+            "home_radius_m": _number(policy.home_radius_m),
+            "accuracy_allowance_max_m": _number(policy.accuracy_allowance_max_m),
         },
         "output": {
             "min_chars": policy.output_min_chars,
@@ -156,7 +165,7 @@ def policy_dict(policy: Policy) -> dict[str, Any]:
         },
         "integrity": {
             "shared_coordinates_min_employees": policy.shared_coordinates_min_employees,
-            "max_speed_kmh": policy.max_speed_kmh,
+            "max_speed_kmh": _number(policy.max_speed_kmh),
             "duplicate_output_min_days": policy.duplicate_output_min_days,
         },
         "wfh": [
