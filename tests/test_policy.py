@@ -263,6 +263,7 @@ BAD_FILES = [
     ("holidays = ['25-12-2025']\n", ["holidays[1]", "not a date", "YYYY-MM-DD"]),
     ("holidays = [2025-12-25T00:00:00]\n", ["holidays[1]", "date-time"]),
     ("timezone = 'Asia/Bandung'\n", ["timezone", "not a known time zone"]),
+    ("timezone = 'Asia/Makassar'\n", ["timezone", "not supported", "WIB"]),
     ("hours = 5\n", ["hours", "must be a table"]),
     ("wfh = 5\n", ["wfh", "array of tables"]),
     ("[hours.special]\nname='x'\n", ["hours.special", "array of tables"]),
@@ -413,3 +414,12 @@ def test_policy_to_toml_follows_the_typed_fields() -> None:
     assert shown["hours"]["mon"] == "08:00-15:00"
     assert shown["hours"]["fri"] == "off"
     assert "sat" not in shown["hours"]
+
+
+def test_the_example_in_docs_policy_md_is_valid(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "policy.md").read_text("utf-8")
+    example = doc.split("## Example:", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    p = load_policy(write(tmp_path, example))
+    assert p.special_hours[0].start == D(2026, 2, 18)
+    assert p.wfh[2].exempt_units == ("RSUD-AIH", "DISHUB")
+    assert [w.name for w in p.wfh] == [w.name for w in load_policy().wfh]

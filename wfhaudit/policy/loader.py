@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from wfhaudit.errors import DataError
 from wfhaudit.policy.model import WEEKDAYS, Hours, Policy, SpecialHours, WfhPeriod
 from wfhaudit.policy.toml_out import policy_dict
+from wfhaudit.schema import TIMEZONE
 
 DEFAULT_RESOURCE = "jabar.toml"
 DEFAULT_SOURCE = "default"
@@ -314,8 +315,16 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise check.fail(
-            "timezone", timezone, "is not a known time zone", 'write e.g. "Asia/Jakarta"'
+            "timezone", timezone, "is not a known time zone", f'write "{TIMEZONE}"'
         ) from None
+    if timezone != TIMEZONE:
+        raise check.fail(
+            "timezone",
+            timezone,
+            "is not supported",
+            f"the store holds local times in WIB ({TIMEZONE}); remove the key or write "
+            f'"{TIMEZONE}"',
+        )
     minutes_per_day = check.integer(
         "minutes_per_day", _require(data, "minutes_per_day", "", check, add), 1, 1440
     )
