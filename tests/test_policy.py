@@ -423,3 +423,9 @@ def test_the_example_in_docs_policy_md_is_valid(tmp_path: Path) -> None:
     assert p.special_hours[0].start == D(2026, 2, 18)
     assert p.wfh[2].exempt_units == ("RSUD-AIH", "DISHUB")
     assert [w.name for w in p.wfh] == [w.name for w in load_policy().wfh]
+
+
+def test_windows_file_with_bom_and_crlf_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "notepad.toml"
+    path.write_bytes(b"\xef\xbb\xbf[location]\r\noffice_radius_m = 120\r\n")
+    assert load_policy(path).office_radius_m == 120

@@ -94,7 +94,7 @@ def read_policy_file(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise DataError(f"policy file {path} is a directory; give the path of a TOML file.")
     try:
-        text = path.read_text("utf-8")
+        text = path.read_text("utf-8-sig")  # tolerate the BOM Windows editors add
     except UnicodeDecodeError:
         raise DataError(f"policy file {path} is not UTF-8 text; save it as UTF-8 TOML.") from None
     except OSError as exc:
