@@ -128,9 +128,7 @@ def _check_table(data: dict[str, Any], shape: dict[str, Any], prefix: str, sourc
     for key, value in data.items():
         name = f"{prefix}{key}"
         if key not in shape:
-            known = [k for k in shape if not isinstance(shape[k], list)] + [
-                k for k in shape if isinstance(shape[k], list)
-            ]
+            known = list(shape)
             close = difflib.get_close_matches(key, list(shape), n=1)
             hint = (
                 f"did you mean {prefix}{close[0]}?"
