@@ -1,0 +1,87 @@
+"""Print an ``IngestSummary`` for people (Rich tables) or scripts (JSON)."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from wfhaudit.ingest.core import IngestSummary
+from wfhaudit.schema import ERROR_CODES
+
+SHOWN_REJECTS = 10
+
+
+def summary_json(summary: IngestSummary) -> str:
+    return json.dumps(summary.to_dict(), ensure_ascii=False, default=str)
+
+
+def print_summary(summary: IngestSummary, console: Console) -> None:
+    """The summary table, the rejects by code, the first rejects and where the rest are."""
+    title = f"ingest {summary.kind} (profile {summary.profile})"
+    if summary.dry_run:
+        title += " - dry run, nothing stored"
+    files = Table(title=title, title_justify="left")
+    for name in ("file", "read", "valid", "rejected", "superseded", "zero coordinates"):
+        files.add_column(name, justify="left" if name == "file" else "right")
+    for f in summary.files:
+        files.add_row(
+            f.file + (" (grid)" if f.grid else ""),
+            f"{f.read:,}",
+            f"{f.valid:,}",
+            f"{f.rejected:,}",
+            f"{f.superseded:,}",
+            f"{f.zero_coordinates:,}",
+        )
+    if len(summary.files) > 1:
+        files.add_row(
+            "[bold]total[/]",
+            f"{summary.read:,}",
+            f"{sum(f.valid for f in summary.files):,}",
+            f"{summary.rejected:,}",
+            f"{summary.superseded:,}",
+            f"{summary.zero_coordinates:,}",
+        )
+    console.print(files)
+    for f in summary.files:
+        for note in f.skipped_sheets:
+            console.print(f"[yellow]skipped sheet[/] {note}", highlight=False)
+    store = Table(show_header=True, title="store", title_justify="left")
+    for name in ("stored", "new", "replaced", "unchanged", "version"):
+        store.add_column(name, justify="right")
+    if summary.dry_run:
+        store.add_row(
+            f"{summary.stored:,} (would be)",
+            "-",
+            "-",
+            "-",
+            str(summary.store_version) if summary.store_version is not None else "-",
+        )
+    else:
+        store.add_row(
+            f"{summary.stored:,}",
+            f"{summary.inserted:,}",
+            f"{summary.replaced:,}",
+            f"{summary.unchanged:,}",
+            str(summary.store_version) if summary.store_version is not None else "-",
+        )
+    console.print(store)
+    if summary.rejected:
+        codes = Table(title="rejected rows by error code", title_justify="left")
+        codes.add_column("code")
+        codes.add_column("rows", justify="right")
+        for code in ERROR_CODES:
+            if code in summary.rejected_by_code:
+                codes.add_row(code, f"{summary.rejected_by_code[code]:,}")
+        console.print(codes)
+        first = Table(title=f"first rejected rows (of {summary.rejected:,})", title_justify="left")
+        for name in ("file", "row", "code", "message"):
+            first.add_column(name, overflow="fold")
+        for row in summary.rejects_sample[:SHOWN_REJECTS]:
+            first.add_row(row["source_file"], row["source_row"], row["error_code"], row["message"])
+        console.print(first)
+        if summary.rejects_path is not None:
+            console.print(
+                f"rejected rows written to {summary.rejects_path}", highlight=False, soft_wrap=True
+            )

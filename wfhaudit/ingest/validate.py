@@ -1,0 +1,674 @@
+"""Validate an all-string sheet into the canonical dtypes, vectorised with Polars.
+
+Every row of a sheet ends up in exactly one of two frames: ``valid`` (canonical
+columns, parsed) or ``rejects`` (one error code per row: the first problem
+found, in the order missing-value, bad-nip, type-error, bad-enum, pairs,
+out-of-range; then duplicate-row / conflict among the rows that passed).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from wfhaudit.errors import DataError, UsageError
+from wfhaudit.ingest.profiles import Profile
+from wfhaudit.ingest.readers import NIP_NUMERIC, ROW, RawSheet
+from wfhaudit.schema import DATETIME, Table
+
+#: grid column header of a roster-grid cell (part of the source row label).
+HDR = "__hdr"
+_CHECK = "__check"
+
+#: roster cells of agency grids: H = WFH, K (kantor) / O (office) = WFO.
+GRID_ALIASES = {"H": "WFH", "K": "WFO", "O": "WFO"}
+#: columns that are required but may hold an empty string.
+EMPTY_ALLOWED = {("outputs", "text")}
+#: (low, high) bounds of numeric columns; None = unbounded.
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    "lat": (-90.0, 90.0),
+    "lon": (-180.0, 180.0),
+    "home_lat": (-90.0, 90.0),
+    "home_lon": (-180.0, 180.0),
+    "radius_m": (0.0, None),
+    "accuracy_m": (0.0, None),
+}
+#: (start, end) date pairs where end must not be before start.
+ORDERED = (("start", "end"), ("active_from", "active_to"))
+
+_OFFSET = r"(Z|z|[+-]\d{2}(?::?\d{2})?)"
+_HAS_OFFSET = r"\d\s*" + _OFFSET + r"$"
+_SPLIT_OFFSET = r"^(.*?\d)\s*" + _OFFSET + r"$"
+_WIB_MINUTES = 7 * 60
+
+
+class MissingColumns(Exception):
+    """The sheet lacks required columns (carries the one-sentence reason)."""
+
+
+@dataclass
+class SheetResult:
+    valid: pl.DataFrame  # ROW, HDR (null unless grid), canonical columns
+    rejects: pl.DataFrame  # ROW, HDR, error_code, message
+    read: int
+    zero_coordinates: int
+    grid: bool
+    frame: pl.DataFrame  # the source rows (original cells) for the rejects file
+    originals: list[str]  # source headers to show in a reject's values
+    sheet: str | None
+
+
+# --- header mapping ----------------------------------------------------------
+
+
+def header_mapping(table: Table, profile: Profile, headers: list[str]) -> dict[str, str]:
+    """canonical column -> source header, matching case-insensitively."""
+    aliases = {k.strip().lower(): v for k, v in profile.columns.items()}
+    found: dict[str, str] = {}
+    for header in headers:
+        key = header.strip().lower()
+        canonical = aliases.get(key, key if key in table.columns else None)
+        if canonical is None or canonical not in table.columns:
+            continue
+        if canonical in found:
+            raise DataError(
+                f"columns '{found[canonical]}' and '{header}' both map to '{canonical}'; "
+                "remove one of them."
+            )
+        found[canonical] = header
+    return found
+
+
+def nip_headers(table: Table, profile: Profile) -> set[str]:
+    """Lower-case source headers that hold the NIP."""
+    names = {k.strip().lower() for k, v in profile.columns.items() if v == "nip"}
+    return names | {"nip"} if "nip" in table.columns else set()
+
+
+def _find(headers: list[str], wanted: str) -> str | None:
+    for header in headers:
+        if header.strip().lower() == wanted.strip().lower():
+            return header
+    return None
+
+
+# --- parsing helpers (eager, on Series) ----------------------------------------
+
+
+def _blank_to_null(s: pl.Series) -> pl.Series:
+    s = s.str.strip_chars()
+    return pl.select(pl.when(s != "").then(s)).to_series().alias(s.name)
+
+
+def _fill(out: pl.Series | None, new: pl.Series) -> pl.Series:
+    return new if out is None else out.fill_null(new)
+
+
+def _unparsed(parsed: pl.Series, raw: pl.Series) -> bool:
+    return bool((parsed.is_null() & raw.is_not_null()).any())
+
+
+def parse_date(raw: pl.Series, formats: tuple[str, ...]) -> pl.Series:
+    out: pl.Series | None = None
+    for fmt in formats:
+        out = _fill(out, raw.str.to_date(fmt, strict=False))
+        if not _unparsed(out, raw):
+            return out
+    # Excel date cells read as text come as 'YYYY-MM-DD 00:00:00'
+    trimmed = raw.str.strip_suffix(" 00:00:00")
+    for fmt in formats:
+        out = _fill(out, trimmed.str.to_date(fmt, strict=False))
+    assert out is not None
+    return out
+
+
+def _split_offset(raw: pl.Series) -> tuple[pl.Series, pl.Series | None]:
+    """(local part, offset in minutes or null); no offsets anywhere -> (raw, None)."""
+    has = raw.str.contains(_HAS_OFFSET)
+    if not has.any():
+        return raw, None
+    parts = raw.str.extract_groups(_SPLIT_OFFSET)
+    local = pl.select(pl.when(has).then(parts.struct.field("1")).otherwise(raw)).to_series()
+    off = parts.struct.field("2")
+    digits = off.str.replace(":", "", literal=True).str.slice(1)
+    hours = digits.str.slice(0, 2).cast(pl.Int32, strict=False)
+    mins = digits.str.slice(2, 2).cast(pl.Int32, strict=False).fill_null(0)
+    total = pl.select(
+        pl.when(off.str.to_uppercase() == "Z")
+        .then(pl.lit(0, pl.Int32))
+        .when((hours <= 14) & (mins < 60))
+        .then(pl.when(off.str.starts_with("-")).then(-1).otherwise(1) * (hours * 60 + mins))
+    ).to_series()
+    # an offset that does not parse (e.g. +99:00) makes the value unparsable
+    local = pl.select(pl.when(off.is_null() | total.is_not_null()).then(local)).to_series()
+    return local.alias(raw.name), total
+
+
+def _to_wib(parsed: pl.Series, offset: pl.Series | None) -> pl.Series:
+    if offset is None:
+        return parsed
+    shift = pl.duration(minutes=offset.fill_null(_WIB_MINUTES) - _WIB_MINUTES, time_unit="us")
+    return pl.select(parsed - shift).to_series().alias(parsed.name)
+
+
+def parse_datetime(raw: pl.Series, formats: tuple[str, ...]) -> pl.Series:
+    """Datetimes in WIB (naive): values with an offset or Z are converted, others taken as WIB."""
+    local, offset = _split_offset(raw)
+    out: pl.Series | None = None
+    for fmt in formats:
+        out = _fill(out, local.str.to_datetime(fmt, strict=False, time_unit="us"))
+        if not _unparsed(out, local):
+            break
+    assert out is not None
+    return _to_wib(out.cast(DATETIME), offset)
+
+
+def parse_date_time(raw_date: pl.Series, raw_time: pl.Series, profile: Profile) -> pl.Series:
+    """Datetime from a date column and a time column (the time may carry an offset)."""
+    day = parse_date(raw_date, profile.date_formats)
+    local, offset = _split_offset(raw_time)
+    clock: pl.Series | None = None
+    for fmt in profile.time_formats:
+        clock = _fill(clock, local.str.to_time(fmt, strict=False))
+        if not _unparsed(clock, local):
+            break
+    assert clock is not None
+    out = pl.select(day.dt.combine(clock, time_unit="us")).to_series()
+    return _to_wib(out.cast(DATETIME), offset)
+
+
+def parse_float(raw: pl.Series, decimal: str) -> pl.Series:
+    s = raw.str.replace(decimal, ".", literal=True) if decimal != "." else raw
+    v = s.cast(pl.Float64, strict=False)
+    return pl.select(pl.when(v.is_finite()).then(v)).to_series().alias(raw.name)
+
+
+def normalise_enum(raw: pl.Series, aliases: dict[str, str]) -> pl.Series:
+    s = raw.str.to_uppercase()
+    if s.str.contains(r"[\s-]").any():
+        s = s.str.replace_all(r"[\s-]+", "_")
+    if aliases:
+        s = s.replace(aliases)
+    return s
+
+
+def normalise_nip(raw: pl.Series) -> pl.Series:
+    s = raw
+    if s.str.contains(r"\s").any():
+        s = s.str.replace_all(r"\s+", "")
+    if s.str.starts_with("'").any():
+        s = s.str.strip_chars_start("'")
+    return s
+
+
+# --- roster grids ----------------------------------------------------------------
+
+_DAY = re.compile(r"^(\d{1,2})(?:\.0+)?$")
+
+
+def _grid_date(header: str, profile: Profile, month: str | None) -> str | None:
+    """ISO date string for a grid header, 'DAY:n' for a day number, None if not a date."""
+    text = header.strip()
+    m = _DAY.match(text)
+    if m:
+        return f"DAY:{int(m.group(1))}"
+    parsed = parse_date(pl.Series([text]), ("%Y-%m-%d", *profile.date_formats))[0]
+    return parsed.isoformat() if parsed is not None else None
+
+
+def parse_month(month: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d{4})-(\d{2})", month.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise UsageError(f"--month '{month}' is not a month; use YYYY-MM, e.g. 2025-12.")
+    return int(m.group(1)), int(m.group(2))
+
+
+def melt_grid(
+    raw: RawSheet, table: Table, profile: Profile, month: str | None, where: str
+) -> tuple[pl.DataFrame, dict[str, str], list[str]] | None:
+    """Long roster rows (source headers nip/date/mode + ROW, HDR) from a grid, or None."""
+    headers = raw.headers
+    nip_header = next(
+        (h for h in headers if h.strip().lower() in nip_headers(table, profile)), None
+    )
+    if nip_header is None:
+        return None
+    dates: dict[str, str] = {}
+    day_headers: list[str] = []
+    for header in headers:
+        if header == nip_header:
+            continue
+        iso = _grid_date(header, profile, month)
+        if iso is None:
+            continue
+        if iso.startswith("DAY:"):
+            day_headers.append(header)
+        dates[header] = iso
+    if not dates:
+        return None
+    if day_headers:
+        if month is None:
+            raise UsageError(
+                f"the roster grid {where} has day-number column headers (1..31); pass "
+                "--month YYYY-MM to say which month they are."
+            )
+        year, mon = parse_month(month)
+        last = calendar.monthrange(year, mon)[1]
+        for header in day_headers:
+            day = int(dates[header][4:])
+            # an impossible day (31 in November) stays as text and fails as type-error
+            dates[header] = (
+                f"{year:04d}-{mon:02d}-{day:02d}"
+                if 1 <= day <= last
+                else f"{year:04d}-{mon:02d}-{day:02d} (no such day)"
+            )
+    name_header = _find(headers, "nama") or _find(headers, "name")
+    index = [ROW, nip_header] + ([name_header] if name_header else [])
+    if NIP_NUMERIC in raw.frame.columns:
+        index.append(NIP_NUMERIC)
+    long = (
+        raw.frame.select([*index, *dates])
+        .unpivot(index=index, on=list(dates), variable_name=HDR, value_name="__cell")
+        .filter(pl.col("__cell").str.strip_chars() != "")
+        .with_columns(pl.col(HDR).replace_strict(dates, return_dtype=pl.String).alias("__date"))
+        .sort(ROW, maintain_order=True)
+    )
+    mapping = {"nip": nip_header, "date": "__date", "mode": "__cell"}
+    originals = [nip_header] + ([name_header] if name_header else [])
+    return long, mapping, originals
+
+
+# --- validation ---------------------------------------------------------------------
+
+
+def validate_sheet(
+    table: Table,
+    profile: Profile,
+    raw: RawSheet,
+    *,
+    where: str,
+    month: str | None = None,
+) -> SheetResult:
+    """Validate one sheet; raises MissingColumns when required columns are absent."""
+    headers = raw.headers
+    mapping = header_mapping(table, profile, headers)
+    frame = raw.frame
+    grid = False
+    originals = headers
+    combine = {
+        col: spec
+        for col, spec in profile.combine.items()
+        if col in table.columns and col not in mapping
+    }
+    if table.name == "roster" and not ("date" in mapping and "mode" in mapping):
+        melted = melt_grid(raw, table, profile, month, where)
+        if melted is not None:
+            frame, mapping, originals = melted
+            grid = True
+    missing: list[str] = []
+    for col in table.required:
+        if col in mapping:
+            continue
+        if col in combine:
+            for part in (combine[col].date, combine[col].time):
+                if _find(headers, part) is None:
+                    missing.append(part)
+            continue
+        missing.append(col)
+    if missing:
+        hint = ""
+        if len(headers) == 1 and any(sep in headers[0] for sep in ";,\t|"):
+            hint = (
+                f" (the header '{headers[0][:40]}' looks like one column: is the separator "
+                f"'{profile.delimiter}' right? try another --profile)"
+            )
+        if table.name == "roster":
+            hint += " (a roster needs nip, date and mode columns, or a grid: NIP then date columns)"
+        raise MissingColumns(
+            f"{where} has no column {', '.join(repr(m) for m in missing)} required for "
+            f"{table.name}{hint}; found: {', '.join(headers) or 'no columns'}."
+        )
+    read = frame.height
+    keep = [ROW] + ([HDR] if grid else [])
+    w = frame.select(keep)
+    if NIP_NUMERIC in frame.columns:
+        w = w.with_columns(frame.get_column(NIP_NUMERIC).fill_null(False))
+    # raw canonical strings, stripped, empty -> null
+    cols: dict[str, pl.Series] = {}
+    for col in table.columns:
+        if col in mapping:
+            cols[col] = _blank_to_null(frame.get_column(mapping[col]).cast(pl.String)).alias(col)
+        elif col in combine:
+            spec = combine[col]
+            date_h, time_h = _find(headers, spec.date), _find(headers, spec.time)
+            assert date_h is not None and time_h is not None
+            cols[col + ":date"] = _blank_to_null(frame.get_column(date_h)).alias(col + ":date")
+            cols[col + ":time"] = _blank_to_null(frame.get_column(time_h)).alias(col + ":time")
+        else:
+            cols[col] = pl.Series(col, [None] * read, dtype=pl.String)
+    if "nip" in cols:
+        cols["nip"] = normalise_nip(cols["nip"])
+    # parse
+    parsed: dict[str, pl.Series] = {}
+    checks: list[tuple[str, pl.Expr, pl.Expr]] = []
+    for col, dtype in table.columns.items():
+        target = "p:" + col
+        if col in combine:
+            d, t = cols[col + ":date"], cols[col + ":time"]
+            parsed[target] = parse_date_time(d, t, profile).alias(target)
+            raw_expr = pl.concat_str([pl.col(col + ":date"), pl.col(col + ":time")], separator=" ")
+            present = pl.col(col + ":date").is_not_null() & pl.col(col + ":time").is_not_null()
+            empty = ~present
+        else:
+            s = cols[col]
+            raw_expr = pl.col(col)
+            present = pl.col(col).is_not_null()
+            empty = pl.col(col).is_null()
+            if dtype == pl.Date:
+                parsed[target] = parse_date(s, profile.date_formats).alias(target)
+            elif dtype == DATETIME:
+                parsed[target] = parse_datetime(s, profile.datetime_formats).alias(target)
+            elif dtype == pl.Float64:
+                parsed[target] = parse_float(s, profile.decimal).alias(target)
+            elif col in table.enums:
+                aliases = dict(profile.enum_aliases.get(col, {}))
+                if table.name == "roster" and col == "mode":
+                    aliases = {**GRID_ALIASES, **aliases}
+                parsed[target] = normalise_enum(s, aliases).alias(target)
+            elif (table.name, col) in EMPTY_ALLOWED:
+                parsed[target] = s.fill_null("").alias(target)
+            else:
+                parsed[target] = s.alias(target)
+        if col in table.required and (table.name, col) not in EMPTY_ALLOWED:
+            checks.append(("missing-value", empty, pl.lit(f"required value '{col}' is empty")))
+        if col == "nip":
+            if NIP_NUMERIC in w.columns:
+                checks.append(
+                    (
+                        "bad-nip",
+                        present & pl.col(NIP_NUMERIC),
+                        pl.format(
+                            "NIP {} was a number in Excel, which keeps only 15 digits; format the "
+                            "NIP column as Text and export again",
+                            raw_expr,
+                        ),
+                    )
+                )
+            checks.append(
+                (
+                    "bad-nip",
+                    present & ~pl.col(col).str.contains(r"^\d{18}$"),
+                    pl.format("NIP '{}' is not exactly 18 digits", raw_expr),
+                )
+            )
+        expected = _expected(col, dtype, profile, col in combine)
+        if expected is not None:
+            checks.append(
+                (
+                    "type-error",
+                    present & pl.col(target).is_null(),
+                    pl.format(f"'{{}}' in '{col}' is not {expected}", raw_expr),
+                )
+            )
+        if col in table.enums:
+            allowed = table.enums[col]
+            checks.append(
+                (
+                    "bad-enum",
+                    present & ~pl.col(target).is_in(list(allowed)),
+                    pl.format(f"'{{}}' in '{col}' is not one of {', '.join(allowed)}", raw_expr),
+                )
+            )
+    w = w.with_columns(*cols.values(), *parsed.values())
+    for a, b in table.pairs:
+        one = pl.col(a).is_null() != pl.col(b).is_null()
+        checks.append(
+            (
+                "missing-value",
+                one,
+                pl.format(
+                    f"'{a}' and '{b}' must be both filled or both empty ('{{}}', '{{}}')",
+                    pl.col(a).fill_null(""),
+                    pl.col(b).fill_null(""),
+                ),
+            )
+        )
+    for col, (low, high) in RANGES.items():
+        if col not in table.columns:
+            continue
+        v = pl.col("p:" + col)
+        bad = pl.lit(False)
+        if low is not None:
+            bad = bad | (v < low)
+        if high is not None:
+            bad = bad | (v > high)
+        bound = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
+        checks.append(
+            (
+                "out-of-range",
+                bad.fill_null(False),
+                pl.format(f"{col} {{}} is out of range (must be {bound})", pl.col(col)),
+            )
+        )
+    for first, last in ORDERED:
+        if first in table.columns and last in table.columns:
+            checks.append(
+                (
+                    "out-of-range",
+                    (pl.col("p:" + last) < pl.col("p:" + first)).fill_null(False),
+                    pl.format(f"{last} {{}} is before {first} {{}}", pl.col(last), pl.col(first)),
+                )
+            )
+    first_failing = pl.coalesce(
+        [pl.when(mask).then(pl.lit(i, pl.Int16)) for i, (_, mask, _) in enumerate(checks)]
+        + [pl.lit(None, pl.Int16)]
+    )
+    w = w.with_columns(first_failing.alias(_CHECK))
+    zero = 0
+    if table.name == "attendance":
+        # an exact (0, 0) is what phones send when GPS fails: stored as empty, counted
+        is_zero = ((pl.col("p:lat") == 0) & (pl.col("p:lon") == 0)).fill_null(False)
+        w = w.with_columns(
+            is_zero.alias("__zero"),
+            pl.when(~is_zero).then(pl.col("p:lat")).alias("p:lat"),
+            pl.when(~is_zero).then(pl.col("p:lon")).alias("p:lon"),
+        )
+    bad = w.filter(pl.col(_CHECK).is_not_null())
+    rejects = (
+        bad.select(
+            ROW,
+            *([HDR] if grid else []),
+            pl.coalesce(
+                [
+                    pl.when(pl.col(_CHECK) == i).then(pl.lit(code))
+                    for i, (code, _, _) in enumerate(checks)
+                ]
+            ).alias("error_code"),
+            pl.coalesce(
+                [pl.when(pl.col(_CHECK) == i).then(msg) for i, (_, _, msg) in enumerate(checks)]
+            ).alias("message"),
+        )
+        if bad.height
+        else _empty_rejects(grid)
+    )
+    good = w.filter(pl.col(_CHECK).is_null())
+    if table.name == "attendance":
+        zero = int(good.get_column("__zero").sum())
+    valid = good.select(
+        ROW,
+        (pl.col(HDR) if grid else pl.lit(None, pl.String)).alias(HDR),
+        *[pl.col("p:" + c).cast(t).alias(c) for c, t in table.columns.items()],
+    )
+    if not grid:
+        rejects = rejects.select(ROW, pl.lit(None, pl.String).alias(HDR), "error_code", "message")
+    return SheetResult(
+        valid=valid,
+        rejects=rejects,
+        read=read,
+        zero_coordinates=zero,
+        grid=grid,
+        frame=frame,
+        originals=originals,
+        sheet=raw.sheet,
+    )
+
+
+def _expected(col: str, dtype: pl.DataType, profile: Profile, combined: bool) -> str | None:
+    def human(fmts: tuple[str, ...]) -> str:
+        return " or ".join(
+            f.replace("%Y", "YYYY")
+            .replace("%m", "MM")
+            .replace("%d", "DD")
+            .replace("%H", "HH")
+            .replace("%M", "MM")
+            .replace("%S", "SS")
+            .replace("%.f", "[.ffffff]")
+            for f in fmts[:2]
+        )
+
+    if combined:
+        return (
+            f"a date and time; expected {human(profile.date_formats)} and "
+            f"{human(profile.time_formats)}"
+        )
+    if dtype == pl.Date:
+        return f"a date; expected {human(profile.date_formats)}"
+    if dtype == DATETIME:
+        return (
+            f"a date and time; expected {human(profile.datetime_formats)}, optionally +07:00 or Z"
+        )
+    if dtype == pl.Float64:
+        example = "-6.9022" if profile.decimal == "." else "-6,9022"
+        return f"a number; expected e.g. {example}"
+    return None
+
+
+def _empty_rejects(grid: bool) -> pl.DataFrame:
+    schema: dict[str, pl.DataType] = {ROW: pl.UInt32()}
+    if grid:
+        schema[HDR] = pl.String()
+    schema.update({"error_code": pl.String(), "message": pl.String()})
+    return pl.DataFrame(schema=schema)
+
+
+SHEET = "__sheet"
+
+
+def find_duplicates(
+    table: Table, valid: pl.DataFrame, labels: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split off exact copies (duplicate-row, first kept) and key conflicts (all rejected).
+
+    ``valid`` holds the rows of one file: SHEET (index into ``labels``, the row-label
+    prefix of each sheet), ROW, HDR and the canonical columns, in file order.  Returns
+    (kept rows, rejects with SHEET, ROW, HDR, error_code, message).
+    """
+    key = list(table.key)
+    dup_mask = valid.select(pl.struct(key).is_duplicated()).to_series()
+    if not dup_mask.any():
+        return valid, valid.select(SHEET, ROW, HDR).clear().with_columns(
+            pl.lit(None, pl.String).alias("error_code"), pl.lit(None, pl.String).alias("message")
+        )
+    sub = valid.filter(dup_mask)
+    values = list(table.value_columns)
+    key_text = pl.concat_str(
+        [
+            pl.lit(f"{k}=")
+            + (
+                pl.col(k).dt.strftime("%Y-%m-%d %H:%M:%S")
+                if table.columns[k] == DATETIME
+                else pl.col(k).cast(pl.String)
+            ).fill_null("")
+            for k in key
+        ],
+        separator=", ",
+    )
+    label = (
+        pl.col(SHEET).replace_strict(dict(enumerate(labels)), return_dtype=pl.String)
+        + pl.col(ROW).cast(pl.String)
+        + pl.when(pl.col(HDR).is_not_null())
+        .then(pl.lit(" [") + pl.col(HDR) + pl.lit("]"))
+        .otherwise(pl.lit(""))
+    )
+    sub = sub.with_columns(
+        (pl.struct(values).n_unique().over(key) > 1).alias("__conflict"),
+        pl.struct(key).is_first_distinct().alias("__first"),
+        label.first().over(key).alias("__first_row"),
+        pl.len().over(key).alias("__n"),
+    )
+    rejected = sub.filter(pl.col("__conflict") | ~pl.col("__first"))
+    rejects = rejected.select(
+        SHEET,
+        ROW,
+        HDR,
+        pl.when(pl.col("__conflict"))
+        .then(pl.lit("conflict"))
+        .otherwise(pl.lit("duplicate-row"))
+        .alias("error_code"),
+        pl.when(pl.col("__conflict"))
+        .then(
+            pl.format(
+                "{} rows of this file have the same key ({}) but different values; all are "
+                "rejected, fix the file and ingest again",
+                pl.col("__n"),
+                key_text,
+            )
+        )
+        .otherwise(
+            pl.format("exact copy of row {} ({}); one copy kept", pl.col("__first_row"), key_text)
+        )
+        .alias("message"),
+    )
+    kept = valid.join(
+        rejected.select(SHEET, ROW, HDR),
+        on=[SHEET, ROW, HDR],
+        how="anti",
+        nulls_equal=True,
+        maintain_order="left",
+    )
+    return kept, rejects
+
+
+def with_source(rejects: pl.DataFrame, result: SheetResult) -> pl.DataFrame:
+    """source_row labels and the original cells (JSON) for reject rows of one sheet."""
+    out_schema = {
+        "source_row": pl.String(),
+        "values": pl.String(),
+        "error_code": pl.String(),
+        "message": pl.String(),
+    }
+    if rejects.height == 0:
+        return pl.DataFrame(schema=out_schema)
+    prefix = f"{result.sheet}!" if result.sheet is not None else ""
+    frame = result.frame
+    cells = [c for c in result.originals if c in frame.columns and c != ROW]
+    if result.grid:
+        on = [ROW, HDR]
+        source = frame.select(ROW, HDR, *cells, "__cell")
+        struct = [
+            *[pl.col(c) for c in cells],
+            pl.col(HDR).alias("column"),
+            pl.col("__cell").alias("cell"),
+        ]
+    else:
+        on = [ROW]
+        source = frame.select(ROW, *cells)
+        struct = [pl.col(c) for c in cells]
+    wanted = rejects.get_column(ROW).unique().implode()
+    joined = (
+        rejects.select(*on, "error_code", "message")
+        .join(source.filter(pl.col(ROW).is_in(wanted)), on=on, how="left", maintain_order="left")
+        .sort(ROW, maintain_order=True)
+    )
+    label = pl.lit(prefix) + pl.col(ROW).cast(pl.String)
+    if result.grid:
+        label = label + pl.lit(" [") + pl.col(HDR) + pl.lit("]")
+    return joined.select(
+        label.alias("source_row"),
+        pl.struct(struct).struct.json_encode().alias("values"),
+        "error_code",
+        "message",
+    )
