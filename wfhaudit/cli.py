@@ -151,7 +151,25 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate files and store them. Example: [bold]wfhaudit ingest attendance kmob-2025-12.csv --profile kmob[/]"""
-    raise NotImplementedError("ingest")
+    from wfhaudit.ingest import ingest_files
+    from wfhaudit.ingest.display import print_summary, summary_json
+    from wfhaudit.store import Store
+
+    def run_ingest(step: Callable[[str], None] | None) -> Any:
+        return ingest_files(
+            Store(store_path(store)), kind, files, profile=profile, profiles_file=profiles,
+            fmt=fmt, month=month, strict=strict, dry_run=dry_run, on_step=step,
+        )
+
+    if is_interactive() and not quiet:
+        with err_console.status(f"ingesting {kind}") as status:
+            summary = run_ingest(lambda message: status.update(message))
+    else:
+        summary = run_ingest(None)
+    if as_json:
+        typer.echo(summary_json(summary))
+    elif not quiet:
+        print_summary(summary, console)
 
 
 # --- store (issue 2) ---------------------------------------------------------
@@ -161,7 +179,14 @@ def ingest(
 @handle_errors
 def store_info(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """Tables, row counts, periods covered, versions. Example: [bold]wfhaudit store info[/]"""
-    raise NotImplementedError("store info")
+    from wfhaudit.store import info as store_info_view
+
+    path = store_path(store)
+    infos = store_info_view.load_info(path)
+    if as_json:
+        print(store_info_view.as_json(path, infos))
+    else:
+        console.print(store_info_view.as_rich(path, infos))
 
 
 # --- policy (issue 3) --------------------------------------------------------
