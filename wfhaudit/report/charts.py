@@ -1,0 +1,148 @@
+"""Charts as inline SVG, drawn with matplotlib.
+
+Text is drawn as paths (``svg.fonttype = 'path'``), so a chart reads the same
+without any font installed; ids are deterministic (fixed ``svg.hashsalt``, no
+date in the metadata) and prefixed per chart, so several charts can share one
+HTML page.  The ``<metadata>`` block and the XML prologue are dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from wfhaudit.report.i18n import Catalogue  # noqa: E402
+
+BLUE = "#2f5d8a"
+RED = "#b23a3a"
+GREY = "#888888"
+_RC = {
+    "svg.fonttype": "path",
+    "svg.hashsalt": "wfhaudit",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def _svg(fig: Figure, prefix: str) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(fig)
+    text = buf.getvalue()
+    text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    ids = set(re.findall(r'\bid="([^"]+)"', text))
+    for old in sorted(ids, key=len, reverse=True):
+        new = f"{prefix}-{old}"
+        text = text.replace(f'id="{old}"', f'id="{new}"')
+        text = text.replace(f'"#{old}"', f'"#{new}"').replace(f"(#{old})", f"(#{new})")
+    # A fixed rendered size on top of the viewBox; CSS scales it down to the page.
+    return text.strip()
+
+
+def _fig(width: float = 7.0, height: float = 3.0) -> tuple[Figure, Any]:
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    return fig, ax
+
+
+def violations_by_rule(by_rule: dict[str, int], cat: Catalogue) -> str:
+    """Horizontal bars, one per rule with violations."""
+    with plt.rc_context(_RC):
+        items = list(by_rule.items())[::-1]
+        fig, ax = _fig(7.0, max(1.6, 0.32 * len(items) + 0.9))
+        if items:
+            labels = [f"{cat.rule_name(r)} ({r})" for r, _ in items]
+            values = [n for _, n in items]
+            bars = ax.barh(labels, values, color=BLUE)
+            top = max(values)
+            for bar, n in zip(bars, values, strict=True):
+                ax.text(
+                    bar.get_width() + top * 0.01,
+                    bar.get_y() + bar.get_height() / 2,
+                    cat.integer(n),
+                    va="center",
+                    fontsize=8,
+                )
+            ax.set_xlim(0, top * 1.15)
+        else:
+            ax.text(
+                0.5, 0.5, cat.t("no_violations"), ha="center", va="center", transform=ax.transAxes
+            )
+            ax.set_yticks([])
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: cat.integer(x)))
+        ax.set_xlabel(cat.t("chart_violations"))
+        ax.set_title(cat.t("chart_by_rule"), loc="left", fontsize=10)
+        return _svg(fig, "c1")
+
+
+def daily_compliance(daily: list[dict[str, Any]], cat: Catalogue) -> str:
+    """Line of the compliance rate per audited day."""
+    with plt.rc_context(_RC):
+        fig, ax = _fig(7.0, 2.8)
+        days = [dt.date.fromisoformat(d["date"]) for d in daily]
+        rates = [100.0 * (d["compliance_rate"] or 0.0) for d in daily]
+        if days:
+            xs = list(range(len(days)))
+            ax.plot(xs, rates, color=BLUE, marker="o", markersize=3, linewidth=1.5)
+            step = max(1, len(days) // 12)
+            ax.set_xticks(xs[::step], [cat.short_date(d) for d in days[::step]])
+        ax.set_ylim(0, 105)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
+        ax.set_ylabel(cat.t("chart_rate"))
+        ax.set_xlabel(cat.t("chart_date"))
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.set_title(cat.t("chart_daily"), loc="left", fontsize=10)
+        return _svg(fig, "c2")
+
+
+def wfh_share(units: list[dict[str, Any]], cap: float | None, cat: Catalogue) -> str:
+    """Planned WFH share per agency (bars) against the cap (a line at max_share)."""
+    with plt.rc_context(_RC):
+        rows = sorted(units, key=lambda u: u["unit_code"])
+        fig, ax = _fig(7.0, 3.0)
+        xs = list(range(len(rows)))
+        values = [100.0 * (u["planned_wfh_share"] or 0.0) for u in rows]
+        colours = [RED if cap is not None and v > 100.0 * cap + 1e-9 else BLUE for v in values]
+        if rows:
+            ax.bar(xs, values, color=colours)
+            ax.set_xticks(
+                xs,
+                [u["unit_code"] for u in rows],
+                rotation=45 if len(rows) > 8 else 0,
+                ha="right" if len(rows) > 8 else "center",
+            )
+        if cap is not None:
+            ax.axhline(
+                100.0 * cap,
+                color=RED,
+                linestyle="--",
+                linewidth=1.2,
+                label=f"{cat.t('chart_cap')} {cat.percent(cap, 0)}",
+            )
+            ax.legend(loc="upper right", frameon=False)
+        ax.set_ylim(0, 105)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
+        ax.set_ylabel(cat.t("chart_share"))
+        ax.set_title(cat.t("chart_wfh_share"), loc="left", fontsize=10)
+        return _svg(fig, "c3")
+
+
+def all_charts(model: dict[str, Any], cat: Catalogue) -> dict[str, str]:
+    return {
+        "by_rule": violations_by_rule(model["summary"]["violations_by_rule"], cat),
+        "daily": daily_compliance(model["daily"], cat),
+        "wfh_share": wfh_share(model["units"], model["header"]["max_share"], cat),
+    }

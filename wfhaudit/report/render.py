@@ -1,0 +1,452 @@
+"""Render the report model as HTML, Markdown, Excel and JSON.
+
+``render_reports(results_dir, formats=..., lang=..., unit=..., out_dir=..., store=...)``
+builds the model once and writes ``wfhaudit-<period>[-<unit>].<ext>`` per format.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import polars as pl
+import xlsxwriter
+
+from wfhaudit.errors import UsageError
+from wfhaudit.report import charts
+from wfhaudit.report.i18n import Catalogue, catalogue
+from wfhaudit.report.model import build_report
+
+FORMATS: dict[str, str] = {"html": "html", "md": "md", "xlsx": "xlsx", "json": "json"}
+DEFAULT_FORMATS: tuple[str, ...] = ("html", "md")
+
+
+def template_dir() -> Path:
+    """Templates shipped in the wheel (``wfhaudit/report/templates``), else the repo's."""
+    packaged = Path(__file__).parent / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "reports" / "templates"
+
+
+def _env(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir())),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = _md_cell
+    return env
+
+
+def _md_cell(value: Any) -> str:
+    """A Markdown table cell: no pipe, no newline, no raw HTML."""
+    text = "" if value is None else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return text.strip()
+
+
+def _context(model: dict[str, Any], cat: Catalogue) -> dict[str, Any]:
+    limit = model["employees_limit"]
+    employees = model["employees"]
+    shown = employees if limit is None else [e for e in employees[:limit]]
+    return {"m": model, "cat": cat, "L": cat.labels, "employees_shown": shown}
+
+
+# --- HTML and Markdown ------------------------------------------------------
+
+
+def render_html(model: dict[str, Any], cat: Catalogue) -> str:
+    ctx = _context(model, cat)
+    ctx["charts"] = charts.all_charts(model, cat)
+    css = (template_dir() / "report.css").read_text("utf-8")
+    ctx["css"] = css
+    return _env(True).get_template("report.html.j2").render(ctx)
+
+
+def render_markdown(model: dict[str, Any], cat: Catalogue) -> str:
+    return _env(False).get_template("report.md.j2").render(_context(model, cat))
+
+
+def render_json(model: dict[str, Any], cat: Catalogue) -> str:
+    doc = {"lang": cat.lang, **model}
+    doc["rules"] = {
+        code: {"name": cat.rule_name(code), "explain": cat.rule_explain(code)} for code in cat.rules
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+# --- Excel ------------------------------------------------------------------
+
+
+def _frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    data = {c: [r.get(c) for r in rows] for c in schema}
+    df = pl.DataFrame(data, schema={c: pl.String if t == pl.Date else t for c, t in schema.items()})
+    dates = [c for c, t in schema.items() if t == pl.Date]
+    return df.with_columns([pl.col(c).str.to_date("%Y-%m-%d") for c in dates]) if dates else df
+
+
+def _sheet(
+    wb: xlsxwriter.Workbook,
+    name: str,
+    df: pl.DataFrame,
+    labels: dict[str, str],
+    position: str = "A1",
+    percent: Iterable[str] = (),
+) -> None:
+    pct = set(percent)
+    formats: dict[str, Any] = {labels[c]: "0.0%" for c in df.columns if c in pct}
+    df = df.rename({c: labels[c] for c in df.columns})
+    df.write_excel(
+        wb,
+        worksheet=name,
+        position=position,
+        autofilter=True,
+        autofit=True,
+        freeze_panes=(1, 0),
+        column_formats=formats or None,
+        dtype_formats={pl.Date: "yyyy-mm-dd"},
+        float_precision=1,
+        table_style="Table Style Light 9",
+    )
+
+
+def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
+    """One sheet per section; text is never turned into a formula, number or link."""
+    L = cat.labels
+    S = cat.sheets
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "default_date_format": "yyyy-mm-dd",
+        },
+    )
+    summary = model["summary"]
+    header = model["header"]
+    rate_keys = {"compliance_rate"}
+    rows: list[dict[str, Any]] = []
+    for key in (
+        "employee_days",
+        "excused",
+        "duty",
+        "audited",
+        "clean_days",
+        "compliance_rate",
+        "violations_total",
+        "unit_findings_total",
+        "employees",
+    ):
+        rows.append({"code": key, "metric": cat.t(key), "value": summary[key]})
+    for rule, n in summary["violations_by_rule"].items():
+        rows.append(
+            {"code": rule, "metric": f"{cat.t('by_rule')}: {cat.rule_name(rule)}", "value": n}
+        )
+    for rule, n in summary["unit_findings_by_rule"].items():
+        rows.append(
+            {
+                "code": rule,
+                "metric": f"{cat.t('quota_findings_by_rule')}: {cat.rule_name(rule)}",
+                "value": n,
+            }
+        )
+    df = _frame(rows, {"metric": pl.String, "code": pl.String, "value": pl.Float64})
+    _sheet(wb, S["summary"], df, {"metric": L["metric"], "code": L["code"], "value": L["value"]})
+    ws = wb.get_worksheet_by_name(S["summary"])
+    pct_fmt = wb.add_format({"num_format": "0.0%"})
+    int_fmt = wb.add_format({"num_format": "#,##0"})
+    for i, r in enumerate(rows, start=1):
+        if r["value"] is not None:
+            ws.write_number(i, 2, float(r["value"]), pct_fmt if r["code"] in rate_keys else int_fmt)
+    period = header["period"]
+    about = [
+        (L["title"], ""),
+        (
+            L["period"],
+            f"{period.get('label', '')}: {cat.date(period.get('start'))} – "
+            f"{cat.date(period.get('end'))}",
+        ),
+        (
+            L["scope"],
+            f"{header['unit']} {header['unit_name'] or ''}".strip()
+            if header["unit"]
+            else L["scope_all"],
+        ),
+        (L["wfh_policies"], ", ".join(header["wfh_policies"]) or L["none"]),
+        (L["store_versions"], ", ".join(f"{k} v{v}" for k, v in header["store_versions"].items())),
+        (L["audit_generated_at"], cat.datetime(header["audit_generated_at"])),
+        (L["generated_at"], cat.datetime(header["generated_at"])),
+        (L["tool_version"], header["tool_version"]),
+    ]
+    about_df = pl.DataFrame({"item": [a for a, _ in about], "text": [str(b) for _, b in about]})
+    _sheet(wb, S["summary"], about_df, {"item": L["metric"], "text": L["value"]}, position="E1")
+
+    units = model["units"]
+    unit_rules = [r for r in summary["rules_shown"] if r in summary["violations_by_rule"]]
+    urows = []
+    for u in units:
+        row = {
+            k: u[k]
+            for k in (
+                "unit_code",
+                "unit_name",
+                "headcount",
+                "planned_wfh_share",
+                "max_share",
+                "realised_wfh_share",
+                "compliance_rate",
+                "violations",
+                "quota_findings",
+            )
+        }
+        row.update({f"rule:{r}": u["violations_by_rule"].get(r, 0) for r in unit_rules})
+        urows.append(row)
+    schema: dict[str, pl.DataType] = {
+        "unit_code": pl.String,
+        "unit_name": pl.String,
+        "headcount": pl.Int64,
+        "planned_wfh_share": pl.Float64,
+        "max_share": pl.Float64,
+        "realised_wfh_share": pl.Float64,
+        "compliance_rate": pl.Float64,
+        "violations": pl.Int64,
+        "quota_findings": pl.Int64,
+    }
+    schema.update({f"rule:{r}": pl.Int64 for r in unit_rules})
+    labels = {
+        k: cat.t(k if k != "violations" else "violations_total")
+        for k in schema
+        if not k.startswith("rule:")
+    }
+    labels.update({f"rule:{r}": f"{r}" for r in unit_rules})
+    _sheet(
+        wb,
+        S["units"],
+        _frame(urows, schema),
+        labels,
+        percent=("planned_wfh_share", "max_share", "realised_wfh_share", "compliance_rate"),
+    )
+
+    emp_schema: dict[str, pl.DataType] = {
+        "nip": pl.String,
+        "name": pl.String,
+        "unit_code": pl.String,
+        "working_days": pl.Int64,
+        "absent_days": pl.Int64,
+        "late_minutes": pl.Int64,
+        "early_minutes": pl.Int64,
+        "equivalent_days": pl.Float64,
+        "ytd_equivalent_days": pl.Float64,
+        "ytd_tier": pl.String,
+    }
+    erows = [
+        {**e, "ytd_tier": cat.tier(e.get("ytd_tier")) if e.get("ytd_tier") else None}
+        for e in model["employees"]
+    ]
+    _sheet(wb, S["employees"], _frame(erows, emp_schema), {k: cat.t(k) for k in emp_schema})
+
+    v_schema: dict[str, pl.DataType] = {
+        "nip": pl.String,
+        "name": pl.String,
+        "unit_code": pl.String,
+        "date": pl.Date,
+        "rule": pl.String,
+        "rule_name": pl.String,
+        "minutes": pl.Int64,
+        "distance_m": pl.Float64,
+        "detail": pl.String,
+    }
+    vrows = [{**v, "rule_name": cat.rule_name(v["rule"])} for v in model["violations"]]
+    _sheet(wb, S["violations"], _frame(vrows, v_schema), {k: cat.t(k) for k in v_schema})
+
+    _sheet(
+        wb,
+        S["integrity"],
+        _frame(
+            _integrity_rows(model, cat),
+            {
+                "integrity_type": pl.String,
+                "date": pl.Date,
+                "group": pl.String,
+                "nip": pl.String,
+                "name": pl.String,
+                "unit_code": pl.String,
+                "detail": pl.String,
+            },
+        ),
+        {
+            k: cat.t(k)
+            for k in ("integrity_type", "date", "group", "nip", "name", "unit_code", "detail")
+        },
+    )
+
+    _sheet(
+        wb,
+        S["quality"],
+        _frame(
+            _quality_rows(model, cat),
+            {"quality_item": pl.String, "code": pl.String, "value": pl.Int64},
+        ),
+        {"quality_item": L["quality_item"], "code": L["code"], "value": L["value"]},
+    )
+    wb.close()
+
+
+def _integrity_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]:
+    integ = model["integrity"]
+    rows: list[dict[str, Any]] = []
+    for g in integ["shared_coordinates"]:
+        for m in g["members"]:
+            rows.append(
+                {
+                    "integrity_type": cat.rule_name("SHARED_COORDINATES"),
+                    "date": g["date"],
+                    "group": g["group"],
+                    **m,
+                    "detail": None,
+                }
+            )
+    for g in integ["shared_devices"]:
+        for m in g["members"]:
+            rows.append(
+                {
+                    "integrity_type": cat.rule_name("SHARED_DEVICE"),
+                    "date": g["date"],
+                    "group": g["device"],
+                    **m,
+                    "detail": g["device"],
+                }
+            )
+    for t in integ["impossible_travel"]:
+        rows.append(
+            {
+                "integrity_type": cat.rule_name("IMPOSSIBLE_TRAVEL"),
+                "date": t["date"],
+                "group": None,
+                "nip": t["nip"],
+                "name": t["name"],
+                "unit_code": t["unit_code"],
+                "detail": f"{t['speed_kmh']} km/h",
+            }
+        )
+    for d in integ["duplicate_outputs"]:
+        for day in d["dates"]:
+            rows.append(
+                {
+                    "integrity_type": cat.rule_name("DUPLICATE_OUTPUT"),
+                    "date": day,
+                    "group": None,
+                    "nip": d["nip"],
+                    "name": d["name"],
+                    "unit_code": d["unit_code"],
+                    "detail": f"{d['days']}",
+                }
+            )
+    return rows
+
+
+def _quality_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]:
+    dq = model["data_quality"]
+    rows: list[dict[str, Any]] = []
+    for code, n in sorted((dq.get("rejects_by_code") or {}).items()):
+        rows.append({"quality_item": cat.t("rejects_by_code"), "code": code, "value": n})
+    for key in (
+        "attendance_unknown_nip",
+        "roster_unknown_nip",
+        "outputs_unknown_nip",
+        "employees_without_home",
+        "employees_unknown_office",
+    ):
+        if key in dq:
+            rows.append({"quality_item": cat.t(key), "code": key, "value": dq[key]})
+    for code in dq.get("units_without_roster") or []:
+        rows.append({"quality_item": cat.t("units_without_roster"), "code": code, "value": None})
+    return rows
+
+
+# --- entry point ------------------------------------------------------------
+
+
+def report_name(period_label: str, unit: str | None, ext: str) -> str:
+    return f"wfhaudit-{period_label}{'-' + unit if unit else ''}.{ext}"
+
+
+def _write_atomic(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same directory, then rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def check_options(formats: Iterable[str] | None, lang: str) -> list[str]:
+    """Validate ``--format`` and ``--lang`` (UsageError, exit 2); the formats, de-duplicated."""
+    catalogue(lang)
+    chosen = list(dict.fromkeys(formats or DEFAULT_FORMATS))
+    bad = [f for f in chosen if f not in FORMATS]
+    if bad:
+        raise UsageError(f"unknown report format {bad[0]!r}; use --format html, md, xlsx or json.")
+    return chosen
+
+
+def render_reports(
+    results_dir: Path | str,
+    *,
+    formats: Iterable[str] | None = None,
+    lang: str = "id",
+    unit: str | None = None,
+    out_dir: Path | str | None = None,
+    store: Path | str | None = None,
+) -> list[Path]:
+    """Render the report of ``results_dir`` in each format; the paths written."""
+    chosen = check_options(formats, lang)
+    cat = catalogue(lang)
+    model = build_report(results_dir, unit=unit, store=store)
+    out = Path(out_dir) if out_dir is not None else Path(results_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    label = model["header"]["period"].get("label") or Path(results_dir).name
+    written: list[Path] = []
+    for fmt in chosen:
+        path = out / report_name(label, unit, FORMATS[fmt])
+        if fmt == "html":
+            text = render_html(model, cat)
+            _write_atomic(path, lambda p, t=text: p.write_text(t, "utf-8"))
+        elif fmt == "md":
+            text = render_markdown(model, cat)
+            _write_atomic(path, lambda p, t=text: p.write_text(t, "utf-8"))
+        elif fmt == "json":
+            text = render_json(model, cat)
+            _write_atomic(path, lambda p, t=text: p.write_text(t, "utf-8"))
+        else:
+            _write_atomic(path, lambda p: render_xlsx(model, cat, p))
+        written.append(path)
+    return written
+
+
+__all__ = [
+    "DEFAULT_FORMATS",
+    "FORMATS",
+    "check_options",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "render_reports",
+    "render_xlsx",
+    "report_name",
+    "template_dir",
+]
