@@ -29,6 +29,9 @@ from wfhaudit.schema import LEAVE_DUTY, LEAVE_EXCUSED
 EARTH_RADIUS_M = 6_371_008.8
 #: Consecutive located events closer than this are never impossible travel.
 TRAVEL_MIN_DISTANCE_M = 1000.0
+#: Floating-point noise forgiven when comparing a distance with a fence (1 micrometre):
+#: a point computed to lie exactly on the fence is inside, never "outside by 1e-10 m".
+DISTANCE_TOLERANCE_M = 1e-6
 
 STATUS_EXCUSED = "excused"
 STATUS_DUTY = "duty"
@@ -198,10 +201,16 @@ def _events(attendance: pl.LazyFrame, base: pl.LazyFrame, policy: Policy) -> pl.
             .alias("home_distance_m"),
         )
         .with_columns(
-            ((pl.col("distance_m") - pl.col("allowance_m")) > pl.col("place_radius_m"))
+            (
+                (pl.col("distance_m") - pl.col("allowance_m"))
+                > pl.col("place_radius_m") + DISTANCE_TOLERANCE_M
+            )
             .fill_null(False)
             .alias("outside"),
-            ((pl.col("home_distance_m") - pl.col("allowance_m")) <= float(policy.home_radius_m))
+            (
+                (pl.col("home_distance_m") - pl.col("allowance_m"))
+                <= float(policy.home_radius_m) + DISTANCE_TOLERANCE_M
+            )
             .alias("inside_home"),
         )
         .drop("place_lat", "place_lon", "home_lat", "home_lon")

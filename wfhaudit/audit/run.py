@@ -148,13 +148,8 @@ def run_audit(
     inputs = load_inputs(store, period.start, period.end)
     cal = calendar(policy, period.start, period.end)
     days = audited_days(cal, as_of)
-    step("building employee-days")
-    frames = build_employee_days(inputs, policy, days)
-    step("applying the rules")
-    ctx = RuleContext(
-        frames.employee_days.lazy(), frames.events.lazy(), frames.reports.lazy(), policy
-    )
-    violations, unit_findings = evaluate(ctx)
+    step("building employee-days and applying the rules")
+    frames, violations, unit_findings = audit_days(inputs, policy, days)
     step("summarising")
     evidence = employee_day_evidence(frames.employee_days, violations)
     ytd = year_to_date(store, period, policy, as_of, violations)
@@ -173,6 +168,23 @@ def run_audit(
         meta,
     )
     return AuditResult(period, as_of, out_dir, violations, unit_findings, evidence, summary, meta)
+
+
+def audit_days(
+    inputs: AuditInputs, policy: Policy, days: pl.DataFrame
+) -> tuple[EmployeeDayFrames, pl.DataFrame, pl.DataFrame]:
+    """The employee-day frames, violations and unit findings of ``days`` (calendar rows).
+
+    Pure: reads only ``inputs``; the unit of work a partitioned run repeats per
+    block of days (every rule looks at one day, except DUPLICATE_OUTPUT, which
+    needs all days of the period).
+    """
+    frames = build_employee_days(inputs, policy, days)
+    ctx = RuleContext(
+        frames.employee_days.lazy(), frames.events.lazy(), frames.reports.lazy(), policy
+    )
+    violations, unit_findings = evaluate(ctx)
+    return frames, violations, unit_findings
 
 
 # --- result frames --------------------------------------------------------------
