@@ -320,7 +320,14 @@ def report(
     quiet: QuietOpt = False,
 ) -> None:
     """Render a report from an audit result. Example: [bold]wfhaudit report 2025-12 --format html --lang en[/]"""
-    raise NotImplementedError("report")
+    from wfhaudit.report.command import report_command
+
+    written = report_command(
+        period, results=results, formats=fmt, lang=lang, unit=unit, out=out, store=store
+    )
+    if not quiet:
+        for path in written:
+            console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -1,16 +1,75 @@
-"""Delta-table implementation of the store (see ``wfhaudit.store``)."""
+"""Delta-table implementation of the store (see ``wfhaudit.store``).
+
+Data files are written by Polars (multi-threaded Parquet, zstd) and committed
+to the Delta log by deltalake as ONE transaction per write: the add actions of
+the new files plus the remove actions of the files they supersede.  A file
+that is written but never committed (process killed, commit conflict) is not
+part of any version: readers never see it and ``vacuum`` deletes it.
+
+A write is a merge on the table's key, computed with Polars:
+
+1. read the keys of the target files that can hold the incoming rows (for
+   partitioned tables only the months the incoming rows fall in);
+2. incoming keys not found there are *inserted*; found keys whose values are
+   identical are *unchanged*; found keys whose values differ are *replaced*;
+3. nothing new and nothing replaced: no commit at all;
+4. otherwise write the new and replaced rows, plus the surviving rows of every
+   file holding a replaced key, and commit adds + removes together.
+
+Writers on one machine are serialised per table with ``flock``; on top of that
+Delta's optimistic concurrency detects conflicting commits (two writers
+rewriting the same file, two writers creating the table) and the write is
+recomputed from a fresh snapshot, with backoff, a bounded number of times.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import polars as pl
-from deltalake import DeltaTable
+from deltalake import DeltaTable, Schema
+from deltalake.exceptions import CommitFailedError, DeltaError
+from deltalake.transaction import (
+    AddAction,
+    CommitProperties,
+    RemoveAction,
+    create_table_with_add_actions,
+)
 
 from wfhaudit.errors import DataError
 from wfhaudit.schema import PARTITION_COLUMN, REJECTS, TABLES, Table
+
+try:  # POSIX only; elsewhere only Delta's optimistic concurrency protects writers
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+#: How many times a write is recomputed after a commit conflict.
+MAX_ATTEMPTS = 10
+#: How long a writer waits for another writer of the same table (seconds).
+LOCK_TIMEOUT_S = 900.0
+#: Reader features this module reads natively; anything else falls back to scan_delta.
+_NATIVE_READER_FEATURES = {"timestampNtz"}
+#: Column holding the source file of a row while merging (never stored).
+_FILE = "__wfhaudit_file"
+#: Columns giving the period a table covers, for ``info``: (first, last).
+_PERIOD_COLUMNS: dict[str, tuple[str, str]] = {
+    "roster": ("date", "date"),
+    "attendance": ("ts", "ts"),
+    "outputs": ("date", "date"),
+    "leave": ("start", "end"),
+    "employees": ("active_from", "active_to"),
+    REJECTS.name: ("ingested_at", "ingested_at"),
+}
 
 
 @dataclass(frozen=True)
@@ -28,105 +87,473 @@ class TableInfo:
     first_date: dt.date | None
     last_date: dt.date | None
     version: int | None
+    #: partitions present (``YYYY-MM``), empty for unpartitioned tables.
+    months: tuple[str, ...] = ()
+    #: number of data files in the current version.
+    files: int = 0
+
+
+class _Conflict(Exception):
+    """A concurrent writer won the race; recompute the write from a fresh snapshot."""
 
 
 def _table(kind: str) -> Table:
     if kind == REJECTS.name:
         return REJECTS
-    return TABLES[kind]
+    try:
+        return TABLES[kind]
+    except KeyError:
+        raise DataError(
+            f"unknown table {kind!r}; use one of {', '.join([*TABLES, REJECTS.name])}."
+        ) from None
+
+
+def _months_between(start: dt.date | None, end: dt.date | None, present: list[str]) -> list[str]:
+    lo = start.strftime("%Y-%m") if start is not None else None
+    hi = end.strftime("%Y-%m") if end is not None else None
+    return [m for m in present if (lo is None or m >= lo) and (hi is None or m <= hi)]
+
+
+def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
+    """First and last day of ``YYYY-MM`` (the last as the 28th is enough for pruning)."""
+    first = dt.date.fromisoformat(f"{month}-01")
+    return first, first.replace(day=28)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class Store:
-    """A directory of Delta tables, one per input kind."""
+    """A directory of Delta tables, one per input kind (plus ``rejects``)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, lock: bool = True) -> None:
         self.path = Path(path)
+        #: serialise writers of one table on this machine with flock (see module doc).
+        self.lock = lock
+
+    # --- reading -----------------------------------------------------------
 
     def table_path(self, kind: str) -> Path:
         return self.path / kind
 
     def exists(self, kind: str) -> bool:
-        return (self.table_path(kind) / "_delta_log").is_dir()
+        return (self.table_path(kind) / "_delta_log").is_dir() and any(
+            (self.table_path(kind) / "_delta_log").glob("*.json")
+        )
 
     def version(self, kind: str) -> int | None:
         if not self.exists(kind):
             return None
         return DeltaTable(str(self.table_path(kind))).version()
 
-    def scan(
-        self, kind: str, start: dt.date | None = None, end: dt.date | None = None
-    ) -> pl.LazyFrame:
-        table = _table(kind)
+    def versions(self) -> dict[str, int | None]:
+        """The current version of every table (None: not created yet), for audit.json."""
+        return {kind: self.version(kind) for kind in (*TABLES, REJECTS.name)}
+
+    def _delta(self, kind: str, version: int | None = None) -> DeltaTable:
         if not self.exists(kind):
             raise DataError(
                 f"the store {self.path} has no {kind} table; ingest one first with "
                 f"'wfhaudit ingest {kind} FILE'."
             )
-        lf = pl.scan_delta(str(self.table_path(kind)))
-        if table.partition_source is not None:
-            if start is not None:
-                lf = lf.filter(pl.col(PARTITION_COLUMN) >= start.strftime("%Y-%m"))
-            if end is not None:
-                lf = lf.filter(pl.col(PARTITION_COLUMN) <= end.strftime("%Y-%m"))
-        return lf.select(list(table.columns))
+        try:
+            return DeltaTable(str(self.table_path(kind)), version=version)
+        except DeltaError as exc:
+            raise DataError(
+                f"the {kind} table in {self.path} has no version {version} ({exc}); "
+                f"'wfhaudit store info' shows the current version."
+            ) from None
 
-    def write(self, kind: str, df: pl.DataFrame) -> WriteResult:
+    def files(
+        self,
+        kind: str,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        *,
+        version: int | None = None,
+    ) -> list[str]:
+        """Absolute paths of the data files a ``scan`` with these bounds reads."""
         table = _table(kind)
-        df = df.select([pl.col(c).cast(t) for c, t in table.columns.items()])
-        part = table.partition_expr()
-        if part is not None:
-            df = df.with_columns(part)
-        path = str(self.table_path(kind))
+        return self._files(self._delta(kind, version), table, start, end)
+
+    def _files(
+        self, delta: DeltaTable, table: Table, start: dt.date | None, end: dt.date | None
+    ) -> list[str]:
+        if table.partition_source is None or (start is None and end is None):
+            return delta.file_uris()
+        present = sorted({p[PARTITION_COLUMN] for p in delta.partitions()})
+        months = _months_between(start, end, present)
+        if not months:
+            return []
+        return delta.file_uris(file_pruning_predicate=[(PARTITION_COLUMN, "in", months)])
+
+    def scan(
+        self,
+        kind: str,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        *,
+        version: int | None = None,
+    ) -> pl.LazyFrame:
+        """The canonical columns of ``kind``, at ``version`` (default: the latest).
+
+        ``start``/``end`` (inclusive dates) select the month partitions that
+        overlap them, so only those files are read; rows of those months outside
+        the bounds are still returned (filter them yourself).  The frame is bound
+        to the snapshot taken now: later writes do not change what it returns.
+        """
+        table = _table(kind)
+        delta = self._delta(kind, version)
+        columns = [pl.col(c).cast(t) for c, t in table.columns.items()]
+        features = set(delta.protocol().reader_features or [])
+        if not features <= _NATIVE_READER_FEATURES:  # e.g. deletion vectors written by Spark
+            lf = pl.scan_delta(delta)
+            if table.partition_source is not None:
+                months = _months_between(
+                    start, end, sorted({p[PARTITION_COLUMN] for p in delta.partitions()})
+                )
+                lf = lf.filter(pl.col(PARTITION_COLUMN).is_in(months))
+            return lf.select(columns)
+        files = self._files(delta, table, start, end)
+        if not files:
+            return table.empty().lazy()
+        return pl.scan_parquet(
+            files, missing_columns="insert", extra_columns="ignore", hive_partitioning=False
+        ).select(columns)
+
+    def scan_at(self, kind: str, version: int) -> pl.LazyFrame:
+        """The whole table as it was at ``version`` (see ``versions``)."""
+        return self.scan(kind, version=version)
+
+    # --- writing -----------------------------------------------------------
+
+    def write(self, kind: str, df: pl.DataFrame, *, assume_unique: bool = False) -> WriteResult:
+        """Merge ``df`` on the table's key in one commit (see module doc).
+
+        ``df`` must be unique on the key; this is checked unless the caller
+        says it already made sure (``assume_unique=True``, saves a hash pass).
+        """
+        table = _table(kind)
+        df = self._canonical(table, df)
         if df.height == 0:
             return WriteResult(0, 0, 0, self.version(kind))
-        if not self.exists(kind):
-            self.path.mkdir(parents=True, exist_ok=True)
-            options = {}
-            if table.partition_source is not None:
-                options["partition_by"] = [PARTITION_COLUMN]
-            df.write_delta(path, mode="error", delta_write_options=options or None)
-            return WriteResult(df.height, 0, 0, self.version(kind))
-        on = " AND ".join(f"s.`{k}` = t.`{k}`" for k in table.key)
-        if part is not None:
-            months = df.get_column(PARTITION_COLUMN).unique().sort().to_list()
-            in_list = ", ".join(f"'{m}'" for m in months)
-            on = f"t.`{PARTITION_COLUMN}` IN ({in_list}) AND " + on
-        differ = " OR ".join(f"(s.`{c}` IS DISTINCT FROM t.`{c}`)" for c in table.value_columns)
-        merger = df.write_delta(
-            path,
-            mode="merge",
-            delta_merge_options={"predicate": on, "source_alias": "s", "target_alias": "t"},
-        )
-        if differ:
-            merger = merger.when_matched_update_all(predicate=differ)
-        metrics = merger.when_not_matched_insert_all().execute()
-        inserted = int(metrics.get("num_target_rows_inserted", 0))
-        replaced = int(metrics.get("num_target_rows_updated", 0))
-        return WriteResult(inserted, replaced, df.height - inserted - replaced, self.version(kind))
+        if not assume_unique and df.select(pl.struct(table.key).is_duplicated().any()).item():
+            raise ValueError(f"rows written to {kind} must be unique on {table.key}")
+        return self._with_retry(kind, lambda: self._merge_once(table, df))
 
     def append_rejects(self, df: pl.DataFrame) -> None:
+        """Append rows of ``schema.REJECTS`` (no merge: every ingest adds its own)."""
+        df = self._canonical(REJECTS, df)
         if df.height:
-            path = str(self.table_path(REJECTS.name))
-            self.path.mkdir(parents=True, exist_ok=True)
-            df.select(list(REJECTS.columns)).write_delta(path, mode="append")
+            self._with_retry(REJECTS.name, lambda: self._append_once(REJECTS, df))
+
+    @staticmethod
+    def _canonical(table: Table, df: pl.DataFrame) -> pl.DataFrame:
+        return df.select([pl.col(c).cast(t) for c, t in table.columns.items()])
+
+    @staticmethod
+    def _by_month(table: Table, df: pl.DataFrame) -> list[tuple[str | None, pl.DataFrame]]:
+        """Split ``df`` into its partitions: ``[(month or None, rows)]``."""
+        if table.partition_source is None:
+            return [(None, df)]
+        src = pl.col(table.partition_source)
+        ym = (src.dt.year() * 100 + src.dt.month()).alias("ym")
+        months = df.select(ym.unique().sort()).get_column("ym").to_list()
+        if len(months) == 1:
+            groups = [(months[0], df)]
+        else:
+            groups = [(m, df.filter(ym == m)) for m in months]
+        return [(f"{m // 100:04d}-{m % 100:02d}", part) for m, part in groups]
+
+    def _with_retry(self, kind: str, attempt: Callable[[], WriteResult]) -> WriteResult:
+        with self._locked(kind):
+            for n in range(MAX_ATTEMPTS):
+                try:
+                    return attempt()
+                except _Conflict:
+                    time.sleep(min(2.0, 0.05 * 2**n) * (0.5 + random.random()))
+        raise DataError(
+            f"could not write the {kind} table in {self.path}: other writers kept changing it "
+            f"({MAX_ATTEMPTS} attempts); nothing was stored, run the ingest again."
+        )
+
+    @contextlib.contextmanager
+    def _locked(self, kind: str) -> Iterator[None]:
+        self.path.mkdir(parents=True, exist_ok=True)
+        if not self.lock or fcntl is None:
+            yield
+            return
+        lock_dir = self.path / ".locks"
+        lock_dir.mkdir(exist_ok=True)
+        with open(lock_dir / f"{kind}.lock", "a+b") as fh:
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise DataError(
+                            f"another process has been writing the {kind} table in {self.path} "
+                            f"for over {LOCK_TIMEOUT_S:.0f} s; wait for it to finish and run "
+                            "the ingest again."
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    def _write_files(self, table: Table, df: pl.DataFrame) -> list[AddAction]:
+        """Write ``df`` as one Parquet file per partition; return their add actions."""
+        root = self.table_path(table.name)
+        adds: list[AddAction] = []
+        for month, part in self._by_month(table, df):
+            name = f"part-{uuid.uuid4()}.zstd.parquet"
+            rel = f"{PARTITION_COLUMN}={month}/{name}" if month is not None else name
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            part.write_parquet(target, compression="zstd", compression_level=3)
+            stat = target.stat()
+            nulls = part.null_count().row(0, named=True)
+            stats = json.dumps({"numRecords": part.height, "nullCount": nulls})
+            values = {PARTITION_COLUMN: month} if month is not None else {}
+            adds.append(
+                AddAction(rel, stat.st_size, values, int(stat.st_mtime * 1000), True, stats)
+            )
+        return adds
+
+    def _discard(self, table: Table, adds: list[AddAction]) -> None:
+        """Delete files written for a commit that failed (they belong to no version)."""
+        for add in adds:
+            with contextlib.suppress(OSError):
+                (self.table_path(table.name) / add.path).unlink()
+
+    def _commit(
+        self,
+        table: Table,
+        delta: DeltaTable | None,
+        adds: list[AddAction],
+        removes: list[RemoveAction],
+        metadata: dict[str, int],
+    ) -> int:
+        """Commit ``adds`` and ``removes`` as one transaction; return the new version."""
+        partition_by = [PARTITION_COLUMN] if table.partition_source is not None else None
+        props = CommitProperties(
+            custom_metadata={"userMetadata": json.dumps({"wfhaudit": metadata})}
+        )
+        path = str(self.table_path(table.name))
+        try:
+            if delta is None:
+                arrow = pl.DataFrame(schema=table.store_schema).to_arrow().schema
+                create_table_with_add_actions(
+                    path,
+                    Schema.from_arrow(arrow),
+                    adds,
+                    mode="error",
+                    partition_by=partition_by,
+                    commit_properties=props,
+                )
+            else:
+                delta.create_write_transaction(
+                    [*adds, *removes],
+                    mode="append",
+                    schema=delta.schema(),
+                    partition_by=partition_by,
+                    commit_properties=props,
+                )
+        except CommitFailedError as exc:
+            self._discard(table, adds)
+            raise _Conflict(str(exc)) from exc
+        except DeltaError as exc:
+            self._discard(table, adds)
+            if delta is None and "already exists" in str(exc):  # lost the create race
+                raise _Conflict(str(exc)) from exc
+            raise
+        except BaseException:
+            self._discard(table, adds)
+            raise
+        return DeltaTable(path).version()
+
+    def _append_once(self, table: Table, df: pl.DataFrame) -> WriteResult:
+        delta = DeltaTable(str(self.table_path(table.name))) if self.exists(table.name) else None
+        adds = self._write_files(table, df)
+        version = self._commit(table, delta, adds, [], {"inserted": df.height})
+        return WriteResult(df.height, 0, 0, version)
+
+    def _merge_once(self, table: Table, df: pl.DataFrame) -> WriteResult:
+        if not self.exists(table.name):
+            return self._append_once(table, df)
+        root = self.table_path(table.name)
+        delta = DeltaTable(str(root))
+        key, values = list(table.key), list(table.value_columns)
+        actions = pl.DataFrame(delta.get_add_actions(flatten=True))
+        part_col = f"partition.{PARTITION_COLUMN}"
+        if table.partition_source is not None and actions.height:
+            months = [m for m, _ in self._by_month(table, df.select(table.partition_source))]
+            actions = actions.filter(pl.col(part_col).is_in(months))
+        if actions.height == 0:  # nothing stored where these rows go: pure insert
+            return self._insert(table, delta, df)
+        paths = {str(root / unquote(p)): p for p in actions.get_column("path").to_list()}
+
+        old = self._scan_files(list(paths), table, key + values).collect()
+        joined = df.join(old, on=key, how="inner", suffix="__old")
+        if joined.height == 0:
+            return self._insert(table, delta, df)
+        differs = pl.any_horizontal(
+            [pl.col(c).ne_missing(pl.col(f"{c}__old")) for c in values] or [pl.lit(False)]
+        )
+        changed = joined.filter(differs)
+        unchanged = joined.height - changed.height
+        new = df.join(joined.select(key), on=key, how="anti") if joined.height < df.height else (
+            df.clear()
+        )
+        if new.height == 0 and changed.height == 0:
+            return WriteResult(0, 0, unchanged, delta.version())
+
+        rewrite = changed.get_column(_FILE).unique().to_list()
+        changed = changed.select(df.columns)
+        kept = (
+            old.filter(pl.col(_FILE).is_in(rewrite))
+            .join(changed.select(key), on=key, how="anti")
+            .select(df.columns)
+        )
+        adds = self._write_files(table, pl.concat([new, changed, kept], how="vertical"))
+        now = _now_ms()
+        removes = [
+            RemoveAction(
+                row["path"],
+                True,
+                now,
+                row["size_bytes"],
+                {PARTITION_COLUMN: row[part_col]} if table.partition_source is not None else None,
+            )
+            for row in actions.filter(pl.col("path").is_in([paths[f] for f in rewrite])).iter_rows(
+                named=True
+            )
+        ]
+        counts = {"inserted": new.height, "replaced": changed.height, "unchanged": unchanged}
+        version = self._commit(table, delta, adds, removes, counts)
+        return WriteResult(new.height, changed.height, unchanged, version)
+
+    def _insert(self, table: Table, delta: DeltaTable, df: pl.DataFrame) -> WriteResult:
+        adds = self._write_files(table, df)
+        version = self._commit(table, delta, adds, [], {"inserted": df.height})
+        return WriteResult(df.height, 0, 0, version)
+
+    def _scan_files(self, files: list[str], table: Table, columns: list[str]) -> pl.LazyFrame:
+        return pl.scan_parquet(
+            files,
+            include_file_paths=_FILE,
+            missing_columns="insert",
+            extra_columns="ignore",
+            hive_partitioning=False,
+        ).select([pl.col(c).cast(table.columns[c]) for c in columns] + [pl.col(_FILE)])
+
+    # --- housekeeping ------------------------------------------------------
+
+    def compact(self, kind: str) -> int | None:
+        """Rewrite every partition holding several files into one file (one commit).
+
+        Returns the new version, or None when there was nothing to compact.
+        The rows do not change (the commit is marked ``dataChange: false``).
+        """
+        table = _table(kind)
+        with self._locked(kind):
+            delta = self._delta(kind)
+            root = self.table_path(kind)
+            actions = pl.DataFrame(delta.get_add_actions(flatten=True))
+            group = (
+                f"partition.{PARTITION_COLUMN}" if table.partition_source is not None else None
+            )
+            if group is None:
+                actions = actions.with_columns(pl.lit("").alias("__group"))
+                group = "__group"
+            crowded = actions.filter(pl.len().over(group) > 1)
+            if crowded.height == 0:
+                return None
+            files = [str(root / unquote(p)) for p in crowded.get_column("path").to_list()]
+            df = (
+                pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
+                .select([pl.col(c).cast(t) for c, t in table.columns.items()])
+                .collect()
+            )
+            adds = [
+                AddAction(a.path, a.size, a.partition_values, a.modification_time, False, a.stats)
+                for a in self._write_files(table, df)
+            ]
+            now = _now_ms()
+            removes = [
+                RemoveAction(
+                    row["path"],
+                    False,
+                    now,
+                    row["size_bytes"],
+                    {PARTITION_COLUMN: row[group]} if table.partition_source is not None else None,
+                )
+                for row in crowded.iter_rows(named=True)
+            ]
+            try:
+                return self._commit(table, delta, adds, removes, {"compacted": len(removes)})
+            except _Conflict:
+                return None  # a writer changed the table meanwhile; compact another time
+
+    def vacuum(self, kind: str, retention_hours: int = 168) -> list[str]:
+        """Delete files no version younger than ``retention_hours`` needs (and orphans)."""
+        with self._locked(kind):
+            delta = self._delta(kind)
+            return delta.vacuum(retention_hours=retention_hours, dry_run=False)
+
+    # --- summary -----------------------------------------------------------
 
     def info(self) -> list[TableInfo]:
+        """One entry per input kind (in ``schema.TABLES`` order), then ``rejects``."""
         out: list[TableInfo] = []
-        for kind, table in TABLES.items():
+        for kind in (*TABLES, REJECTS.name):
             if not self.exists(kind):
                 out.append(TableInfo(kind, 0, None, None, None))
                 continue
-            lf = self.scan(kind)
-            date_col = {"attendance": "ts", "leave": "start"}.get(kind, "date")
-            if date_col in table.columns:
-                stats = lf.select(
-                    pl.len().alias("rows"),
-                    pl.col(date_col).min().cast(pl.Date).alias("lo"),
-                    pl.col(date_col).max().cast(pl.Date).alias("hi"),
-                ).collect()
-                lo, hi = stats["lo"][0], stats["hi"][0]
-            else:
-                stats = lf.select(pl.len().alias("rows")).collect()
-                lo = hi = None
-            out.append(TableInfo(kind, int(stats["rows"][0]), lo, hi, self.version(kind)))
+            out.append(self._table_info(kind))
         return out
+
+    def _table_info(self, kind: str) -> TableInfo:
+        table = _table(kind)
+        delta = self._delta(kind)
+        actions = pl.DataFrame(delta.get_add_actions(flatten=True))
+        months: tuple[str, ...] = ()
+        if table.partition_source is not None and actions.height:
+            months = tuple(
+                sorted(actions.get_column(f"partition.{PARTITION_COLUMN}").unique().to_list())
+            )
+        if actions.height and "num_records" in actions.columns and (
+            actions.get_column("num_records").null_count() == 0
+        ):
+            rows = int(actions.get_column("num_records").sum())
+        else:
+            rows = int(self.scan(kind).select(pl.len()).collect().item())
+        first = last = None
+        if kind in _PERIOD_COLUMNS and rows:
+            lo_col, hi_col = _PERIOD_COLUMNS[kind]
+            if months:  # read only the first and the last partition
+                lo_files = self._files(delta, table, *_month_bounds(months[0]))
+                hi_files = self._files(delta, table, *_month_bounds(months[-1]))
+            else:
+                lo_files = hi_files = delta.file_uris()
+            first = self._bound(lo_files, lo_col, min)
+            last = self._bound(hi_files, hi_col, max)
+        return TableInfo(kind, rows, first, last, delta.version(), months, actions.height)
+
+    @staticmethod
+    def _bound(files: list[str], column: str, how: object) -> dt.date | None:
+        if not files:
+            return None
+        col = pl.col(column).cast(pl.Date)
+        agg = col.min() if how is min else col.max()
+        value = (
+            pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
+            .select(agg)
+            .collect()
+            .item()
+        )
+        return value if isinstance(value, dt.date) else None
