@@ -115,5 +115,6 @@ def print_summary(console: Console, result: AuditResult) -> None:
             f"Days left out (from as-of {result.as_of.isoformat()} on, data not complete): "
             f"{len(left_out)} ({span})",
             highlight=False,
+            soft_wrap=True,
         )
-    console.print(f"Results written to {result.out_dir}/", highlight=False)
+    console.print(f"Results written to {result.out_dir}/", highlight=False, soft_wrap=True)

@@ -1,0 +1,144 @@
+"""``wfhaudit audit`` on the command line: exit codes and the words a user sees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from test_audit_support import WORKED, store_from_dir
+from typer.testing import CliRunner
+
+from wfhaudit.audit.summary import parse_fail_on
+from wfhaudit.cli import app
+from wfhaudit.errors import UsageError
+
+PERIOD = "2025-12-02..2025-12-11"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "store"
+    store_from_dir(WORKED, path)
+    return path
+
+
+def _audit(store_dir: Path, out: Path, *extra: str):
+    return runner.invoke(
+        app,
+        ["audit", PERIOD, "--store", str(store_dir), "--as-of", "2025-12-12",
+         "--out", str(out), *extra],
+    )
+
+
+def test_summary_table(store_dir: Path, tmp_path: Path) -> None:
+    result = _audit(store_dir, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    for words in ("employee-days audited", "88", "excused", "violations", "167", "ABSENT",
+                  "WFH_QUOTA_EXCEEDED", "Results written to"):
+        assert words in result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "audit.json", "employee_days.parquet", "employee_summary.parquet",
+        "unit_findings.parquet", "violations.parquet",
+    ]
+    assert pl.read_parquet(tmp_path / "out" / "violations.parquet").height == 167
+
+
+def test_days_left_out_are_named(store_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["audit", "2025-12", "--store", str(store_dir), "--as-of", "2025-12-12",
+              "--out", str(tmp_path / "o")],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Days left out" in result.output
+    assert "2025-12-12 .. 2025-12-31" in result.output
+
+
+def test_json(store_dir: Path, tmp_path: Path) -> None:
+    result = _audit(store_dir, tmp_path / "out", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["counts"]["violations"] == 167
+    assert data["counts"]["unit_findings_by_rule"]["WFH_QUOTA_EXCEEDED"] == 2
+    assert data["period"]["label"] == PERIOD
+
+
+def test_quiet_prints_nothing(store_dir: Path, tmp_path: Path) -> None:
+    result = _audit(store_dir, tmp_path / "out", "--quiet")
+    assert result.exit_code == 0
+    assert result.output == ""
+    assert (tmp_path / "out" / "audit.json").exists()
+
+
+def test_fail_on_crossed_exits_1_after_writing(store_dir: Path, tmp_path: Path) -> None:
+    result = _audit(store_dir, tmp_path / "out", "--quiet", "--fail-on", "LATE=0",
+                    "--fail-on", "any=1000")
+    assert result.exit_code == 1
+    assert "LATE: 1 > 0" in result.output
+    assert "any" not in result.output.split("crossed:")[1]
+    assert (tmp_path / "out" / "violations.parquet").exists()
+
+
+def test_fail_on_not_crossed(store_dir: Path, tmp_path: Path) -> None:
+    result = _audit(store_dir, tmp_path / "out", "--fail-on", "ABSENT=80",
+                    "--fail-on", "wfh_not_allowed=0", "--fail-on", "any=169")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("ABSNT=0", "unknown rule 'ABSNT'"), ("ABSENT", "write RULE=N"),
+     ("ABSENT=-1", "not a whole number"), ("any=x", "not a whole number")],
+)
+def test_bad_fail_on_exits_2(store_dir: Path, tmp_path: Path, value: str, words: str) -> None:
+    result = _audit(store_dir, tmp_path / "out", "--fail-on", value)
+    assert result.exit_code == 2
+    assert words in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_period_exits_2(store_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["audit", "2025-13", "--store", str(store_dir)])
+    assert result.exit_code == 2
+    assert "bad period" in result.output
+
+
+def test_bad_as_of_exits_2(store_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["audit", PERIOD, "--store", str(store_dir), "--as-of", "kemarin"])
+    assert result.exit_code == 2
+    assert "--as-of" in result.output
+
+
+def test_missing_table_exits_3_with_one_line(tmp_path: Path) -> None:
+    store_from_dir(WORKED, tmp_path / "store", kinds=("employees", "offices", "attendance"))
+    result = runner.invoke(
+        app, ["audit", PERIOD, "--store", str(tmp_path / "store"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 3
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert "no outputs table" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_roster_and_leave_may_be_absent(tmp_path: Path) -> None:
+    store_from_dir(WORKED, tmp_path / "store",
+                   kinds=("employees", "offices", "attendance", "outputs"))
+    result = runner.invoke(
+        app, ["audit", PERIOD, "--store", str(tmp_path / "store"), "--as-of", "2025-12-12",
+              "--out", str(tmp_path / "o"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["counts"]["excused"] == 0
+    assert data["data_quality"]["units_without_roster"] == ["U1", "U2"]
+
+
+def test_parse_fail_on_library() -> None:
+    assert parse_fail_on(["absent=0", "ANY=5", " LATE = 3 "]) == {"ABSENT": 0, "any": 5,
+                                                                   "LATE": 3}
+    assert parse_fail_on(None) == {}
+    with pytest.raises(UsageError):
+        parse_fail_on(["=3"])
