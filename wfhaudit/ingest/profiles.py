@@ -7,6 +7,7 @@ their own in a TOML file of the same structure (``--profiles FILE``).  See
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -54,6 +55,11 @@ class Profile:
     combine: dict[str, Combine] = field(default_factory=dict)
     #: canonical column -> {source value (upper case) -> canonical value}
     enum_aliases: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _enum_key(value: object) -> str:
+    """Enum values are compared upper case, with runs of spaces/dashes as one underscore."""
+    return re.sub(r"[\s-]+", "_", str(value).strip().upper())
 
 
 def _shipped() -> dict[str, Any]:
@@ -130,7 +136,7 @@ def load_profile(name: str, kind: str, profiles_file: Path | None = None) -> Pro
             )
         combine[column] = Combine(spec["date"], spec["time"])
     aliases = {
-        column: {str(k).strip().upper(): str(v).strip().upper() for k, v in mapping.items()}
+        column: {_enum_key(k): str(v).strip().upper() for k, v in mapping.items()}
         for column, mapping in merged.get("enum_aliases", {}).items()
     }
     defaults = Profile(name=name)

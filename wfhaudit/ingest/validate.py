@@ -176,7 +176,11 @@ def parse_date_time(raw_date: pl.Series, raw_time: pl.Series, profile: Profile) 
         if not _unparsed(clock, local):
             break
     assert clock is not None
-    out = pl.select(day.dt.combine(clock, time_unit="us")).to_series()
+    out = (
+        pl.DataFrame({"d": day, "t": clock})
+        .select(pl.col("d").dt.combine(pl.col("t"), time_unit="us"))
+        .to_series()
+    )
     return _to_wib(out.cast(DATETIME), offset)
 
 

@@ -1,0 +1,166 @@
+"""Benchmark: ingest a K-Mob attendance export vs a bare read_csv + write_parquet.
+
+    .venv/bin/python bench/ingest.py              # 5 million rows
+    .venv/bin/python bench/ingest.py --rows 200000
+
+Generates ``bench/out/kmob-<rows>.csv`` (kmob profile: semicolon separated,
+decimal comma, dd/mm/yyyy + HH:MM:SS) once, then runs each contender in its own
+subprocess and prints rows/s and peak memory (ru_maxrss of the child).
+Target: ingest at least half the raw speed, peak memory under 3 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+OUT = Path(__file__).resolve().parent / "out"
+EVENTS_PER_EMPLOYEE = 44  # 22 work days, IN and OUT
+
+
+def generate(path: Path, rows: int, seed: int = 1) -> None:
+    """A kmob-profile attendance CSV with ``rows`` rows (unique keys, a few (0,0) fixes)."""
+    i = pl.int_range(0, rows, dtype=pl.Int64, eager=True)
+    employee = i // EVENTS_PER_EMPLOYEE
+    day = (i % EVENTS_PER_EMPLOYEE) // 2
+    is_out = (i % 2) == 1
+    df = pl.DataFrame({"i": i, "employee": employee, "day": day, "is_out": is_out})
+    rnd = pl.int_range(0, rows, eager=True).shuffle(seed=seed)
+    df = df.with_columns(
+        (pl.lit(198001012005011000, pl.Int64) + pl.col("employee")).cast(pl.String).alias("NIP"),
+        pl.format("Pegawai {}", pl.col("employee")).alias("Nama"),
+        (pl.date(2025, 12, 1) + pl.duration(days=pl.col("day")))
+        .dt.strftime("%d/%m/%Y")
+        .alias("Tanggal"),
+        (
+            pl.datetime(2025, 1, 1)
+            + pl.duration(
+                hours=pl.when(pl.col("is_out")).then(16).otherwise(7),
+                seconds=rnd.alias("r") % 3600,
+            )
+        )
+        .dt.strftime("%H:%M:%S")
+        .alias("Jam"),
+        pl.when(pl.col("is_out")).then(pl.lit("Pulang")).otherwise(pl.lit("Masuk")).alias("Jenis"),
+        pl.lit(rnd).alias("rnd"),
+    )
+    zero = (pl.col("rnd") % 500) == 0
+    lat = -6.9 + (pl.col("rnd") % 10000) / 100000.0
+    lon = 107.6 + (pl.col("rnd") % 7919) / 100000.0
+    df = df.with_columns(
+        pl.when(zero)
+        .then(0.0)
+        .otherwise(lat)
+        .round(6)
+        .cast(pl.String)
+        .str.replace(".", ",", literal=True)
+        .alias("Latitude"),
+        pl.when(zero)
+        .then(0.0)
+        .otherwise(lon)
+        .round(6)
+        .cast(pl.String)
+        .str.replace(".", ",", literal=True)
+        .alias("Longitude"),
+        ((pl.col("rnd") % 300) / 10.0)
+        .round(1)
+        .cast(pl.String)
+        .str.replace(".", ",", literal=True)
+        .alias("Akurasi"),
+        pl.format("dev-{}", pl.col("employee")).alias("ID Perangkat"),
+        pl.when(pl.col("day") % 2 == 0).then(pl.lit("WFO")).otherwise(pl.lit("WFH")).alias("Mode"),
+    )
+    cols = [
+        "NIP",
+        "Nama",
+        "Tanggal",
+        "Jam",
+        "Jenis",
+        "Latitude",
+        "Longitude",
+        "Akurasi",
+        "ID Perangkat",
+        "Mode",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.select(cols).write_csv(path, separator=";")
+
+
+_RAW = """
+import json, resource, sys, time
+import polars as pl
+t = time.perf_counter()
+df = pl.read_csv(sys.argv[1], separator=";", infer_schema=False)
+df.write_parquet(sys.argv[2])
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": df.height,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+_INGEST = """
+import json, resource, sys, time
+from pathlib import Path
+from wfhaudit.ingest import ingest_files
+from wfhaudit.store import Store
+steps = []
+t = time.perf_counter()
+s = ingest_files(Store(sys.argv[2]), "attendance", [Path(sys.argv[1])], profile="kmob",
+                 on_step=lambda m: steps.append((m, time.perf_counter() - t)))
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": s.read, "stored": s.stored,
+                  "rejected": s.rejected, "zero_coordinates": s.zero_coordinates,
+                  "steps": steps,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def _child(code: str, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    args = parser.parse_args()
+    csv = OUT / f"kmob-{args.rows}.csv"
+    if not csv.exists():
+        t = time.perf_counter()
+        generate(csv, args.rows)
+        print(
+            f"generated {csv} ({csv.stat().st_size / 1e6:.0f} MB) "
+            f"in {time.perf_counter() - t:.1f} s"
+        )
+    store = OUT / f"store-{args.rows}"
+    shutil.rmtree(store, ignore_errors=True)
+    raw = _child(_RAW, str(csv), str(OUT / f"raw-{args.rows}.parquet"))
+    ing = _child(_INGEST, str(csv), str(store))
+    rr = raw["rows"] / raw["seconds"]
+    ir = ing["rows"] / ing["seconds"]
+    print(f"rows: {args.rows:,}")
+    print(
+        f"raw read_csv + write_parquet: {raw['seconds']:6.2f} s  {rr:12,.0f} rows/s  "
+        f"peak {raw['maxrss_kb'] / 1024:7.0f} MB"
+    )
+    print(
+        f"ingest_files (kmob):          {ing['seconds']:6.2f} s  {ir:12,.0f} rows/s  "
+        f"peak {ing['maxrss_kb'] / 1024:7.0f} MB"
+    )
+    print(f"ingest / raw speed: {ir / rr:.2f} (target >= 0.5); peak memory target < 3072 MB")
+    print(
+        f"stored {ing['stored']:,}, rejected {ing['rejected']:,}, "
+        f"zero coordinates {ing['zero_coordinates']:,}"
+    )
+    for message, at in ing["steps"]:
+        print(f"  {at:6.2f} s  {message}")
+
+
+if __name__ == "__main__":
+    main()
