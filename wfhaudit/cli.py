@@ -348,7 +348,69 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Audit then report, for cron. Example: [bold]wfhaudit run 2025-W49 --quiet --fail-on any=100[/]"""
-    raise NotImplementedError("run")
+    import contextlib
+    import datetime as dt
+    import json
+
+    from wfhaudit.audit.period import parse_period
+    from wfhaudit.audit.run import run_audit
+    from wfhaudit.audit.summary import (
+        crossed_thresholds,
+        parse_fail_on,
+        print_summary,
+        summary_json,
+    )
+    from wfhaudit.errors import EXIT_THRESHOLD, UsageError
+    from wfhaudit.policy import load_policy
+    from wfhaudit.report.render import check_options, render_reports
+    from wfhaudit.store import Store
+
+    # Every option is checked before the audit starts: a typo costs no audit run.
+    audit_period = parse_period(period)
+    thresholds = parse_fail_on(fail_on)
+    formats = check_options(fmt, lang)
+    as_of_day = None
+    if as_of is not None:
+        try:
+            as_of_day = dt.date.fromisoformat(as_of.strip())
+        except ValueError:
+            raise UsageError(f"bad --as-of {as_of!r}: write a date as YYYY-MM-DD.") from None
+    resolved = load_policy(policy)
+    out_dir = out or Path("reports") / "out" / audit_period.label
+    the_store = store_path(store)
+    show = is_interactive() and not quiet and not as_json
+    spinner = err_console.status("auditing…") if show else contextlib.nullcontext()
+    with spinner as status:
+        result = run_audit(
+            Store(the_store),
+            audit_period,
+            resolved,
+            as_of=as_of_day,
+            out_dir=out_dir,
+            progress=(lambda step: status.update(f"auditing: {step}…")) if show else None,
+        )
+        if show:
+            status.update("rendering the reports…")
+        written = render_reports(
+            out_dir, formats=formats, lang=lang, unit=unit, out_dir=out_dir, store=the_store
+        )
+    if as_json:
+        doc = summary_json(result)
+        doc["reports"] = [str(p) for p in written]
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif not quiet:
+        print_summary(console, result)
+        for path in written:
+            console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    crossed = crossed_thresholds(result, thresholds)
+    if crossed:
+        err_console.print(
+            f"--fail-on threshold crossed: {'; '.join(crossed)} (results and reports in "
+            f"{out_dir}/).",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_THRESHOLD)
 
 
 # --- sample (issue 4) --------------------------------------------------------
