@@ -1,0 +1,69 @@
+"""Property: every row read is stored or rejected, whatever garbage the cells hold."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wfhaudit.ingest import ingest_files
+from wfhaudit.store import Store
+
+COLUMNS = ["nip", "ts", "kind", "lat", "lon", "accuracy_m", "device_id", "mode"]
+garbage = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\x00"), max_size=12
+)
+# small pools so that keys repeat: duplicates and conflicts happen often
+cells = {
+    "nip": st.sampled_from(["198501012010011001", "199002022015012000", " 199002022015012000"])
+    | garbage,
+    "ts": st.sampled_from(
+        ["2025-12-02 07:30:00", "2025-12-02T00:30:00Z", "2025-12-02 08:30:00+08:00", ""]
+    )
+    | garbage,
+    "kind": st.sampled_from(["IN", "out", "Masuk", ""]) | garbage,
+    "lat": st.sampled_from(["-6.9", "0", "91", "", "-6,9"]) | garbage,
+    "lon": st.sampled_from(["107.6", "0", "", "-181"]) | garbage,
+    "accuracy_m": st.sampled_from(["5", "-1", "", "1e3"]) | garbage,
+    "device_id": st.sampled_from(["dA", "dB", ""]) | garbage,
+    "mode": st.sampled_from(["WFO", "wfh", ""]) | garbage,
+}
+rows = st.lists(st.fixed_dictionaries(cells), min_size=0, max_size=25)
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(rows=rows)
+def test_read_equals_stored_plus_rejected(rows: list[dict[str, str]]) -> None:
+    with TemporaryDirectory() as tmp:
+        path = Path(tmp) / "attendance.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        store = Store(Path(tmp) / "store")
+        summary = ingest_files(store, "attendance", [path])
+        non_blank = sum(1 for r in rows if any(v != "" for v in r.values()))
+        assert summary.read == non_blank
+        assert summary.read == summary.stored + summary.rejected
+        assert sum(summary.rejected_by_code.values()) == summary.rejected
+        in_store = store.scan("attendance").collect().height if summary.stored else 0
+        assert in_store == summary.stored == summary.inserted
+        if summary.rejected:
+            rejects = pl.read_csv(summary.rejects_path, infer_schema=False)
+            assert rejects.height == summary.rejected
+            # each source line is rejected at most once, and lines are real data lines
+            lines = rejects["source_row"].cast(pl.Int64)
+            assert lines.n_unique() == rejects.height
+            assert lines.min() >= 2 and lines.max() <= len(rows) + 1
+        if summary.stored:
+            stored = store.scan("attendance").collect()
+            assert stored.select(pl.struct("nip", "ts", "kind").is_unique().all()).item()
+            assert stored["nip"].str.contains(r"^\d{18}$").all()
