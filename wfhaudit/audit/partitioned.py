@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -257,6 +258,8 @@ class PartitionResult:
     unit_findings: pl.DataFrame | None = None
     probe: int = 0
     seconds: float = 0.0
+    #: the process that ran it (a cluster spreads partitions over several)
+    pid: int = 0
 
 
 def _chunk_dir(work: str, mode: str, index: int) -> Path:
@@ -282,7 +285,7 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
     days = task.days.get_column("date").to_list()
     out = _chunk_dir(task.work, task.mode, task.index)
     out.mkdir(parents=True, exist_ok=True)
-    result = PartitionResult(task.index, probe=probe_hash())
+    result = PartitionResult(task.index, probe=probe_hash(), pid=os.getpid())
     frames = build_employee_days(staged_inputs(stage, days), task.policy, task.days)
     ctx = RuleContext(
         frames.employee_days.lazy(), frames.events.lazy(), frames.reports.lazy(), task.policy
@@ -684,6 +687,7 @@ def run_audit_partitioned(
             "days_per_partition": days_per_partition,
             "executor": type(executor).__name__,
             "partition_seconds": [round(r.seconds, 3) for r in results],
+            "worker_processes": len({r.pid for r in results}),
         }
         meta["run_seconds"] = round(time.perf_counter() - started, 3)
         step("writing results")
