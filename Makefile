@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO_STORE := .demo/store
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/ingest.py
 	$(PY) bench/audit.py
+
+# Scale benchmark (docs/scale.md): 40k, 400k and 4M employees for one month; slow.
+bench-scale: $(STAMP)
+	$(PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache
