@@ -1,0 +1,93 @@
+"""The HTML report in a real browser (headless Chromium, network off): it prints, charts render.
+
+Skipped when Chromium is not installed; CI installs it (``.ci/run``), so there it always runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_report_helpers import make_results, make_store
+
+from wfhaudit.report import render_reports
+from wfhaudit.report.browser import dump_dom, find_chromium, print_pdf, screenshot
+from wfhaudit.report.examples import write_examples
+
+CHROMIUM = find_chromium()
+if CHROMIUM is None and os.environ.get("CI"):
+    # On CI this test must run: .ci/run installs Chromium; a skip there would hide a regression.
+    raise RuntimeError("CI is set but Chromium is missing; .ci/run should have installed it.")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium not installed (Debian package 'chromium'; CI installs it in .ci/run)",
+)
+
+BAR = (0x2F, 0x5D, 0x8A)  # charts.BLUE
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("chromium")
+    results = make_results(root / "out")
+    store = make_store(root / "store")
+    return render_reports(results, formats=["html"], lang="id", out_dir=root, store=store)[0]
+
+
+def _colour_share(png: Path, colour: tuple[int, int, int]) -> float:
+    pixels = np.asarray(Image.open(png).convert("RGB"), dtype=np.int16).reshape(-1, 3)
+    near = (np.abs(pixels - np.array(colour, dtype=np.int16)) <= 8).all(axis=1)
+    return float(near.mean())
+
+
+def test_prints_to_a_pdf_with_pages(html: Path, tmp_path: Path):
+    pdf = tmp_path / "report.pdf"
+    print_pdf(CHROMIUM, html, pdf)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+    # header+summary, charts, agencies, employees, integrity, data quality: one section a page
+    assert pages >= 6, pages
+
+
+def test_first_page_is_not_blank(html: Path, tmp_path: Path):
+    png = tmp_path / "page1.png"
+    screenshot(CHROMIUM, html, png)
+    im = Image.open(png).convert("L")
+    assert im.size == (794, 1123)
+    dark = float((np.asarray(im) < 128).mean())
+    assert dark > 0.005, dark  # text is there
+
+
+def test_charts_render(html: Path, tmp_path: Path):
+    dom = dump_dom(CHROMIUM, html)
+    svgs = re.findall(r"<svg\b[^>]*>", dom)
+    assert len(svgs) == 3
+    for tag in svgs:
+        width = float(re.search(r'width="([\d.]+)', tag)[1])
+        height = float(re.search(r'height="([\d.]+)', tag)[1])
+        assert width > 0 and height > 0
+    # a page holding only the charts, screenshotted: the bars are drawn in their colour
+    charts = re.search(r'<section id="charts">.*?</section>', html.read_text("utf-8"), re.S)[0]
+    page = tmp_path / "charts.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{charts}</body></html>", "utf-8")
+    png = tmp_path / "charts.png"
+    screenshot(CHROMIUM, page, png, size=(900, 1600))
+    assert _colour_share(png, BAR) > 0.01
+    # and the same page without the charts has none of that colour
+    page.write_text("<!DOCTYPE html><html><body><h2>-</h2></body></html>", "utf-8")
+    screenshot(CHROMIUM, page, png, size=(900, 1600))
+    assert _colour_share(png, BAR) == 0
+
+
+def test_write_examples_keeps_a_first_page_picture(tmp_path: Path):
+    results = make_results(tmp_path / "out")
+    written = write_examples(results, tmp_path / "examples")
+    assert [p.name for p in written] == [
+        "wfhaudit-2025-12.html", "wfhaudit-2025-12.md", "wfhaudit-2025-12-page1.png"
+    ]
+    assert Image.open(written[2]).size == (794, 1123)
