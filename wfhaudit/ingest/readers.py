@@ -82,7 +82,8 @@ def _drop_empty_rows(df: pl.DataFrame) -> pl.DataFrame:
     cols = [c for c in df.columns if c not in (ROW, NIP_NUMERIC)]
     if not cols:
         return df.clear()
-    return df.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cols]))
+    keep = df.select(pl.any_horizontal([pl.col(c).is_not_null() for c in cols])).to_series()
+    return df if keep.all() else df.filter(keep)
 
 
 def _sniff_text(path: Path) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 
 from wfhaudit.errors import DataError, UsageError
-from wfhaudit.ingest.profiles import Profile
+from wfhaudit.ingest.profiles import Combine, Profile
 from wfhaudit.ingest.readers import NIP_NUMERIC, ROW, RawSheet
 from wfhaudit.schema import DATETIME, Table
 
@@ -96,6 +97,64 @@ def _find(headers: list[str], wanted: str) -> str | None:
 
 
 # --- parsing helpers (eager, on Series) ----------------------------------------
+
+
+def _stripped(e: pl.Expr) -> pl.Expr:
+    e = e.str.strip_chars()
+    return pl.when(e != "").then(e)
+
+
+def _patch(
+    w: pl.DataFrame, target: str, mask: pl.Series, reparse: Callable[[pl.Series], pl.Series],
+    source: str,
+) -> pl.DataFrame:
+    """Re-parse the rows of ``mask`` (column ``source``) and write them into ``target``."""
+    if not mask.any():
+        return w
+    idx = mask.arg_true()
+    fixed = reparse(w.get_column(source).gather(idx)).cast(w.schema[target])
+    return w.with_columns(w.get_column(target).scatter(idx, fixed))
+
+
+def _fallbacks(
+    w: pl.DataFrame,
+    table: Table,
+    profile: Profile,
+    combine: dict[str, Combine],
+    aliases_of: dict[str, dict[str, str]],
+) -> pl.DataFrame:
+    """Second chance, on the failing subset only: other formats, offsets, normalisations."""
+    for col, dtype in table.columns.items():
+        target = "p:" + col
+        if col in combine:
+            failed = (w.get_column(target).is_null() & w.get_column(col + ":date").is_not_null()
+                      & w.get_column(col + ":time").is_not_null())
+            if failed.any():
+                idx = failed.arg_true()
+                fixed = parse_date_time(
+                    w.get_column(col + ":date").gather(idx),
+                    w.get_column(col + ":time").gather(idx),
+                    profile,
+                )
+                w = w.with_columns(w.get_column(target).scatter(idx, fixed))
+            continue
+        raw = w.get_column(col)
+        parsed = w.get_column(target)
+        if dtype == pl.Date:
+            w = _patch(w, target, parsed.is_null() & raw.is_not_null(),
+                       lambda s: parse_date(s, profile.date_formats), col)
+        elif dtype == DATETIME:
+            w = _patch(w, target, parsed.is_null() & raw.is_not_null(),
+                       lambda s: parse_datetime(s, profile.datetime_formats), col)
+        elif col in table.enums:
+            allowed = list(table.enums[col])
+            aliases = aliases_of.get(col, {})
+            w = _patch(w, target, ~parsed.is_in(allowed) & raw.is_not_null(),
+                       lambda s, a=aliases: normalise_enum(s, a), col)
+        elif col == "nip":
+            w = _patch(w, target, ~parsed.str.contains(r"^\d{18}$") & raw.is_not_null(),
+                       normalise_nip, col)
+    return w
 
 
 def _blank_to_null(s: pl.Series) -> pl.Series:
@@ -337,55 +396,80 @@ def validate_sheet(
         )
     read = frame.height
     keep = [ROW] + ([HDR] if grid else [])
-    w = frame.select(keep)
     if NIP_NUMERIC in frame.columns:
-        w = w.with_columns(frame.get_column(NIP_NUMERIC).fill_null(False))
-    # raw canonical strings, stripped, empty -> null
-    cols: dict[str, pl.Series] = {}
+        keep.append(NIP_NUMERIC)
+    # stage 1, one parallel pass: stripped strings (empty -> null), then a parse with the
+    # first format of each column; the rare values that need another format, an offset,
+    # or a normalisation are re-parsed eagerly on that subset only (_fallbacks).
+    stripped: dict[str, pl.Expr] = {}
     for col in table.columns:
         if col in mapping:
-            cols[col] = _blank_to_null(frame.get_column(mapping[col]).cast(pl.String)).alias(col)
+            stripped[col] = _stripped(pl.col(mapping[col]).cast(pl.String))
         elif col in combine:
-            spec = combine[col]
-            date_h, time_h = _find(headers, spec.date), _find(headers, spec.time)
+            date_h, time_h = _find(headers, combine[col].date), _find(headers, combine[col].time)
             assert date_h is not None and time_h is not None
-            cols[col + ":date"] = _blank_to_null(frame.get_column(date_h)).alias(col + ":date")
-            cols[col + ":time"] = _blank_to_null(frame.get_column(time_h)).alias(col + ":time")
+            stripped[col + ":date"] = _stripped(pl.col(date_h))
+            stripped[col + ":time"] = _stripped(pl.col(time_h))
         else:
-            cols[col] = pl.Series(col, [None] * read, dtype=pl.String)
-    if "nip" in cols:
-        cols["nip"] = normalise_nip(cols["nip"])
-    # parse
-    parsed: dict[str, pl.Series] = {}
+            stripped[col] = pl.lit(None, pl.String)
+    first_pass: list[pl.Expr] = []
+    aliases_of: dict[str, dict[str, str]] = {}
+    for col, dtype in table.columns.items():
+        target = "p:" + col
+        if col in combine:
+            fmt = f"{profile.date_formats[0]} {profile.time_formats[0]}"
+            first_pass.append(
+                pl.concat_str([pl.col(col + ":date"), pl.col(col + ":time")], separator=" ")
+                .str.to_datetime(fmt, strict=False, time_unit="us")
+                .alias(target)
+            )
+        elif dtype == pl.Date:
+            first_pass.append(
+                pl.col(col).str.to_date(profile.date_formats[0], strict=False).alias(target)
+            )
+        elif dtype == DATETIME:
+            first_pass.append(
+                pl.col(col)
+                .str.to_datetime(profile.datetime_formats[0], strict=False, time_unit="us")
+                .alias(target)
+            )
+        elif dtype == pl.Float64:
+            number = pl.col(col)
+            if profile.decimal != ".":
+                number = number.str.replace(profile.decimal, ".", literal=True)
+            number = number.cast(pl.Float64, strict=False)
+            first_pass.append(pl.when(number.is_finite()).then(number).alias(target))
+        elif col in table.enums:
+            aliases = dict(profile.enum_aliases.get(col, {}))
+            if table.name == "roster" and col == "mode":
+                aliases = {**GRID_ALIASES, **aliases}
+            aliases_of[col] = aliases
+            upper = pl.col(col).str.to_uppercase()
+            first_pass.append((upper.replace(aliases) if aliases else upper).alias(target))
+        elif (table.name, col) in EMPTY_ALLOWED:
+            first_pass.append(pl.col(col).fill_null("").alias(target))
+        else:
+            first_pass.append(pl.col(col).alias(target))
+    w = (
+        frame.lazy()
+        .select(*keep, *[e.alias(n) for n, e in stripped.items()])
+        .with_columns(first_pass)
+        .collect()
+    )
+    if NIP_NUMERIC in w.columns:
+        w = w.with_columns(pl.col(NIP_NUMERIC).fill_null(False))
+    w = _fallbacks(w, table, profile, combine, aliases_of)
     checks: list[tuple[str, pl.Expr, pl.Expr]] = []
     for col, dtype in table.columns.items():
         target = "p:" + col
         if col in combine:
-            d, t = cols[col + ":date"], cols[col + ":time"]
-            parsed[target] = parse_date_time(d, t, profile).alias(target)
             raw_expr = pl.concat_str([pl.col(col + ":date"), pl.col(col + ":time")], separator=" ")
             present = pl.col(col + ":date").is_not_null() & pl.col(col + ":time").is_not_null()
             empty = ~present
         else:
-            s = cols[col]
             raw_expr = pl.col(col)
             present = pl.col(col).is_not_null()
             empty = pl.col(col).is_null()
-            if dtype == pl.Date:
-                parsed[target] = parse_date(s, profile.date_formats).alias(target)
-            elif dtype == DATETIME:
-                parsed[target] = parse_datetime(s, profile.datetime_formats).alias(target)
-            elif dtype == pl.Float64:
-                parsed[target] = parse_float(s, profile.decimal).alias(target)
-            elif col in table.enums:
-                aliases = dict(profile.enum_aliases.get(col, {}))
-                if table.name == "roster" and col == "mode":
-                    aliases = {**GRID_ALIASES, **aliases}
-                parsed[target] = normalise_enum(s, aliases).alias(target)
-            elif (table.name, col) in EMPTY_ALLOWED:
-                parsed[target] = s.fill_null("").alias(target)
-            else:
-                parsed[target] = s.alias(target)
         if col in table.required and (table.name, col) not in EMPTY_ALLOWED:
             checks.append(("missing-value", empty, pl.lit(f"required value '{col}' is empty")))
         if col == "nip":
@@ -404,7 +488,7 @@ def validate_sheet(
             checks.append(
                 (
                     "bad-nip",
-                    present & ~pl.col(col).str.contains(r"^\d{18}$"),
+                    present & ~pl.col(target).str.contains(r"^\d{18}$"),
                     pl.format("NIP '{}' is not exactly 18 digits", raw_expr),
                 )
             )
@@ -426,7 +510,6 @@ def validate_sheet(
                     pl.format(f"'{{}}' in '{col}' is not one of {', '.join(allowed)}", raw_expr),
                 )
             )
-    w = w.with_columns(*cols.values(), *parsed.values())
     for a, b in table.pairs:
         one = pl.col(a).is_null() != pl.col(b).is_null()
         checks.append(
@@ -470,19 +553,23 @@ def validate_sheet(
         [pl.when(mask).then(pl.lit(i, pl.Int16)) for i, (_, mask, _) in enumerate(checks)]
         + [pl.lit(None, pl.Int16)]
     )
-    w = w.with_columns(first_failing.alias(_CHECK))
-    zero = 0
+    lf = w.lazy().with_columns(first_failing.alias(_CHECK))
     if table.name == "attendance":
         # an exact (0, 0) is what phones send when GPS fails: stored as empty, counted
         is_zero = ((pl.col("p:lat") == 0) & (pl.col("p:lon") == 0)).fill_null(False)
-        w = w.with_columns(
+        lf = lf.with_columns(
             is_zero.alias("__zero"),
             pl.when(~is_zero).then(pl.col("p:lat")).alias("p:lat"),
             pl.when(~is_zero).then(pl.col("p:lon")).alias("p:lon"),
         )
-    bad = w.filter(pl.col(_CHECK).is_not_null())
-    rejects = (
-        bad.select(
+    else:
+        lf = lf.with_columns(pl.lit(False).alias("__zero"))
+    w = lf.collect()
+    ok = w.get_column(_CHECK).is_null()
+    n_bad = w.height - int(ok.sum())
+    if n_bad:
+        bad = w.filter(~ok)
+        rejects = bad.select(
             ROW,
             *([HDR] if grid else []),
             pl.coalesce(
@@ -495,17 +582,19 @@ def validate_sheet(
                 [pl.when(pl.col(_CHECK) == i).then(msg) for i, (_, _, msg) in enumerate(checks)]
             ).alias("message"),
         )
-        if bad.height
-        else _empty_rejects(grid)
-    )
-    good = w.filter(pl.col(_CHECK).is_null())
-    if table.name == "attendance":
-        zero = int(good.get_column("__zero").sum())
-    valid = good.select(
+    else:
+        rejects = _empty_rejects(grid)
+    valid = w.select(
         ROW,
         (pl.col(HDR) if grid else pl.lit(None, pl.String)).alias(HDR),
         *[pl.col("p:" + c).cast(t).alias(c) for c, t in table.columns.items()],
+        "__zero",
     )
+    del w
+    if n_bad:
+        valid = valid.filter(ok)
+    zero = int(valid.get_column("__zero").sum())
+    valid = valid.drop("__zero")
     if not grid:
         rejects = rejects.select(ROW, pl.lit(None, pl.String).alias(HDR), "error_code", "message")
     return SheetResult(
