@@ -428,4 +428,28 @@ def sample(
     quiet: QuietOpt = False,
 ) -> None:
     """Write a synthetic Pemprov Jabar with known violations. Example: [bold]wfhaudit sample --out demo --seed 7[/]"""
-    raise NotImplementedError("sample")
+    from wfhaudit.sample import generate_sample
+
+    info = generate_sample(out, employees=employees, units=units, month=month, seed=seed, fmt=fmt)
+    if quiet:
+        return
+    planted = sum(info.truth.values())
+    console.print(
+        f"Wrote a synthetic Pemprov Jabar for {info.month}: {info.employees} employees in "
+        f"{info.units} agencies, {info.working_days} working days, format {info.fmt}, "
+        f"into {info.out_dir}/",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        "rows: " + ", ".join(f"{kind} {count}" for kind, count in info.rows.items()),
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"ground_truth.csv: {planted} planted findings ("
+        + ", ".join(f"{rule} {count}" for rule, count in info.truth.items())
+        + "); README.md says how to ingest and audit them.",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,111 @@
+"""Generated ground truth == what ingest + audit find: every planted finding, nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from wfhaudit.cli import app
+from wfhaudit.sample import generate_sample
+from wfhaudit.schema import ALL_RULES, KINDS
+
+runner = CliRunner()
+
+
+def _invoke(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, f"{args}: {result.output}"
+
+
+def ingest_sample(data: Path, fmt: str, store: Path) -> None:
+    """Ingest every file of a generated set the way an analyst would."""
+    for kind in KINDS:
+        if fmt == "export" and kind == "roster":
+            files = [str(p) for p in sorted((data / "roster").glob("*.xlsx"))]
+            _invoke(["ingest", "roster", *files, "--store", str(store), "--quiet"])
+        elif fmt == "export" and kind == "attendance":
+            files = [str(p) for p in sorted(data.glob("attendance-kmob-*.csv"))]
+            _invoke(
+                [
+                    "ingest",
+                    "attendance",
+                    *files,
+                    "--profile",
+                    "kmob",
+                    "--store",
+                    str(store),
+                    "--quiet",
+                ]
+            )
+        else:
+            ext = "parquet" if fmt == "parquet" else "csv"
+            _invoke(["ingest", kind, str(data / f"{kind}.{ext}"), "--store", str(store), "--quiet"])
+
+
+def read_truth(path: Path) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+    truth = pl.read_csv(path, schema_overrides={"nip": pl.String, "date": pl.String}).with_columns(
+        pl.col("nip").fill_null("")
+    )
+    employee = {
+        (r["nip"], r["date"], r["rule"])
+        for r in truth.filter(pl.col("nip") != "").iter_rows(named=True)
+    }
+    unit = {
+        (r["unit_code"], r["date"], r["rule"])
+        for r in truth.filter(pl.col("nip") == "").iter_rows(named=True)
+    }
+    return employee, unit
+
+
+def found(results: Path) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+    violations = pl.read_parquet(results / "violations.parquet")
+    findings = pl.read_parquet(results / "unit_findings.parquet")
+    employee = {
+        (n, d.isoformat(), r) for n, d, r in violations.select("nip", "date", "rule").iter_rows()
+    }
+    unit = {
+        (u, d.isoformat(), r)
+        for u, d, r in findings.select("unit_code", "date", "rule").iter_rows()
+    }
+    assert violations.height == len(employee), "one violation row per (nip, date, rule)"
+    return employee, unit
+
+
+@pytest.mark.parametrize(
+    ("fmt", "employees", "units", "seed"),
+    [("export", 60, 4, 7), ("csv", 160, 7, 11), ("parquet", 90, 5, 3)],
+)
+def test_audit_finds_exactly_the_ground_truth(
+    tmp_path: Path, fmt: str, employees: int, units: int, seed: int
+) -> None:
+    data = tmp_path / "data"
+    info = generate_sample(
+        data, employees=employees, units=units, month="2025-12", seed=seed, fmt=fmt
+    )
+    store = tmp_path / "store"
+    ingest_sample(data, fmt, store)
+    out = tmp_path / "out"
+    _invoke(
+        [
+            "audit",
+            "2025-12",
+            "--store",
+            str(store),
+            "--as-of",
+            "2026-01-01",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+
+    want_employee, want_unit = read_truth(data / "ground_truth.csv")
+    got_employee, got_unit = found(out)
+    assert sorted(got_employee - want_employee) == [], "reported but not planted"
+    assert sorted(want_employee - got_employee) == [], "planted but not reported"
+    assert got_unit == want_unit
+    # Every rule of rules.md is planted.
+    assert set(info.truth) == set(ALL_RULES)
