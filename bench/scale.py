@@ -1,0 +1,305 @@
+"""Scale benchmark: one month of 40 000, 400 000 and 4 000 000 employees (docs/scale.md).
+
+For each size: generate the data (``wfhaudit sample --format parquet``), load it
+into a store (streamed into Delta tables), then measure, each in its own
+process so that peak memory is that step's alone:
+
+- ``scan``  — a bare scan of the period's input tables (every column decoded);
+- ``audit`` — the partitioned audit (``run_audit_partitioned``, one day per partition);
+- ``whole`` — the in-memory ``run_audit``, for comparison, where it fits.
+
+Printed per step: input rows, wall time, rows/s and peak resident memory.
+Sizes that would not fit the time budget or memory are run as large as they go,
+with the reason printed.  Results are appended to ``bench/out/scale.jsonl``.
+
+    python bench/scale.py                          # 40k, 400k, 4M
+    python bench/scale.py --sizes 40000 --whole    # one size, with the in-memory run
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+MONTH = "2025-12"
+AS_OF = "2026-01-05"
+SEED = 1
+#: the in-memory run is skipped when its predicted peak exceeds this (the machine has 24 GiB)
+WHOLE_LIMIT_MB = 18_000
+#: the partitioned audit must stay under this
+TARGET_PEAK_MB = 8_000
+
+
+def peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024.0
+
+
+# --- steps (each runs in a child process) ----------------------------------------------
+
+
+def step_generate(size: int, data: Path) -> dict[str, Any]:
+    units = max(12, min(400, size // 1000))
+    cmd = [sys.executable, "-m", "wfhaudit", "sample", "--employees", str(size),
+           "--units", str(units), "--month", MONTH, "--seed", str(SEED),
+           "--format", "parquet", "--out", str(data), "--quiet"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    via = "wfhaudit sample --format parquet"
+    if done.returncode != 0:
+        if "NotImplementedError" not in done.stderr + done.stdout:
+            raise SystemExit(f"wfhaudit sample failed: {done.stderr.strip()[-500:]}")
+        from wfhaudit.sample.generator import generate_sample
+
+        generate_sample(data, employees=size, units=units, month=MONTH, seed=SEED,
+                        fmt="parquet")
+        via = "wfhaudit.sample.generator.generate_sample (CLI not wired yet)"
+    return {"via": via, "units": units}
+
+
+def step_load(data: Path, store_dir: Path) -> dict[str, Any]:
+    """Stream the generated Parquet tables into the store's Delta tables (no full copy in RAM)."""
+    import polars as pl
+    from deltalake import write_deltalake
+
+    from wfhaudit.schema import PARTITION_COLUMN, TABLES
+
+    if store_dir.exists():
+        shutil.rmtree(store_dir)
+    store_dir.mkdir(parents=True)
+    rows = 0
+    for kind, table in TABLES.items():
+        file = data / f"{kind}.parquet"
+        if not file.exists():
+            continue
+        lf = pl.scan_parquet(file).select(
+            [pl.col(c).cast(t) for c, t in table.columns.items()]
+        )
+        part = table.partition_expr()
+        if part is not None:
+            lf = lf.with_columns(part)
+        n = lf.select(pl.len()).collect().item()
+        rows += n
+        batches = lf.collect_batches(chunk_size=2_000_000)
+        first = next(iter(batches), None)
+        if first is None:
+            continue
+        for i, batch in enumerate([first, *batches]):
+            write_deltalake(
+                str(store_dir / kind),
+                batch.to_arrow(),
+                mode="error" if i == 0 else "append",
+                partition_by=[PARTITION_COLUMN] if part is not None else None,
+            )
+    return {"rows": rows}
+
+
+def _input_rows(store: Any, start: dt.date, end: dt.date) -> int:
+    import polars as pl
+
+    total = 0
+    for kind in ("employees", "offices", "roster", "attendance", "outputs", "leave"):
+        if store.exists(kind):
+            total += store.scan(kind, start, end).select(pl.len()).collect().item()
+    return total
+
+
+def step_scan(store_dir: Path) -> dict[str, Any]:
+    """A bare scan: every column of the period's tables decoded and dropped, batch by batch."""
+    import polars as pl
+
+    from wfhaudit.audit.period import parse_period
+    from wfhaudit.store import Store
+
+    store = Store(store_dir)
+    period = parse_period(MONTH)
+    rows = 0
+
+    def count(batch: pl.DataFrame) -> None:
+        nonlocal rows
+        rows += batch.height
+
+    for kind in ("employees", "offices", "roster", "attendance", "outputs", "leave"):
+        if store.exists(kind):
+            store.scan(kind, period.start, period.end).sink_batches(count)
+    return {"rows": rows}
+
+
+def step_audit(store_dir: Path, out: Path, days_per_partition: int) -> dict[str, Any]:
+    from wfhaudit.audit.partitioned import run_audit_partitioned
+    from wfhaudit.audit.period import parse_period
+    from wfhaudit.policy import load_policy
+    from wfhaudit.store import Store
+
+    store = Store(store_dir)
+    period = parse_period(MONTH)
+    result = run_audit_partitioned(
+        store, period, load_policy(), as_of=dt.date.fromisoformat(AS_OF), out_dir=out,
+        days_per_partition=days_per_partition,
+    )
+    counts = result.meta["counts"]
+    return {"rows": _input_rows(store, period.start, period.end),
+            "employee_days": counts["employee_days"], "violations": counts["violations"],
+            "partitions": result.meta["execution"]["partitions"]}
+
+
+def step_whole(store_dir: Path, out: Path) -> dict[str, Any]:
+    from wfhaudit.audit.period import parse_period
+    from wfhaudit.audit.run import run_audit
+    from wfhaudit.policy import load_policy
+    from wfhaudit.store import Store
+
+    store = Store(store_dir)
+    period = parse_period(MONTH)
+    result = run_audit(store, period, load_policy(), as_of=dt.date.fromisoformat(AS_OF),
+                       out_dir=out)
+    counts = result.meta["counts"]
+    return {"rows": _input_rows(store, period.start, period.end),
+            "employee_days": counts["employee_days"], "violations": counts["violations"]}
+
+
+def child(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    work = Path(args.work)
+    if args.step == "generate":
+        info = step_generate(args.size, work / "data")
+    elif args.step == "load":
+        info = step_load(work / "data", work / "store")
+    elif args.step == "scan":
+        info = step_scan(work / "store")
+    elif args.step == "audit":
+        info = step_audit(work / "store", work / "out-partitioned", args.days_per_partition)
+    elif args.step == "whole":
+        info = step_whole(work / "store", work / "out-whole")
+    else:
+        raise SystemExit(f"unknown step {args.step}")
+    info.update(seconds=time.perf_counter() - started, peak_mb=peak_mb())
+    print("RESULT " + json.dumps(info))
+
+
+# --- driver -----------------------------------------------------------------------------
+
+
+def run_step(step: str, size: int, work: Path, extra: list[str] | None = None) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", step, "--size", str(size), "--work", str(work),
+           *(extra or [])]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        return {"step": step, "error": f"exit {done.returncode}: " + " | ".join(tail)}
+    info = json.loads(lines[-1][len("RESULT "):])
+    info["step"] = step
+    return info
+
+
+def show(size: int, info: dict[str, Any]) -> None:
+    if "error" in info:
+        print(f"{size:>9,} {info['step']:<9} FAILED {info['error']}", flush=True)
+        return
+    rows = info.get("rows")
+    rate = f"{rows / info['seconds']:>12,.0f}" if rows else f"{'-':>12}"
+    print(
+        f"{size:>9,} {info['step']:<9} {rows or 0:>13,} {info['seconds']:>9.1f} {rate} "
+        f"{info['peak_mb']:>9,.0f}  {info.get('note', '')}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="40000,400000,4000000")
+    parser.add_argument(
+        "--work", default=os.environ.get("WFHAUDIT_BENCH_WORK", "/tmp/wfhaudit-scale")
+    )
+    parser.add_argument("--days-per-partition", type=int, default=1)
+    parser.add_argument("--whole", action="store_true",
+                        help="also run the in-memory run_audit at every size that fits")
+    parser.add_argument("--budget-minutes", type=float, default=90.0,
+                        help="largest predicted time for one size (generate+load+scan+audit)")
+    parser.add_argument("--keep", action="store_true", help="keep each size's data")
+    parser.add_argument("--child")
+    parser.add_argument("--size", type=int, default=0)
+    args = parser.parse_args()
+    if args.child:
+        args.step = args.child
+        child(args)
+        return
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"wfhaudit scale benchmark, month {MONTH}, {os.cpu_count()} cores, "
+          f"days per partition {args.days_per_partition}", flush=True)
+    print(f"{'employees':>9} {'step':<9} {'rows':>13} {'seconds':>9} {'rows/s':>12} "
+          f"{'peak MB':>9}", flush=True)
+    per_employee_s: float | None = None
+    whole_mb_per_employee: float | None = None
+    records: list[dict[str, Any]] = []
+    for size in sizes:
+        run_size = size
+        if per_employee_s is not None:
+            predicted = per_employee_s * size / 60
+            if predicted > args.budget_minutes:
+                run_size = int(args.budget_minutes * 60 / per_employee_s) // 10_000 * 10_000
+                print(f"{size:>9,} predicted {predicted:.0f} min > budget "
+                      f"{args.budget_minutes:.0f} min on this machine: running {run_size:,} "
+                      "employees instead", flush=True)
+        work = Path(args.work) / f"n{run_size}"
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        total = 0.0
+        for step in ("generate", "load", "scan", "audit"):
+            extra = []
+            if step == "audit":
+                extra = ["--days-per-partition", str(args.days_per_partition)]
+            info = run_step(step, run_size, work, extra)
+            if step == "audit" and "error" not in info:
+                info["note"] = (f"{info['partitions']} partitions, {info['employee_days']:,} "
+                                f"employee-days, {info['violations']:,} violations")
+                if info["peak_mb"] > TARGET_PEAK_MB:
+                    info["note"] += f"; over the {TARGET_PEAK_MB:,} MB target"
+            show(run_size, info)
+            records.append({"employees": run_size, "requested": size, **info})
+            total += info.get("seconds", 0.0)
+            if "error" in info:
+                break
+        per_employee_s = total / run_size
+        if args.whole:
+            predicted_mb = (whole_mb_per_employee or 0) * run_size
+            if predicted_mb > WHOLE_LIMIT_MB:
+                print(f"{run_size:>9,} whole     skipped: predicted peak {predicted_mb:,.0f} MB "
+                      f"> {WHOLE_LIMIT_MB:,} MB of this 24 GiB machine", flush=True)
+            else:
+                info = run_step("whole", run_size, work)
+                show(run_size, info)
+                records.append({"employees": run_size, "requested": size, **info})
+                if "error" not in info:
+                    whole_mb_per_employee = info["peak_mb"] / run_size
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    with (OUT / "scale.jsonl").open("a", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps({"at": stamp, **rec}) + "\n")
+    audits = [r for r in records if r.get("step") == "audit" and "error" not in r]
+    if len(audits) >= 2:
+        first, last = audits[0], audits[-1]
+        ratio = (last["rows"] / last["seconds"]) / (first["rows"] / first["seconds"])
+        print(f"throughput at {last['employees']:,} is {ratio:.0%} of that at "
+              f"{first['employees']:,} (target: at least 75%)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
