@@ -439,3 +439,25 @@ def test_change_against_the_previous_period(tmp_path):
 def test_missing_result_files_are_a_data_error(tmp_path):
     with pytest.raises(DataError, match="run 'wfhaudit audit PERIOD' first"):
         build_report(tmp_path)
+
+
+def test_every_sanction_tier_and_rule_has_a_label_in_both_languages():
+    from wfhaudit.policy.sanctions import TIERS
+    from wfhaudit.schema import ALL_RULES
+
+    for lang in ("id", "en"):
+        cat = catalogue(lang)
+        assert {t.code for t in TIERS} <= set(cat.tiers), lang
+        assert set(ALL_RULES) <= set(cat.rules), lang
+    assert catalogue("id").tier("TEGURAN_LISAN") == "Teguran lisan"
+    assert catalogue("en").tier(None) == "—"
+
+
+def test_speed_and_top_employees(fixture_dirs, tmp_path):
+    results, _ = fixture_dirs
+    md = render_reports(results, formats=["md"], lang="id", out_dir=tmp_path)[0].read_text("utf-8")
+    assert "| ∞ |" in md  # IMPOSSIBLE_TRAVEL detail "inf"
+    # all agencies: only employees with equivalent days are listed (2 of 4)
+    table = md.split("## Per pegawai", 1)[1].split("##", 1)[0]
+    assert "198501012010011001" in table and "198501012010011004" in table
+    assert "198501012010011002" not in table and "198501012010011003" not in table

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 from typing import Any
 
@@ -25,7 +26,7 @@ from wfhaudit.report.i18n import Catalogue  # noqa: E402
 BLUE = "#2f5d8a"
 RED = "#b23a3a"
 GREY = "#888888"
-_RC = {
+_RC: Any = {
     "svg.fonttype": "path",
     "svg.hashsalt": "wfhaudit",
     "font.family": "DejaVu Sans",
@@ -97,9 +98,11 @@ def daily_compliance(daily: list[dict[str, Any]], cat: Catalogue) -> str:
         if days:
             xs = list(range(len(days)))
             ax.plot(xs, rates, color=BLUE, marker="o", markersize=3, linewidth=1.5)
-            step = max(1, len(days) // 12)
+            step = max(1, math.ceil(len(days) / 8))
             ax.set_xticks(xs[::step], [cat.short_date(d) for d in days[::step]])
-        ax.set_ylim(0, 105)
+        # Start the axis at 0 unless every day is above 60%: then zoom in (to a multiple of 10)
+        low = min(rates, default=0.0)
+        ax.set_ylim(0 if low < 60 else 10 * math.floor((low - 5) / 10), 101)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
         ax.set_ylabel(cat.t("chart_rate"))
         ax.set_xlabel(cat.t("chart_date"))

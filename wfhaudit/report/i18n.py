@@ -116,7 +116,8 @@ class Catalogue:
 
     def _group(self, text: str) -> str:
         """Turn Python's ``1,234.5`` into this language's separators."""
-        return text.translate(str.maketrans({",": self.thousands, ".": self.decimal}))
+        table: dict[str, str | int | None] = {",": self.thousands, ".": self.decimal}
+        return text.translate(str.maketrans(table))
 
 
 @functools.cache

@@ -44,7 +44,19 @@ def _env(autoescape: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md_cell
+    env.filters["speed"] = _speed
     return env
+
+
+def _speed(value: Any, cat: Catalogue) -> str:
+    """The km/h of an IMPOSSIBLE_TRAVEL detail: a whole number, or ``inf`` (no time apart)."""
+    text = "" if value is None else str(value).strip()
+    if text.lower() in ("inf", "infinity"):
+        return "∞"
+    try:
+        return cat.integer(round(float(text)))
+    except ValueError:
+        return text
 
 
 def _md_cell(value: Any) -> str:
@@ -58,7 +70,9 @@ def _md_cell(value: Any) -> str:
 def _context(model: dict[str, Any], cat: Catalogue) -> dict[str, Any]:
     limit = model["employees_limit"]
     employees = model["employees"]
-    shown = employees if limit is None else [e for e in employees[:limit]]
+    # A report for all agencies lists the top employees among those with equivalent days.
+    ranked = [e for e in employees if (e.get("equivalent_days") or 0) > 0]
+    shown = employees if limit is None else ranked[:limit]
     return {"m": model, "cat": cat, "L": cat.labels, "employees_shown": shown}
 
 
@@ -88,7 +102,7 @@ def render_json(model: dict[str, Any], cat: Catalogue) -> str:
 # --- Excel ------------------------------------------------------------------
 
 
-def _frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     data = {c: [r.get(c) for r in rows] for c in schema}
     df = pl.DataFrame(data, schema={c: pl.String if t == pl.Date else t for c, t in schema.items()})
     dates = [c for c, t in schema.items() if t == pl.Date]
@@ -104,7 +118,7 @@ def _sheet(
     percent: Iterable[str] = (),
 ) -> None:
     pct = set(percent)
-    formats: dict[str, Any] = {labels[c]: "0.0%" for c in df.columns if c in pct}
+    formats: Any = {labels[c]: "0.0%" for c in df.columns if c in pct}
     df = df.rename({c: labels[c] for c in df.columns})
     df.write_excel(
         wb,
@@ -212,7 +226,7 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
         }
         row.update({f"rule:{r}": u["violations_by_rule"].get(r, 0) for r in unit_rules})
         urows.append(row)
-    schema: dict[str, pl.DataType] = {
+    schema: dict[str, Any] = {
         "unit_code": pl.String,
         "unit_name": pl.String,
         "headcount": pl.Int64,
@@ -238,7 +252,7 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
         percent=("planned_wfh_share", "max_share", "realised_wfh_share", "compliance_rate"),
     )
 
-    emp_schema: dict[str, pl.DataType] = {
+    emp_schema: dict[str, Any] = {
         "nip": pl.String,
         "name": pl.String,
         "unit_code": pl.String,
@@ -256,7 +270,7 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
     ]
     _sheet(wb, S["employees"], _frame(erows, emp_schema), {k: cat.t(k) for k in emp_schema})
 
-    v_schema: dict[str, pl.DataType] = {
+    v_schema: dict[str, Any] = {
         "nip": pl.String,
         "name": pl.String,
         "unit_code": pl.String,
@@ -388,6 +402,9 @@ def _write_atomic(path: Path, write: Any) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
