@@ -131,6 +131,8 @@ class Store:
         self.path = Path(path)
         #: serialise writers of one table on this machine with flock (see module doc).
         self.lock = lock
+        #: commit conflicts met (and retried) by this object's writes, for tests and logs.
+        self.conflicts = 0
 
     # --- reading -----------------------------------------------------------
 
@@ -272,6 +274,7 @@ class Store:
                 try:
                     return attempt()
                 except _Conflict:
+                    self.conflicts += 1
                     time.sleep(min(2.0, 0.05 * 2**n) * (0.5 + random.random()))
         raise DataError(
             f"could not write the {kind} table in {self.path}: other writers kept changing it "
