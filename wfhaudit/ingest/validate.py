@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -104,62 +103,56 @@ def _stripped(e: pl.Expr) -> pl.Expr:
     return pl.when(e != "").then(e)
 
 
-def _patch(
-    w: pl.DataFrame, target: str, mask: pl.Series, reparse: Callable[[pl.Series], pl.Series],
-    source: str,
-) -> pl.DataFrame:
-    """Re-parse the rows of ``mask`` (column ``source``) and write them into ``target``."""
-    if not mask.any():
-        return w
-    idx = mask.arg_true()
-    fixed = reparse(w.get_column(source).gather(idx)).cast(w.schema[target])
-    return w.with_columns(w.get_column(target).scatter(idx, fixed))
+def _strip_series(s: pl.Series) -> pl.Series:
+    s = s.cast(pl.String).str.strip_chars()
+    return pl.select(pl.when(s != "").then(s)).to_series().alias(s.name)
 
 
 def _fallbacks(
     w: pl.DataFrame,
+    frame: pl.DataFrame,
+    sources: dict[str, str],
     table: Table,
     profile: Profile,
     combine: dict[str, Combine],
-    aliases_of: dict[str, dict[str, str]],
 ) -> pl.DataFrame:
-    """Second chance, on the failing subset only: other formats, offsets, normalisations."""
+    """Second chance, on the failing subset only: other formats, offsets, normalisations.
+
+    ``w`` and ``frame`` have the same rows in the same order.
+    """
+
+    def raw(name: str, idx: pl.Series) -> pl.Series:
+        return _strip_series(frame.get_column(sources[name]).gather(idx))
+
     for col, dtype in table.columns.items():
         target = "p:" + col
-        if col in combine:
-            failed = (w.get_column(target).is_null() & w.get_column(col + ":date").is_not_null()
-                      & w.get_column(col + ":time").is_not_null())
-            if failed.any():
-                idx = failed.arg_true()
-                fixed = parse_date_time(
-                    w.get_column(col + ":date").gather(idx),
-                    w.get_column(col + ":time").gather(idx),
-                    profile,
-                )
-                w = w.with_columns(w.get_column(target).scatter(idx, fixed))
+        if col not in sources and col not in combine:
             continue
-        raw = w.get_column(col)
         parsed = w.get_column(target)
-        if dtype == pl.Date:
-            w = _patch(w, target, parsed.is_null() & raw.is_not_null(),
-                       lambda s: parse_date(s, profile.date_formats), col)
-        elif dtype == DATETIME:
-            w = _patch(w, target, parsed.is_null() & raw.is_not_null(),
-                       lambda s: parse_datetime(s, profile.datetime_formats), col)
+        present = w.get_column("present:" + col)
+        if col in combine or dtype == pl.Date or dtype == DATETIME:
+            failed = present & parsed.is_null()
         elif col in table.enums:
-            allowed = list(table.enums[col])
-            aliases = aliases_of.get(col, {})
-            w = _patch(w, target, ~parsed.is_in(allowed) & raw.is_not_null(),
-                       lambda s, a=aliases: normalise_enum(s, a), col)
+            failed = present & ~parsed.is_in(list(table.enums[col]))
         elif col == "nip":
-            w = _patch(w, target, ~parsed.str.contains(r"^\d{18}$") & raw.is_not_null(),
-                       normalise_nip, col)
+            failed = present & ~parsed.str.contains(r"^\d{18}$")
+        else:
+            continue
+        if not failed.any():
+            continue
+        idx = failed.arg_true()
+        if col in combine:
+            fixed = parse_date_time(raw(col + ":date", idx), raw(col + ":time", idx), profile)
+        elif dtype == pl.Date:
+            fixed = parse_date(raw(col, idx), profile.date_formats)
+        elif dtype == DATETIME:
+            fixed = parse_datetime(raw(col, idx), profile.datetime_formats)
+        elif col in table.enums:
+            fixed = normalise_enum(raw(col, idx), _aliases(table, profile, col))
+        else:
+            fixed = normalise_nip(raw(col, idx))
+        w = w.with_columns(parsed.scatter(idx, fixed.cast(parsed.dtype)))
     return w
-
-
-def _blank_to_null(s: pl.Series) -> pl.Series:
-    s = s.str.strip_chars()
-    return pl.select(pl.when(s != "").then(s)).to_series().alias(s.name)
 
 
 def _fill(out: pl.Series | None, new: pl.Series) -> pl.Series:
@@ -395,160 +388,23 @@ def validate_sheet(
             f"{table.name}{hint}; found: {', '.join(headers) or 'no columns'}."
         )
     read = frame.height
-    keep = [ROW] + ([HDR] if grid else [])
-    if NIP_NUMERIC in frame.columns:
-        keep.append(NIP_NUMERIC)
-    # stage 1, one parallel pass: stripped strings (empty -> null), then a parse with the
-    # first format of each column; the rare values that need another format, an offset,
-    # or a normalisation are re-parsed eagerly on that subset only (_fallbacks).
-    stripped: dict[str, pl.Expr] = {}
+    # source columns (raw strings) of every canonical value: {name: source header}
+    sources: dict[str, str] = {}
     for col in table.columns:
         if col in mapping:
-            stripped[col] = _stripped(pl.col(mapping[col]).cast(pl.String))
+            sources[col] = mapping[col]
         elif col in combine:
             date_h, time_h = _find(headers, combine[col].date), _find(headers, combine[col].time)
             assert date_h is not None and time_h is not None
-            stripped[col + ":date"] = _stripped(pl.col(date_h))
-            stripped[col + ":time"] = _stripped(pl.col(time_h))
-        else:
-            stripped[col] = pl.lit(None, pl.String)
-    first_pass: list[pl.Expr] = []
-    aliases_of: dict[str, dict[str, str]] = {}
-    for col, dtype in table.columns.items():
-        target = "p:" + col
-        if col in combine:
-            fmt = f"{profile.date_formats[0]} {profile.time_formats[0]}"
-            first_pass.append(
-                pl.concat_str([pl.col(col + ":date"), pl.col(col + ":time")], separator=" ")
-                .str.to_datetime(fmt, strict=False, time_unit="us")
-                .alias(target)
-            )
-        elif dtype == pl.Date:
-            first_pass.append(
-                pl.col(col).str.to_date(profile.date_formats[0], strict=False).alias(target)
-            )
-        elif dtype == DATETIME:
-            first_pass.append(
-                pl.col(col)
-                .str.to_datetime(profile.datetime_formats[0], strict=False, time_unit="us")
-                .alias(target)
-            )
-        elif dtype == pl.Float64:
-            number = pl.col(col)
-            if profile.decimal != ".":
-                number = number.str.replace(profile.decimal, ".", literal=True)
-            number = number.cast(pl.Float64, strict=False)
-            first_pass.append(pl.when(number.is_finite()).then(number).alias(target))
-        elif col in table.enums:
-            aliases = dict(profile.enum_aliases.get(col, {}))
-            if table.name == "roster" and col == "mode":
-                aliases = {**GRID_ALIASES, **aliases}
-            aliases_of[col] = aliases
-            upper = pl.col(col).str.to_uppercase()
-            first_pass.append((upper.replace(aliases) if aliases else upper).alias(target))
-        elif (table.name, col) in EMPTY_ALLOWED:
-            first_pass.append(pl.col(col).fill_null("").alias(target))
-        else:
-            first_pass.append(pl.col(col).alias(target))
-    w = (
-        frame.lazy()
-        .select(*keep, *[e.alias(n) for n, e in stripped.items()])
-        .with_columns(first_pass)
-        .collect()
-    )
+            sources[col + ":date"], sources[col + ":time"] = date_h, time_h
+    keep = [ROW] + ([HDR] if grid else [])
+    if NIP_NUMERIC in frame.columns:
+        keep.append(NIP_NUMERIC)
+    w = frame.lazy().select(*keep, *_first_pass(table, profile, sources, combine)).collect()
     if NIP_NUMERIC in w.columns:
         w = w.with_columns(pl.col(NIP_NUMERIC).fill_null(False))
-    w = _fallbacks(w, table, profile, combine, aliases_of)
-    checks: list[tuple[str, pl.Expr, pl.Expr]] = []
-    for col, dtype in table.columns.items():
-        target = "p:" + col
-        if col in combine:
-            raw_expr = pl.concat_str([pl.col(col + ":date"), pl.col(col + ":time")], separator=" ")
-            present = pl.col(col + ":date").is_not_null() & pl.col(col + ":time").is_not_null()
-            empty = ~present
-        else:
-            raw_expr = pl.col(col)
-            present = pl.col(col).is_not_null()
-            empty = pl.col(col).is_null()
-        if col in table.required and (table.name, col) not in EMPTY_ALLOWED:
-            checks.append(("missing-value", empty, pl.lit(f"required value '{col}' is empty")))
-        if col == "nip":
-            if NIP_NUMERIC in w.columns:
-                checks.append(
-                    (
-                        "bad-nip",
-                        present & pl.col(NIP_NUMERIC),
-                        pl.format(
-                            "NIP {} was a number in Excel, which keeps only 15 digits; format the "
-                            "NIP column as Text and export again",
-                            raw_expr,
-                        ),
-                    )
-                )
-            checks.append(
-                (
-                    "bad-nip",
-                    present & ~pl.col(target).str.contains(r"^\d{18}$"),
-                    pl.format("NIP '{}' is not exactly 18 digits", raw_expr),
-                )
-            )
-        expected = _expected(col, dtype, profile, col in combine)
-        if expected is not None:
-            checks.append(
-                (
-                    "type-error",
-                    present & pl.col(target).is_null(),
-                    pl.format(f"'{{}}' in '{col}' is not {expected}", raw_expr),
-                )
-            )
-        if col in table.enums:
-            allowed = table.enums[col]
-            checks.append(
-                (
-                    "bad-enum",
-                    present & ~pl.col(target).is_in(list(allowed)),
-                    pl.format(f"'{{}}' in '{col}' is not one of {', '.join(allowed)}", raw_expr),
-                )
-            )
-    for a, b in table.pairs:
-        one = pl.col(a).is_null() != pl.col(b).is_null()
-        checks.append(
-            (
-                "missing-value",
-                one,
-                pl.format(
-                    f"'{a}' and '{b}' must be both filled or both empty ('{{}}', '{{}}')",
-                    pl.col(a).fill_null(""),
-                    pl.col(b).fill_null(""),
-                ),
-            )
-        )
-    for col, (low, high) in RANGES.items():
-        if col not in table.columns:
-            continue
-        v = pl.col("p:" + col)
-        bad = pl.lit(False)
-        if low is not None:
-            bad = bad | (v < low)
-        if high is not None:
-            bad = bad | (v > high)
-        bound = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
-        checks.append(
-            (
-                "out-of-range",
-                bad.fill_null(False),
-                pl.format(f"{col} {{}} is out of range (must be {bound})", pl.col(col)),
-            )
-        )
-    for first, last in ORDERED:
-        if first in table.columns and last in table.columns:
-            checks.append(
-                (
-                    "out-of-range",
-                    (pl.col("p:" + last) < pl.col("p:" + first)).fill_null(False),
-                    pl.format(f"{last} {{}} is before {first} {{}}", pl.col(last), pl.col(first)),
-                )
-            )
+    w = _fallbacks(w, frame, sources, table, profile, combine)
+    checks = _checks(table, profile, combine, NIP_NUMERIC in w.columns)
     first_failing = pl.coalesce(
         [pl.when(mask).then(pl.lit(i, pl.Int16)) for i, (_, mask, _) in enumerate(checks)]
         + [pl.lit(None, pl.Int16)]
@@ -568,7 +424,15 @@ def validate_sheet(
     ok = w.get_column(_CHECK).is_null()
     n_bad = w.height - int(ok.sum())
     if n_bad:
-        bad = w.filter(~ok)
+        # messages need the raw cells: gather them for the rejected rows only
+        idx = (~ok).arg_true()
+        bad = w.gather(idx).with_columns(
+            _strip_series(frame.get_column(src).gather(idx)).alias(name)
+            for name, src in sources.items()
+        )
+        for col in table.columns:
+            if col not in bad.columns and col not in combine:
+                bad = bad.with_columns(pl.lit(None, pl.String).alias(col))
         rejects = bad.select(
             ROW,
             *([HDR] if grid else []),
@@ -607,6 +471,168 @@ def validate_sheet(
         originals=originals,
         sheet=raw.sheet,
     )
+
+
+def _first_pass(
+    table: Table, profile: Profile, sources: dict[str, str], combine: dict[str, Combine]
+) -> list[pl.Expr]:
+    """``present:<col>`` flags and ``p:<col>`` values parsed with the first format.
+
+    The stripped strings are not kept: the few values that fail are re-parsed from
+    the source frame (``_fallbacks``), and messages read the raw cells of rejected
+    rows only.  This keeps a 5-million-row file within memory.
+    """
+    out: list[pl.Expr] = []
+    for col, dtype in table.columns.items():
+        target = "p:" + col
+        if col in combine:
+            date, time = (
+                _stripped(pl.col(sources[col + ":date"])),
+                _stripped(pl.col(sources[col + ":time"])),
+            )
+            fmt = f"{profile.date_formats[0]} {profile.time_formats[0]}"
+            out.append((date.is_not_null() & time.is_not_null()).alias("present:" + col))
+            out.append(
+                pl.concat_str([date, time], separator=" ")
+                .str.to_datetime(fmt, strict=False, time_unit="us")
+                .alias(target)
+            )
+            continue
+        if col not in sources:
+            out.append(pl.lit(False).alias("present:" + col))
+            out.append(pl.lit(None, dtype).alias(target))
+            continue
+        value = _stripped(pl.col(sources[col]).cast(pl.String))
+        out.append(value.is_not_null().alias("present:" + col))
+        if dtype == pl.Date:
+            out.append(value.str.to_date(profile.date_formats[0], strict=False).alias(target))
+        elif dtype == DATETIME:
+            out.append(
+                value.str.to_datetime(
+                    profile.datetime_formats[0], strict=False, time_unit="us"
+                ).alias(target)
+            )
+        elif dtype == pl.Float64:
+            number = value
+            if profile.decimal != ".":
+                number = number.str.replace(profile.decimal, ".", literal=True)
+            number = number.cast(pl.Float64, strict=False)
+            out.append(pl.when(number.is_finite()).then(number).alias(target))
+        elif col in table.enums:
+            aliases = _aliases(table, profile, col)
+            upper = value.str.to_uppercase()
+            out.append((upper.replace(aliases) if aliases else upper).alias(target))
+        elif (table.name, col) in EMPTY_ALLOWED:
+            out.append(value.fill_null("").alias(target))
+        else:
+            out.append(value.alias(target))
+    return out
+
+
+def _aliases(table: Table, profile: Profile, col: str) -> dict[str, str]:
+    aliases = dict(profile.enum_aliases.get(col, {}))
+    if table.name == "roster" and col == "mode":
+        aliases = {**GRID_ALIASES, **aliases}
+    return aliases
+
+
+def _checks(
+    table: Table, profile: Profile, combine: dict[str, Combine], numeric_nip: bool
+) -> list[tuple[str, pl.Expr, pl.Expr]]:
+    """(code, mask over the parsed frame, message over the rejected rows' raw cells)."""
+    checks: list[tuple[str, pl.Expr, pl.Expr]] = []
+    for col, dtype in table.columns.items():
+        target = "p:" + col
+        present = pl.col("present:" + col)
+        if col in combine:
+            raw_expr = pl.concat_str(
+                [pl.col(col + ":date").fill_null(""), pl.col(col + ":time").fill_null("")],
+                separator=" ",
+            )
+        else:
+            raw_expr = pl.col(col)
+        if col in table.required and (table.name, col) not in EMPTY_ALLOWED:
+            what = "date or time of " if col in combine else ""
+            checks.append(
+                ("missing-value", ~present, pl.lit(f"required value {what}'{col}' is empty"))
+            )
+        if col == "nip":
+            if numeric_nip:
+                checks.append(
+                    (
+                        "bad-nip",
+                        present & pl.col(NIP_NUMERIC),
+                        pl.format(
+                            "NIP {} was a number in Excel, which keeps only 15 digits; format the "
+                            "NIP column as Text and export again",
+                            raw_expr,
+                        ),
+                    )
+                )
+            checks.append(
+                (
+                    "bad-nip",
+                    present & ~pl.col(target).str.contains(r"^\d{18}$"),
+                    pl.format("NIP '{}' is not exactly 18 digits", raw_expr),
+                )
+            )
+        expected = _expected(col, dtype, profile, col in combine)
+        if expected is not None:
+            checks.append(
+                (
+                    "type-error",
+                    present & pl.col(target).is_null(),
+                    pl.format(f"'{{}}' in '{col}' is not {expected}", raw_expr),
+                )
+            )
+        if col in table.enums:
+            allowed = table.enums[col]
+            checks.append(
+                (
+                    "bad-enum",
+                    present & ~pl.col(target).is_in(list(allowed)),
+                    pl.format(f"'{{}}' in '{col}' is not one of {', '.join(allowed)}", raw_expr),
+                )
+            )
+    for a, b in table.pairs:
+        checks.append(
+            (
+                "missing-value",
+                pl.col("present:" + a) != pl.col("present:" + b),
+                pl.format(
+                    f"'{a}' and '{b}' must be both filled or both empty ('{{}}', '{{}}')",
+                    pl.col(a).fill_null(""),
+                    pl.col(b).fill_null(""),
+                ),
+            )
+        )
+    for col, (low, high) in RANGES.items():
+        if col not in table.columns:
+            continue
+        v = pl.col("p:" + col)
+        bad = pl.lit(False)
+        if low is not None:
+            bad = bad | (v < low)
+        if high is not None:
+            bad = bad | (v > high)
+        bound = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
+        checks.append(
+            (
+                "out-of-range",
+                bad.fill_null(False),
+                pl.format(f"{col} {{}} is out of range (must be {bound})", pl.col(col)),
+            )
+        )
+    for first, last in ORDERED:
+        if first in table.columns and last in table.columns:
+            checks.append(
+                (
+                    "out-of-range",
+                    (pl.col("p:" + last) < pl.col("p:" + first)).fill_null(False),
+                    pl.format(f"{last} {{}} is before {first} {{}}", pl.col(last), pl.col(first)),
+                )
+            )
+    return checks
 
 
 def _expected(col: str, dtype: pl.DataType, profile: Profile, combined: bool) -> str | None:
