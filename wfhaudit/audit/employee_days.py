@@ -109,29 +109,70 @@ def _leave_days(leave: pl.LazyFrame, start: dt.date, end: dt.date) -> pl.LazyFra
     )
 
 
-def _base(inputs: AuditInputs, policy: Policy, days: pl.DataFrame) -> pl.LazyFrame:
-    """Active employees x audited days, with leave, roster, mode and expected place."""
-    employees = inputs.employees.select(
-        "nip", "unit_code", "office_id", "home_lat", "home_lon", "active_from", "active_to"
+def _employee_index(inputs: AuditInputs) -> pl.LazyFrame:
+    """Employees sorted by nip with a dense integer ``emp_idx`` (0, 1, ...)."""
+    return (
+        inputs.employees.select(
+            "nip", "unit_code", "office_id", "home_lat", "home_lon", "active_from", "active_to"
+        )
+        .sort("nip")
+        .with_row_index("emp_idx")
+        .with_columns(pl.col("emp_idx").cast(pl.Int64))
     )
+
+
+def _ed_key(inputs: AuditInputs, date: pl.Expr) -> pl.Expr:
+    """The integer key of an employee-day: ``emp_idx * days_in_period + day number``.
+
+    Sorting by it sorts by (nip, date); joins and group-bys on it are integer work.
+    Only valid for dates inside ``[inputs.start, inputs.end]``.
+    """
+    span = (inputs.end - inputs.start).days + 1
+    day_number = (date - pl.lit(inputs.start)).dt.total_days().cast(pl.Int64)
+    return (pl.col("emp_idx") * span + day_number).alias("ed_key")
+
+
+def _in_period(inputs: AuditInputs, date: pl.Expr) -> pl.Expr:
+    return date.is_between(inputs.start, inputs.end)
+
+
+def _keyed(inputs: AuditInputs, lf: pl.LazyFrame, employees: pl.LazyFrame) -> pl.LazyFrame:
+    """Rows of ``lf`` (with nip and date) of known employees inside the period, with ed_key."""
+    return (
+        lf.filter(_in_period(inputs, pl.col("date")))
+        .join(employees.select("nip", "emp_idx"), on="nip", how="inner")
+        .with_columns(_ed_key(inputs, pl.col("date")))
+    )
+
+
+def _base(
+    inputs: AuditInputs, policy: Policy, days: pl.DataFrame, employees: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Active employees x audited days, with leave, roster, mode and expected place."""
     offices = inputs.offices.select(
         "office_id",
         pl.col("lat").alias("office_lat"),
         pl.col("lon").alias("office_lon"),
         pl.col("radius_m").fill_null(policy.office_radius_m).alias("office_radius_m"),
     ).unique("office_id", keep="first")
-    roster = inputs.roster.select("nip", "date", pl.col("mode").alias("roster_mode")).unique(
-        ["nip", "date"], keep="first"
-    )
+    roster = _keyed(
+        inputs,
+        inputs.roster.select("nip", "date", pl.col("mode").alias("roster_mode")),
+        employees,
+    ).select("ed_key", "roster_mode")
+    leave = _keyed(
+        inputs, _leave_days(inputs.leave, inputs.start, inputs.end), employees
+    ).select("ed_key", "excused_kind", "on_duty")
     base = (
         employees.join(days.lazy(), how="cross")
         .filter(
             (pl.col("active_from").is_null() | (pl.col("active_from") <= pl.col("date")))
             & (pl.col("active_to").is_null() | (pl.col("date") <= pl.col("active_to")))
         )
+        .with_columns(_ed_key(inputs, pl.col("date")))
         .join(offices, on="office_id", how="left")
-        .join(roster, on=["nip", "date"], how="left")
-        .join(_leave_days(inputs.leave, inputs.start, inputs.end), on=["nip", "date"], how="left")
+        .join(roster, on="ed_key", how="left")
+        .join(leave, on="ed_key", how="left")
     )
     mode = (
         pl.when(pl.col("roster_mode").is_not_null())
@@ -172,11 +213,12 @@ def _base(inputs: AuditInputs, policy: Policy, days: pl.DataFrame) -> pl.LazyFra
     )
 
 
-def _events(attendance: pl.LazyFrame, base: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+def _events(
+    inputs: AuditInputs, employees: pl.LazyFrame, base: pl.LazyFrame, policy: Policy
+) -> pl.LazyFrame:
     """Attendance rows of audited employee-days with their location facts."""
     keys = base.select(
-        "nip",
-        "date",
+        "ed_key",
         "unit_code",
         "status",
         "expected_mode",
@@ -189,9 +231,10 @@ def _events(attendance: pl.LazyFrame, base: pl.LazyFrame, policy: Policy) -> pl.
     allowance = (
         pl.col("accuracy_m").clip(0.0, float(policy.accuracy_allowance_max_m)).fill_null(0.0)
     )
+    attendance = inputs.attendance.with_columns(pl.col("ts").dt.date().alias("date"))
     return (
-        attendance.with_columns(pl.col("ts").dt.date().alias("date"))
-        .join(keys, on=["nip", "date"], how="inner")
+        _keyed(inputs, attendance, employees)
+        .join(keys, on="ed_key", how="inner")
         .with_columns(
             (pl.col("lat").is_not_null() & pl.col("lon").is_not_null()).alias("located"),
             allowance.alias("allowance_m"),
@@ -213,22 +256,30 @@ def _events(attendance: pl.LazyFrame, base: pl.LazyFrame, policy: Policy) -> pl.
             )
             .alias("inside_home"),
         )
-        .drop("place_lat", "place_lon", "home_lat", "home_lon")
+        .select(
+            "ed_key", "nip", "date", "unit_code", "status", "expected_mode", "ts", "kind",
+            "lat", "lon", "accuracy_m", "device_id", "located", "allowance_m", "distance_m",
+            "outside", "inside_home",
+        )
     )
 
 
 def _travel(events: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
-    """Per employee-day: the highest implied speed of an impossible hop (inf for zero time)."""
-    by = ["nip", "date"]
+    """Per employee-day: the highest implied speed of an impossible hop (inf for zero time).
+
+    Consecutive located events of one employee-day, ordered by ts, then kind (IN < OUT).
+    """
     hops = (
         events.filter(pl.col("located"))
-        .sort("nip", "date", "ts", "kind")
+        .select("ed_key", "ts", (pl.col("kind") == "OUT").alias("kind_order"), "lat", "lon")
+        .sort("ed_key", "ts", "kind_order")
         .with_columns(
-            pl.col("lat").shift(1).over(by).alias("prev_lat"),
-            pl.col("lon").shift(1).over(by).alias("prev_lon"),
-            pl.col("ts").shift(1).over(by).alias("prev_ts"),
+            pl.col("ed_key").shift(1).alias("prev_key"),
+            pl.col("lat").shift(1).alias("prev_lat"),
+            pl.col("lon").shift(1).alias("prev_lon"),
+            pl.col("ts").shift(1).alias("prev_ts"),
         )
-        .filter(pl.col("prev_ts").is_not_null())
+        .filter(pl.col("prev_key") == pl.col("ed_key"))
         .with_columns(
             haversine_m(pl.col("prev_lat"), pl.col("prev_lon"), pl.col("lat"), pl.col("lon"))
             .alias("hop_m"),
@@ -245,18 +296,22 @@ def _travel(events: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
             & (pl.col("speed_kmh") > float(policy.max_speed_kmh))
         )
     )
-    return hops.group_by(by).agg(pl.col("speed_kmh").max().alias("travel_speed_kmh"))
+    return hops.group_by("ed_key").agg(pl.col("speed_kmh").max().alias("travel_speed_kmh"))
 
 
-def _reports(outputs: pl.LazyFrame, base: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+def _reports(
+    inputs: AuditInputs, employees: pl.LazyFrame, base: pl.LazyFrame, policy: Policy
+) -> pl.LazyFrame:
     """Daily reports of audited employee-days, each with ``valid``."""
-    return outputs.join(
-        base.select("nip", "date", "unit_code", "status"), on=["nip", "date"], how="inner"
-    ).with_columns(
-        (
-            pl.col("text").fill_null("").str.strip_chars().str.len_chars()
-            >= policy.output_min_chars
-        ).alias("valid")
+    return (
+        _keyed(inputs, inputs.outputs, employees)
+        .join(base.select("ed_key", "unit_code", "status"), on="ed_key", how="inner")
+        .with_columns(
+            (
+                pl.col("text").fill_null("").str.strip_chars().str.len_chars()
+                >= policy.output_min_chars
+            ).alias("valid")
+        )
     )
 
 
@@ -265,24 +320,40 @@ def build_employee_days(
 ) -> EmployeeDayFrames:
     """Build the employee-day frame (and its event and report rows) for ``days``.
 
-    ``days`` are rows of the calendar (``audited_days``): working days only.
+    ``days`` are rows of the calendar (``audited_days``) inside
+    ``[inputs.start, inputs.end]``: working days only.
     """
-    base = _base(inputs, policy, days).collect()
-    events = _events(inputs.attendance, base.lazy(), policy).collect()
-    reports = _reports(inputs.outputs, base.lazy(), policy).collect()
-    by = ["nip", "date"]
+    employees = _employee_index(inputs).collect().lazy()
+    base = _base(inputs, policy, days, employees).collect()
+    events = _events(inputs, employees, base.lazy(), policy).collect()
+    reports = _reports(inputs, employees, base.lazy(), policy).collect()
+    by = "ed_key"
     is_in, is_out = pl.col("kind") == "IN", pl.col("kind") == "OUT"
-    event_facts = events.lazy().group_by(by).agg(
-        pl.len().cast(pl.Int64).alias("events"),
-        is_in.sum().cast(pl.Int64).alias("in_events"),
-        is_out.sum().cast(pl.Int64).alias("out_events"),
-        pl.col("located").sum().cast(pl.Int64).alias("located_events"),
-        pl.col("ts").filter(is_in).min().alias("first_in"),
-        pl.col("ts").filter(is_out).max().alias("last_out"),
-        pl.col("distance_m").max().alias("max_distance_m"),
-        pl.col("distance_m").filter(pl.col("outside")).max().alias("outside_distance_m"),
-        pl.col("outside").any().alias("any_outside"),
-        pl.col("inside_home").filter(pl.col("located")).all().alias("_all_home"),
+    # conditional columns first, then plain reductions (faster than filters inside agg)
+    event_facts = (
+        events.lazy()
+        .select(
+            by,
+            is_in.cast(pl.Int64).alias("in_events"),
+            is_out.cast(pl.Int64).alias("out_events"),
+            pl.col("located").cast(pl.Int64).alias("located_events"),
+            pl.when(is_in).then(pl.col("ts")).alias("first_in"),
+            pl.when(is_out).then(pl.col("ts")).alias("last_out"),
+            pl.col("distance_m").alias("max_distance_m"),
+            pl.when(pl.col("outside")).then(pl.col("distance_m")).alias("outside_distance_m"),
+            pl.col("outside").alias("any_outside"),
+            pl.when(pl.col("located")).then(pl.col("inside_home")).alias("_all_home"),
+        )
+        .group_by(by)
+        .agg(
+            pl.len().cast(pl.Int64).alias("events"),
+            pl.col("in_events", "out_events", "located_events").sum(),
+            pl.col("first_in").min(),
+            pl.col("last_out").max(),
+            pl.col("max_distance_m", "outside_distance_m").max(),
+            pl.col("any_outside").max(),
+            pl.col("_all_home").min(),  # false if any located event is away; null if none
+        )
     )
     report_facts = reports.lazy().group_by(by).agg(
         pl.len().cast(pl.Int64).alias("reports"),
@@ -290,16 +361,13 @@ def build_employee_days(
         pl.col("submitted_at").filter(pl.col("valid")).min().alias("first_valid_report_at"),
     )
     deadline = pl.duration(days=policy.output_deadline_days + 1)
+    counts = ("events", "in_events", "out_events", "located_events", "reports", "valid_reports")
     employee_days = (
         base.lazy()
         .join(event_facts, on=by, how="left")
         .join(_travel(events.lazy(), policy), on=by, how="left")
         .join(report_facts, on=by, how="left")
-        .with_columns(
-            pl.col(c).fill_null(0)
-            for c in ("events", "in_events", "out_events", "located_events", "reports",
-                      "valid_reports")
-        )
+        .with_columns(pl.col(c).fill_null(0) for c in counts)
         .with_columns(
             pl.col("any_outside").fill_null(False),
             pl.when((pl.col("located_events") > 0) & pl.col("home_known"))

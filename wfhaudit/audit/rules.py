@@ -210,22 +210,18 @@ def shared_coordinates(ctx: RuleContext) -> pl.LazyFrame:
     An employee in several such groups on one day gets one row: the group with the
     most employees (then the smallest lat, lon)."""
     threshold = ctx.policy.shared_coordinates_min_employees
-    located = ctx.events.filter(NOT_EXCUSED & pl.col("located")).select(
-        "nip", "date", "unit_code", "lat", "lon"
-    )
-    groups = (
-        located.group_by("date", "lat", "lon")
-        .agg(pl.col("nip").n_unique().alias("n"))
+    # one row per (employee-day, point); ed_key is distinct per employee within a day
+    points = (
+        ctx.events.filter(NOT_EXCUSED & pl.col("located"))
+        .select("ed_key", "date", "lat", "lon")
+        .unique(["ed_key", "lat", "lon"])
+        .with_columns(pl.len().over("date", "lat", "lon").alias("n"))
         .filter(pl.col("n") >= threshold)
+        .sort("ed_key", "n", "lat", "lon", descending=[False, True, False, False])
+        .unique("ed_key", keep="first", maintain_order=True)
     )
-    hits = (
-        located.unique(["nip", "date", "lat", "lon"])
-        .join(groups, on=["date", "lat", "lon"], how="inner")
-        .sort(
-            "nip", "date", "n", "lat", "lon", descending=[False, False, True, False, False]
-        )
-        .unique(["nip", "date"], keep="first", maintain_order=True)
-    )
+    who = ctx.employee_days.select("ed_key", "nip", "unit_code")
+    hits = points.join(who, on="ed_key", how="inner")
     detail = pl.format(
         "{},{} ({} employees)", _float_text("lat"), _float_text("lon"), pl.col("n")
     )
@@ -237,22 +233,18 @@ def shared_device(ctx: RuleContext) -> pl.LazyFrame:
     employee on `d` too; detail = the device id (several shared devices on one day:
     sorted, comma-separated)."""
     device = pl.col("device_id").str.strip_chars()
-    used = (
-        ctx.events.filter(NOT_EXCUSED & device.is_not_null() & (device != ""))
-        .select("nip", "date", "unit_code", device.alias("device"))
-        .unique(["nip", "date", "device"])
-    )
     shared = (
-        used.group_by("date", "device")
-        .agg(pl.col("nip").n_unique().alias("n"))
-        .filter(pl.col("n") >= 2)
-    )
-    hits = (
-        used.join(shared, on=["date", "device"], how="inner")
-        .group_by("nip", "date", "unit_code")
+        ctx.events.filter(NOT_EXCUSED & device.is_not_null() & (device != ""))
+        .select("ed_key", "date", device.alias("device"))
+        .unique(["ed_key", "device"])
+        .filter(pl.len().over("date", "device") >= 2)
+        .group_by("ed_key")
         .agg(pl.col("device").sort().str.join(","))
     )
-    return violations(hits, "SHARED_DEVICE", detail=pl.col("device"))
+    who = ctx.employee_days.select("ed_key", "nip", "date", "unit_code")
+    return violations(
+        shared.join(who, on="ed_key", how="inner"), "SHARED_DEVICE", detail=pl.col("device")
+    )
 
 
 def impossible_travel(ctx: RuleContext) -> pl.LazyFrame:
@@ -282,14 +274,15 @@ def duplicate_output(ctx: RuleContext) -> pl.LazyFrame:
     threshold = ctx.policy.duplicate_output_min_days
     valid = (
         ctx.reports.filter(NOT_EXCUSED & pl.col("valid"))
-        .select("nip", "date", "unit_code", normalised_text(pl.col("text")).alias("norm"))
+        .select("emp_idx", "ed_key", "date", normalised_text(pl.col("text")).alias("norm"))
+        .unique(["ed_key", "norm"])
     )
-    repeated = (
-        valid.group_by("nip", "norm")
-        .agg(pl.col("date").n_unique().alias("days"))
-        .filter(pl.col("days") >= threshold)
+    hits = (
+        valid.filter(pl.col("date").n_unique().over("emp_idx", "norm") >= threshold)
+        .select("ed_key")
+        .unique()
+        .join(ctx.employee_days.select("ed_key", "nip", "date", "unit_code"), on="ed_key")
     )
-    hits = valid.join(repeated, on=["nip", "norm"], how="inner").unique(["nip", "date"])
     return violations(hits, "DUPLICATE_OUTPUT")
 
 

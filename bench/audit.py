@@ -1,0 +1,226 @@
+"""Benchmark: audit a month for 40 000 employees in 30 agencies vs a bare read of its inputs.
+
+    .venv/bin/python bench/audit.py [--employees 40000] [--units 30] [--data DIR] [--regen]
+
+Generates (once, deterministic, vectorised Polars) a store for December 2025 with about
+4 attendance events per employee-day (IN, lunch OUT/IN, OUT: ~3.4 million rows), one
+daily report per employee-day, a roster and some leave.  Then, each in a fresh child
+process, measures wall time and peak memory (max RSS) of
+
+- ``read``: ``pl.read_parquet`` of every input table's Parquet files (the floor: the
+  audit must at least read its inputs), and
+- ``audit``: ``run_audit`` for the month (``--as-of 2026-01-01``), writing the results,
+
+and prints them side by side.  Targets: audit within 3x the bare read, peak < 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+from wfhaudit.audit.calendar import calendar
+from wfhaudit.audit.period import parse_period
+from wfhaudit.policy import load_policy
+from wfhaudit.store import Store
+
+PERIOD = "2025-12"
+AS_OF = dt.date(2026, 1, 1)
+TABLES = ("employees", "offices", "roster", "attendance", "outputs", "leave")
+
+
+def _u(expr: pl.Expr, seed: int) -> pl.Expr:
+    """A deterministic pseudo-random integer in [0, 2**32) from ``expr``."""
+    return (expr.hash(seed=seed) % (2**32)).cast(pl.Int64)
+
+
+def generate(path: Path, employees: int, units: int) -> None:
+    """Write a synthetic store for December 2025 into ``path``."""
+    policy = load_policy()
+    period = parse_period(PERIOD)
+    days = calendar(policy, period.start, period.end).filter(pl.col("working")).select("date")
+    idx = pl.int_range(0, employees, eager=True).alias("i")
+    offices = pl.DataFrame(
+        {
+            "office_id": [f"O{u:02d}" for u in range(units)],
+            "name": [f"Kantor {u}" for u in range(units)],
+            "lat": [-6.90 - 0.01 * u for u in range(units)],
+            "lon": [107.60 + 0.01 * u for u in range(units)],
+            "radius_m": [100.0] * units,
+        }
+    )
+    emp = pl.DataFrame(idx).with_columns(
+        pl.format("19900101{}", pl.col("i").cast(pl.String).str.zfill(10)).alias("nip"),
+        (pl.col("i") % units).alias("u"),
+    )
+    employees_df = emp.select(
+        "nip",
+        pl.format("Pegawai {}", pl.col("i")).alias("name"),
+        pl.format("U{}", pl.col("u").cast(pl.String).str.zfill(2)).alias("unit_code"),
+        pl.format("Dinas {}", pl.col("u")).alias("unit_name"),
+        pl.format("O{}", pl.col("u").cast(pl.String).str.zfill(2)).alias("office_id"),
+        (-6.95 + (_u(pl.col("i"), 1) % 1000) / 10000.0).alias("home_lat"),
+        (107.55 + (_u(pl.col("i"), 2) % 1000) / 10000.0).alias("home_lon"),
+        pl.lit(None, pl.Date).alias("active_from"),
+        pl.lit(None, pl.Date).alias("active_to"),
+    ).with_columns(
+        # 0.5% without a home point
+        pl.when(_u(pl.col("nip"), 3) % 200 == 0).then(None).otherwise(pl.col("home_lat"))
+        .alias("home_lat"),
+    ).with_columns(
+        pl.when(pl.col("home_lat").is_null()).then(None).otherwise(pl.col("home_lon"))
+        .alias("home_lon")
+    )
+    ed = (
+        emp.join(days, how="cross")
+        .join(offices.with_row_index("u").with_columns(pl.col("u").cast(pl.Int64)), on="u")
+        .join(employees_df.select("nip", "home_lat", "home_lon"), on="nip")
+        .with_columns(_u(pl.concat_str("nip", pl.col("date").cast(pl.String)), 7).alias("h"))
+    )
+    roster = ed.select(
+        "nip", "date", pl.when(pl.col("h") % 100 < 48).then(pl.lit("WFH")).otherwise(pl.lit("WFO"))
+        .alias("mode"),
+    )
+    present = ed.join(roster, on=["nip", "date"]).filter(pl.col("h") % 100 != 99)  # 1% absent
+    wfh = (pl.col("mode") == "WFH") & pl.col("home_lat").is_not_null()
+    base_lat = pl.when(wfh).then(pl.col("home_lat")).otherwise(pl.col("lat"))
+    base_lon = pl.when(wfh).then(pl.col("home_lon")).otherwise(pl.col("lon"))
+    midnight = pl.col("date").cast(pl.Datetime("us"))
+    spec = [  # (kind, minute of day base, jitter minutes, seed)
+        ("IN", 7 * 60, 35, 11),
+        ("OUT", 12 * 60, 10, 12),
+        ("IN", 13 * 60, 10, 13),
+        ("OUT", 15 * 60 + 58, 40, 14),
+    ]
+    parts = []
+    for kind, minute, jitter, seed in spec:
+        h = _u(pl.col("h"), seed)
+        far = (h % 1000 == 0)  # 0.1% far away
+        parts.append(
+            present.select(
+                "nip",
+                (midnight + pl.duration(seconds=minute * 60 + (h % (jitter * 60)))).alias("ts"),
+                pl.lit(kind).alias("kind"),
+                (base_lat + (h % 7 - 3) / 100000.0 + pl.when(far).then(0.05).otherwise(0.0))
+                .alias("lat"),
+                (base_lon + (h % 5 - 2) / 100000.0).alias("lon"),
+                (5.0 + (h % 25)).cast(pl.Float64).alias("accuracy_m"),
+                pl.format("dev-{}", pl.col("nip")).alias("device_id"),
+                pl.col("mode"),
+            )
+        )
+    attendance = pl.concat(parts)
+    outputs = present.select(
+        "nip",
+        "date",
+        (midnight + pl.duration(minutes=16 * 60 + (_u(pl.col("h"), 21) % 600))).alias(
+            "submitted_at"
+        ),
+        pl.when(_u(pl.col("h"), 22) % 50 == 0)
+        .then(pl.lit("ok"))
+        .otherwise(pl.format("Menyusun laporan kegiatan {} {}", pl.col("nip"), pl.col("date")))
+        .alias("text"),
+    )
+    leave = emp.filter(_u(pl.col("nip"), 31) % 50 == 0).select(
+        "nip",
+        pl.lit(dt.date(2025, 12, 8)).alias("start"),
+        pl.lit(dt.date(2025, 12, 10)).alias("end"),
+        pl.when(pl.col("i") % 2 == 0).then(pl.lit("CUTI")).otherwise(pl.lit("DINAS_LUAR"))
+        .alias("kind"),
+    )
+    store = Store(path)
+    for kind, frame in (
+        ("employees", employees_df),
+        ("offices", offices),
+        ("roster", roster),
+        ("attendance", attendance),
+        ("outputs", outputs),
+        ("leave", leave),
+    ):
+        store.write(kind, frame)
+        print(f"  {kind}: {frame.height:,} rows", file=sys.stderr)
+
+
+def child_read(store_path: Path) -> dict:
+    started = time.perf_counter()
+    rows = 0
+    for kind in TABLES:
+        files = sorted(str(p) for p in (store_path / kind).rglob("*.parquet"))
+        rows += pl.read_parquet(files).height
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def child_audit(store_path: Path, out: Path) -> dict:
+    from wfhaudit.audit.run import run_audit
+
+    started = time.perf_counter()
+    result = run_audit(
+        Store(store_path), parse_period(PERIOD), load_policy(), as_of=AS_OF, out_dir=out
+    )
+    return {
+        "seconds": time.perf_counter() - started,
+        "employee_days": result.counts["employee_days"],
+        "violations": result.counts["violations"],
+    }
+
+
+def _child(mode: str, store_path: Path, out: Path) -> dict:
+    data = child_read(store_path) if mode == "read" else child_audit(store_path, out)
+    data["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return data
+
+
+def _spawn(mode: str, store_path: Path, out: Path) -> dict:
+    cmd = [sys.executable, __file__, "--child", mode, "--data", str(store_path.parent),
+           "--out", str(out)]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--employees", type=int, default=40_000)
+    parser.add_argument("--units", type=int, default=30)
+    parser.add_argument("--data", type=Path, default=None, help="directory for the store")
+    parser.add_argument("--out", type=Path, default=None, help="directory for audit results")
+    parser.add_argument("--regen", action="store_true", help="regenerate the store")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each (best is shown)")
+    parser.add_argument("--child", choices=["read", "audit"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    data = args.data or Path(tempfile.gettempdir()) / f"wfhaudit-bench-audit-{args.employees}"
+    store_path = data / "store"
+    out = args.out or data / "out"
+    if args.child:
+        print(json.dumps(_child(args.child, store_path, out)))
+        return
+    if args.regen or not (store_path / "attendance" / "_delta_log").is_dir():
+        import shutil
+
+        shutil.rmtree(store_path, ignore_errors=True)
+        print(f"generating {args.employees:,} employees in {args.units} agencies, {PERIOD}...",
+              file=sys.stderr)
+        t = time.perf_counter()
+        generate(store_path, args.employees, args.units)
+        print(f"  generated in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    runs = {m: [_spawn(m, store_path, out) for _ in range(args.repeat)] for m in ("read", "audit")}
+    best = {m: min(r, key=lambda x: x["seconds"]) for m, r in runs.items()}
+    read, audit = best["read"], best["audit"]
+    print(f"store: {store_path}  ({read['rows']:,} input rows)")
+    print(f"{'':24}{'wall s':>10}{'peak MB':>10}")
+    print(f"{'bare pl.read_parquet':24}{read['seconds']:>10.2f}{read['peak_mb']:>10.0f}")
+    print(f"{'audit (run_audit)':24}{audit['seconds']:>10.2f}{audit['peak_mb']:>10.0f}")
+    print(f"ratio audit/read: {audit['seconds'] / read['seconds']:.1f}x time; "
+          f"{audit['employee_days']:,} employee-days, {audit['violations']:,} violations")
+
+
+if __name__ == "__main__":
+    main()
