@@ -106,7 +106,12 @@ def test_sigkill_mid_write_leaves_the_previous_version(tmp_path: Path) -> None:
     mid_write_kills = 0
     for delay in (None, 0.05, 0.5, None, 1.0):
         version = store.version("attendance")
-        kill_when(run_python(KILLED_WRITER, str(store.path)), table, delay)
+        proc = run_python(KILLED_WRITER, str(store.path))
+        try:
+            kill_when(proc, table, delay)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
         after = store.version("attendance")
         got = store.scan("attendance").collect()
         if after == version:  # killed before the commit: exactly the previous rows
@@ -173,7 +178,12 @@ def test_two_writers_at_once_keep_both_files_rows(tmp_path: Path, lock: str) -> 
     procs = [
         run_python(WRITER, str(w), str(tmp_path), str(rounds), lock) for w in (0, 1)
     ]
-    outputs = [p.communicate(timeout=240) for p in procs]
+    try:
+        outputs = [p.communicate(timeout=240) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
     for proc, (out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, err
         steps = json.loads(out)

@@ -114,6 +114,13 @@ def _months_between(start: dt.date | None, end: dt.date | None, present: list[st
     return [m for m in present if (lo is None or m >= lo) and (hi is None or m <= hi)]
 
 
+def _has_duplicate_keys(df: pl.DataFrame, key: tuple[str, ...]) -> bool:
+    """True when two rows share a key (a fast hash count, confirmed exactly on a clash)."""
+    if df.select(key).hash_rows().n_unique() == df.height:
+        return False
+    return bool(df.select(pl.struct(key).is_duplicated().any()).item())
+
+
 def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
     """First and last day of ``YYYY-MM`` (the last as the 28th is enough for pruning)."""
     first = dt.date.fromisoformat(f"{month}-01")
@@ -240,7 +247,7 @@ class Store:
         df = self._canonical(table, df)
         if df.height == 0:
             return WriteResult(0, 0, 0, self.version(kind))
-        if not assume_unique and df.select(pl.struct(table.key).is_duplicated().any()).item():
+        if not assume_unique and _has_duplicate_keys(df, table.key):
             raise ValueError(f"rows written to {kind} must be unique on {table.key}")
         return self._with_retry(kind, lambda: self._merge_once(table, df))
 
@@ -401,19 +408,20 @@ class Store:
         paths = {str(root / unquote(p)): p for p in actions.get_column("path").to_list()}
 
         old = self._scan_files(list(paths), table, key + values).collect()
-        joined = df.join(old, on=key, how="inner", suffix="__old")
-        if joined.height == 0:
-            return self._insert(table, delta, df)
+        joined = df.join(old, on=key, how="left", suffix="__old")
+        found = pl.col(_FILE).is_not_null()
         differs = pl.any_horizontal(
             [pl.col(c).ne_missing(pl.col(f"{c}__old")) for c in values] or [pl.lit(False)]
         )
-        changed = joined.filter(differs)
-        unchanged = joined.height - changed.height
-        new = df.join(joined.select(key), on=key, how="anti") if joined.height < df.height else (
-            df.clear()
-        )
-        if new.height == 0 and changed.height == 0:
+        flags = joined.select(found.alias("found"), (found & differs).alias("changed"))
+        n_found, n_changed = int(flags["found"].sum()), int(flags["changed"].sum())
+        if n_found == 0:
+            return self._insert(table, delta, df)
+        unchanged = n_found - n_changed
+        if n_found == joined.height and n_changed == 0:
             return WriteResult(0, 0, unchanged, delta.version())
+        new = joined.filter(~flags["found"]).select(df.columns)
+        changed = joined.filter(flags["changed"])
 
         rewrite = changed.get_column(_FILE).unique().to_list()
         changed = changed.select(df.columns)
