@@ -36,7 +36,7 @@ MONTH = "2025-12"
 AS_OF = "2026-01-05"
 SEED = 1
 #: the in-memory run is skipped when its predicted peak exceeds this (the machine has 24 GiB)
-WHOLE_LIMIT_MB = 18_000
+WHOLE_LIMIT_MB = 12_000
 #: the partitioned audit must stay under this
 TARGET_PEAK_MB = 8_000
 
@@ -51,7 +51,7 @@ def peak_mb() -> float:
 
 
 def step_generate(size: int, data: Path) -> dict[str, Any]:
-    units = max(12, min(400, size // 1000))
+    units = 48  # about the number of agencies (perangkat daerah) of a province
     cmd = [sys.executable, "-m", "wfhaudit", "sample", "--employees", str(size),
            "--units", str(units), "--month", MONTH, "--seed", str(SEED),
            "--format", "parquet", "--out", str(data), "--quiet"]

@@ -104,7 +104,7 @@ TEXT_HASH_SEED = 20251202
 #: A text every worker hashes once: different values mean workers hash differently.
 HASH_PROBE = "wfhaudit text hash probe: Menyusun laporan anggaran"
 #: Rows of one nip bucket in the second pass / one unit range in the merge.
-ROWS_PER_BUCKET = 12_000_000
+ROWS_PER_BUCKET = 5_000_000
 #: Per-day tables staged as one directory per day.
 DAILY_KINDS: tuple[str, ...] = ("attendance", "outputs", "roster")
 
