@@ -217,6 +217,24 @@ def test_scan_of_one_week_reads_only_that_month(store: Store) -> None:
     assert empty.height == 0 and empty.schema == ATTENDANCE.schema
 
 
+def test_a_write_reads_only_the_months_it_touches(store: Store) -> None:
+    year = year_of_attendance(per_month=20)
+    store.write("attendance", year)
+    # make every month but December unreadable: a write into December must not need them
+    for path in store.files("attendance"):
+        if "/month=2025-12/" not in path:
+            Path(path).write_bytes(b"not parquet")
+    december = year.filter(pl.col("ts").dt.month() == 12)
+    revised = december.with_columns(pl.lit("WFH").alias("mode"))
+    result = store.write("attendance", revised)
+    assert (result.inserted, result.replaced, result.unchanged) == (0, 20, 0)
+    assert store.scan("attendance", dt.date(2025, 12, 1), dt.date(2025, 12, 31)).collect()[
+        "mode"
+    ].to_list() == ["WFH"] * 20
+    with pytest.raises(pl.exceptions.ComputeError):  # the damage is real
+        store.scan("attendance", dt.date(2025, 11, 1), dt.date(2025, 11, 30)).collect()
+
+
 def test_rejects_are_appended(store: Store) -> None:
     def rejects(n: int, file: str) -> pl.DataFrame:
         return pl.DataFrame(

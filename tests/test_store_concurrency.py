@@ -74,8 +74,8 @@ def parquet_on_disk(path: Path) -> set[str]:
 KILLED_WRITER = """
 import sys
 from wfhaudit.store import Store
-big = rows(7, 1_500_000, month=11)
-big = big.vstack(rows(8, 1_500_000, month=12))
+big = rows(7, 600_000, month=11)
+big = big.vstack(rows(8, 600_000, month=12))
 print("writing", flush=True)
 Store(sys.argv[1]).write("attendance", big)
 print("done", flush=True)
@@ -104,7 +104,9 @@ def test_sigkill_mid_write_leaves_the_previous_version(tmp_path: Path) -> None:
     store.write("attendance", before)
     table = store.table_path("attendance")
     mid_write_kills = 0
-    for delay in (None, 0.05, 0.5, None, 1.0):
+    for delay in (None, 0.05, None, 0.3, 0.6):
+        if mid_write_kills >= 2:
+            break
         version = store.version("attendance")
         proc = run_python(KILLED_WRITER, str(store.path))
         try:
@@ -119,7 +121,7 @@ def test_sigkill_mid_write_leaves_the_previous_version(tmp_path: Path) -> None:
             orphans = parquet_on_disk(table) - committed_files(table)
             mid_write_kills += bool(orphans)  # data files were being written
         else:  # the commit won the race: all of it or nothing
-            assert after == version + 1 and got.height == before.height + 3_000_000
+            assert after == version + 1 and got.height == before.height + 1_200_000
             break
     assert mid_write_kills >= 1, "no kill landed while data files were being written"
     # the store still takes writes after the kill (the lock died with the process)
