@@ -461,3 +461,18 @@ def test_speed_and_top_employees(fixture_dirs, tmp_path):
     table = md.split("## Per pegawai", 1)[1].split("##", 1)[0]
     assert "198501012010011001" in table and "198501012010011004" in table
     assert "198501012010011002" not in table and "198501012010011003" not in table
+
+
+def test_violations_sheet_is_cut_at_the_excel_limit_and_says_so(
+    fixture_dirs, tmp_path, monkeypatch
+):
+    import wfhaudit.report.render as render
+
+    results, _ = fixture_dirs
+    monkeypatch.setattr(render, "EXCEL_MAX_ROWS", 4)
+    path = render_reports(results, formats=["xlsx"], lang="en", out_dir=tmp_path)[0]
+    cat = catalogue("en")
+    assert pl.read_excel(path, sheet_name=cat.sheets["violations"]).height == 4
+    summary = pl.read_excel(path, sheet_name=cat.sheets["summary"])
+    kv = dict(summary.select(cat.t("code"), cat.t("value")).iter_rows())
+    assert kv["violations_rows_in_sheet"] == 4 and kv["violations_total"] == 11

@@ -378,6 +378,8 @@ def _employees(
     )
     out = []
     for row in _records(es):
+        for col in cols:  # an older or partial summary: absent columns show as "—"
+            row.setdefault(col, None)
         row["name"] = names.get(row["nip"]) or row.get("name") or row["nip"]
         row["unit_name"] = unit_names.get(row["unit_code"], row["unit_code"])
         out.append(row)

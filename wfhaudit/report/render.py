@@ -109,6 +109,27 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     return df.with_columns([pl.col(c).str.to_date("%Y-%m-%d") for c in dates]) if dates else df
 
 
+#: Rows of data an Excel sheet can hold below its header row.
+EXCEL_MAX_ROWS = 1_048_575
+
+
+def _widths(df: pl.DataFrame) -> dict[str, int]:
+    """Column widths in pixels that fit header and values (computed with Polars: fast)."""
+    out = {}
+    for col, dtype in df.schema.items():
+        if dtype == pl.Date or dtype.is_float():
+            chars = 10
+        elif dtype.is_integer():
+            top: Any = df.get_column(col).abs().max() if df.height else 0
+            chars = len(f"{int(top or 0):,}")
+        else:
+            longest: Any = df.get_column(col).cast(pl.String).str.len_chars().max()
+            chars = int(longest or 0)
+        chars = max(chars, min(len(col), 30))  # long headers wrap after 30 characters
+        out[col] = min(60, chars + 2) * 7 + 5
+    return out
+
+
 def _sheet(
     wb: xlsxwriter.Workbook,
     name: str,
@@ -120,12 +141,13 @@ def _sheet(
     pct = set(percent)
     formats: Any = {labels[c]: "0.0%" for c in df.columns if c in pct}
     df = df.rename({c: labels[c] for c in df.columns})
+    widths: Any = _widths(df)
     df.write_excel(
         wb,
         worksheet=name,
         position=position,
         autofilter=True,
-        autofit=True,
+        column_widths=widths,
         freeze_panes=(1, 0),
         column_formats=formats or None,
         dtype_formats={pl.Date: "yyyy-mm-dd"},
@@ -175,6 +197,9 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
                 "value": n,
             }
         )
+    if len(model["violations"]) > EXCEL_MAX_ROWS:
+        rows.append({"code": "violations_rows_in_sheet", "metric": cat.t("sheet_cut"),
+                     "value": EXCEL_MAX_ROWS})
     df = _frame(rows, {"metric": pl.String, "code": pl.String, "value": pl.Float64})
     _sheet(wb, S["summary"], df, {"metric": L["metric"], "code": L["code"], "value": L["value"]})
     ws = wb.get_worksheet_by_name(S["summary"])
@@ -281,7 +306,12 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
         "distance_m": pl.Float64,
         "detail": pl.String,
     }
-    vrows = [{**v, "rule_name": cat.rule_name(v["rule"])} for v in model["violations"]]
+    # A sheet holds at most EXCEL_MAX_ROWS rows: beyond that the sheet is cut, and the Summary
+    # sheet says so (the JSON and violations.parquet hold every row).
+    vrows = [
+        {**v, "rule_name": cat.rule_name(v["rule"])}
+        for v in model["violations"][:EXCEL_MAX_ROWS]
+    ]
     _sheet(wb, S["violations"], _frame(vrows, v_schema), {k: cat.t(k) for k in v_schema})
 
     _sheet(
