@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wfhaudit.cli import app
-from wfhaudit.sample import generate_sample
+from wfhaudit.sample import generate_sample, generator
 from wfhaudit.schema import ALL_RULES, KINDS
 
 runner = CliRunner()
@@ -75,12 +75,25 @@ def found(results: Path) -> tuple[set[tuple[str, str, str]], set[tuple[str, str,
 
 
 @pytest.mark.parametrize(
-    ("fmt", "employees", "units", "seed"),
-    [("export", 60, 4, 7), ("csv", 160, 7, 11), ("parquet", 90, 5, 3)],
+    ("fmt", "employees", "units", "seed", "block"),
+    [
+        ("export", 60, 4, 7, None),
+        ("csv", 160, 7, 11, None),
+        ("parquet", 90, 5, 3, None),
+        ("export", 140, 3, 5, 17),  # agencies written in several blocks of employees
+    ],
 )
 def test_audit_finds_exactly_the_ground_truth(
-    tmp_path: Path, fmt: str, employees: int, units: int, seed: int
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+    employees: int,
+    units: int,
+    seed: int,
+    block: int | None,
 ) -> None:
+    if block is not None:
+        monkeypatch.setattr(generator, "BLOCK", block)
     data = tmp_path / "data"
     info = generate_sample(
         data, employees=employees, units=units, month="2025-12", seed=seed, fmt=fmt

@@ -29,6 +29,7 @@ import math
 import random
 import shutil
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -41,12 +42,14 @@ from wfhaudit.policy import Policy, load_policy
 from wfhaudit.sample import plan as P
 from wfhaudit.sample import reference as ref
 from wfhaudit.sample.calendar import WorkDay, working_days
-from wfhaudit.sample.geo import destination, haversine_m
+from wfhaudit.sample.geo import destination, destination_point, haversine_m
 from wfhaudit.schema import TABLES
 
 FORMATS: tuple[str, ...] = ("export", "csv", "parquet")
 MIN_EMPLOYEES = 40
 MIN_PER_UNIT = 5
+#: employees per block of bulk rows (bounds memory for very large agencies)
+BLOCK = 20_000
 NOISE_MAX_M = 40.0
 N_TEXTS = len(ref.REPORT_VERBS) * len(ref.REPORT_OBJECTS)  # 41 * 37, both prime
 LEAVE_KINDS = ("", "CUTI", "SAKIT", "IZIN", "DINAS_LUAR", "TUGAS_BELAJAR")
@@ -157,6 +160,7 @@ class People:
     text_base: np.ndarray
     text_step: np.ndarray
     frame: pl.DataFrame  # the employees table as published
+    device_series: pl.Series  # ``device`` as a Polars column
 
 
 def make_people(
@@ -276,6 +280,7 @@ def make_people(
         text_base,
         text_step,
         published,
+        pl.Series("device_id", device, dtype=pl.String),
     )
 
 
@@ -328,6 +333,7 @@ class _Ctx:
         people: People,
         plan: P.Plan,
         round_coords: bool,
+        grids: bool = False,
     ) -> None:
         self.seed = seed
         self.policy = policy
@@ -336,6 +342,7 @@ class _Ctx:
         self.people = people
         self.plan = plan
         self.round_coords = round_coords
+        self.grids = grids
         self.n_days = len(days)
         self.day_dt = np.array([np.datetime64(d.date, "s") for d in days])
         self.start_s = np.array([d.start_min * 60 for d in days], dtype=np.int64)
@@ -378,7 +385,8 @@ def _jitter(
     return destination(lat, lon, dist, rng.uniform(0, 2 * math.pi, lat.shape))
 
 
-def make_chunk(ctx: _Ctx, u: int, lo: int, hi: int) -> Chunk:  # noqa: C901 - one readable recipe
+def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa: C901
+    """One agency's rows, in blocks of at most BLOCK employees (the first carries the rest)."""
     rng = np.random.default_rng([ctx.seed, 1000 + u])
     rnd = random.Random(ctx.seed * 100_003 + u)
     people, plan, days = ctx.people, ctx.plan, ctx.days
@@ -445,77 +453,7 @@ def make_chunk(ctx: _Ctx, u: int, lo: int, hi: int) -> Chunk:  # noqa: C901 - on
         plant_mask[e - lo, d] = True
     has_events = np.zeros((n, n_days), dtype=bool)
 
-    home_lat, home_lon = people.home_lat[lo:hi], people.home_lon[lo:hi]
-    off_lat, off_lon = people.office_lat[lo:hi], people.office_lon[lo:hi]
-
-    # Bulk: required days.
-    ei, di = np.nonzero((status == 1) & ~plant_mask)
-    has_events[ei, di] = True
-    m = mode[ei, di]
-    c_lat = np.where(m == 1, home_lat[ei], off_lat[ei])
-    c_lon = np.where(m == 1, home_lon[ei], off_lon[ei])
-    in_s = ctx.start_s[di] - rng.integers(1, 45 * 60 + 1, size=len(ei))
-    out_s = ctx.end_s[di] + rng.integers(0, 40 * 60, size=len(ei))
-    in_lat, in_lon = _jitter(rng, c_lat, c_lon)
-    out_lat, out_lon = _jitter(rng, c_lat, c_lon)
-    acc = np.round(rng.uniform(3.0, 20.0, size=(2, len(ei))), 1)
-    # Bulk: duty days (DINAS_LUAR): 60% check in at the trip's town.
-    de, dd = np.nonzero((status == 2) & ~plant_mask)
-    checked = rng.random(len(de)) < 0.6
-    de, dd = de[checked], dd[checked]
-    place = rng.integers(0, len(ref.FAR_PLACES), size=len(de))
-    far_lat = np.array([p[1] for p in ref.FAR_PLACES])[place]
-    far_lon = np.array([p[2] for p in ref.FAR_PLACES])[place]
-    d_lat, d_lon = _jitter(rng, far_lat, far_lon)
-    d_s = ctx.start_s[dd] + rng.integers(-30 * 60, 90 * 60, size=len(de))
-
-    e_all = np.concatenate([ei, ei, de])
-    d_all = np.concatenate([di, di, dd])
-    secs = np.concatenate([in_s, out_s, d_s])
-    attendance_bulk = pl.DataFrame(
-        {
-            "e": e_all,
-            "d": d_all,
-            "ts": (ctx.day_dt[d_all] + secs.astype("timedelta64[s]")).astype("datetime64[us]"),
-            "kind": np.concatenate(
-                [np.full(len(ei), "IN"), np.full(len(ei), "OUT"), np.full(len(de), "IN")]
-            ),
-            "lat": np.concatenate([in_lat, out_lat, d_lat]),
-            "lon": np.concatenate([in_lon, out_lon, d_lon]),
-            "accuracy_m": np.concatenate(
-                [acc[0], acc[1], np.round(rng.uniform(3.0, 20.0, len(de)), 1)]
-            ),
-            "mode": np.where(mode[e_all, d_all] == 1, "WFH", "WFO"),
-            "fixed": np.zeros(len(e_all), dtype=bool),
-        }
-    )
-
-    # Bulk: daily reports for required and duty days.
-    re_, rd = np.nonzero(((status == 1) | (status == 2)) & ~plant_mask)
-    t_idx = (people.text_base[lo + re_] + rd * people.text_step[lo + re_]) % N_TEXTS
-    sub = (
-        ctx.end_s[rd]
-        - 3600
-        + rng.integers(0, 23 * 3600 + 1800 - (ctx.end_s[rd] - 3600), size=len(re_))
-    )
-    second = rng.random(len(re_)) < 0.08
-    r2e, r2d = re_[second], rd[second]
-    sub2 = sub[second] - rng.integers(600, 3 * 3600, size=int(second.sum()))
-    t2_idx = (t_idx[second] + 700) % N_TEXTS
-    outputs_bulk = pl.DataFrame(
-        {
-            "e": np.concatenate([re_, r2e]),
-            "d": np.concatenate([rd, r2d]),
-            "submitted_at": (
-                ctx.day_dt[np.concatenate([rd, r2d])]
-                + np.concatenate([sub, sub2]).astype("timedelta64[s]")
-            ).astype("datetime64[us]"),
-            "text": report_texts(
-                np.concatenate([t_idx, t2_idx]),
-                rng.integers(0, len(ref.REPORT_NOTES), size=len(re_) + len(r2e)),
-            ),
-        }
-    )
+    has_events[(status == 1) & ~plant_mask] = True
 
     # Planted cells, row by row.
     att_rows: list[tuple[Any, ...]] = []
@@ -536,8 +474,7 @@ def make_chunk(ctx: _Ctx, u: int, lo: int, hi: int) -> Chunk:  # noqa: C901 - on
 
     def near(lat: float, lon: float) -> tuple[float, float]:
         dist = math.sqrt(rnd.random() * (NOISE_MAX_M**2 - 1.0) + 1.0)
-        a, b = destination(lat, lon, dist, rnd.uniform(0, 2 * math.pi))
-        return float(a), float(b)
+        return destination_point(lat, lon, dist, rnd.uniform(0, 2 * math.pi))
 
     def event(
         e: int,
@@ -554,13 +491,13 @@ def make_chunk(ctx: _Ctx, u: int, lo: int, hi: int) -> Chunk:  # noqa: C901 - on
             (
                 e - lo,
                 d,
-                kind_,
+                0 if kind_ == "IN" else 1,
                 sec,
                 lat,
                 lon,
                 round(rnd.uniform(3.0, 20.0), 1) if acc_m is None and lat is not None else acc_m,
                 device if device is not None else str(people.device[e]),
-                "WFH" if mode[e - lo, d] == 1 else "WFO",
+                int(mode[e - lo, d]),
                 fixed,
             )
         )
@@ -588,7 +525,9 @@ def make_chunk(ctx: _Ctx, u: int, lo: int, hi: int) -> Chunk:  # noqa: C901 - on
 
     def text_of(e: int, d: int) -> str:
         i = int((people.text_base[e] + d * people.text_step[e]) % N_TEXTS)
-        return str(report_texts(np.array([i]), np.array([rnd.randrange(len(ref.REPORT_NOTES))]))[0])
+        verb = ref.REPORT_VERBS[i % len(ref.REPORT_VERBS)]
+        obj = ref.REPORT_OBJECTS[i % len(ref.REPORT_OBJECTS)]
+        return f"{verb} {obj}{ref.REPORT_NOTES[rnd.randrange(len(ref.REPORT_NOTES))]}"
 
     def report(e: int, d: int, sec: int | None = None, text: str | None = None) -> None:
         if sec is None:
@@ -778,19 +717,19 @@ def make_chunk(ctx: _Ctx, u: int, lo: int, hi: int) -> Chunk:  # noqa: C901 - on
         if not day.wfh_allowed(unit.code) and bool(((status[:, d] != 0) & (mode[:, d] == 1)).any()):
             truth.append(("", unit.code, day.date, "WFH_NOT_ALLOWED", P.NOT_ALLOWED))
 
-    # Frames.
+    # Frames: planted rows once, bulk rows per block of employees.
     att_planted = pl.DataFrame(
         att_rows,
         schema={
             "e": pl.Int64,
             "d": pl.Int64,
-            "kind": pl.String,
+            "kind": pl.Int8,
             "sec": pl.Int64,
             "lat": pl.Float64,
             "lon": pl.Float64,
             "accuracy_m": pl.Float64,
             "device_id": pl.String,
-            "mode": pl.String,
+            "mode": pl.Int8,
             "fixed": pl.Boolean,
         },
         orient="row",
@@ -799,22 +738,6 @@ def make_chunk(ctx: _Ctx, u: int, lo: int, hi: int) -> Chunk:  # noqa: C901 - on
     att_planted = att_planted.with_columns(
         (day_dt_us.gather(att_planted["d"]) + pl.duration(seconds=att_planted["sec"])).alias("ts")
     ).drop("sec")
-    device_local = pl.Series(people.device[lo:hi])
-    attendance_bulk = attendance_bulk.with_columns(
-        device_id=device_local.gather(attendance_bulk["e"])
-    )
-    attendance = pl.concat(
-        [attendance_bulk.select(att_planted.columns), att_planted], how="vertical_relaxed"
-    )
-    if ctx.round_coords:
-        attendance = attendance.with_columns(pl.col("lat").round(7), pl.col("lon").round(7))
-        attendance = _separate_coincident(attendance)
-    attendance = (
-        attendance.with_columns(nip=nips.slice(lo, n).gather(attendance["e"]))
-        .sort("nip", "ts", "kind")
-        .select(list(TABLES["attendance"].columns))
-    )
-
     out_planted = pl.DataFrame(
         out_rows,
         schema={"e": pl.Int64, "d": pl.Int64, "sec": pl.Int64, "text": pl.String},
@@ -825,35 +748,6 @@ def make_chunk(ctx: _Ctx, u: int, lo: int, hi: int) -> Chunk:  # noqa: C901 - on
             "submitted_at"
         )
     ).drop("sec")
-    outputs = pl.concat(
-        [
-            outputs_bulk.with_columns(pl.col("e").cast(pl.Int64), pl.col("d").cast(pl.Int64)),
-            out_planted.select(outputs_bulk.columns),
-        ]
-    )
-    outputs = (
-        outputs.with_columns(
-            nip=nips.slice(lo, n).gather(outputs["e"]), date=ctx.dates.gather(outputs["d"])
-        )
-        .sort("nip", "date", "submitted_at")
-        .select(list(TABLES["outputs"].columns))
-    )
-
-    ae, ad = np.nonzero(status != 0)
-    roster = pl.DataFrame(
-        {
-            "nip": nips.slice(lo, n).gather(ae),
-            "date": ctx.dates.gather(ad),
-            "mode": np.where(mode[ae, ad] == 1, "WFH", "WFO"),
-        }
-    ).select(list(TABLES["roster"].columns))
-    grid_cols: dict[str, Any] = {"NIP": nips.slice(lo, n), "Nama": people.name.slice(lo, n)}
-    for d, day in enumerate(days):
-        grid_cols[day.date.isoformat()] = pl.Series(
-            np.where(mode[:, d] == 1, "WFH", "WFO"), dtype=pl.String
-        ).zip_with(pl.Series(status[:, d] != 0), pl.Series([None] * n, dtype=pl.String))
-    grid = pl.DataFrame(grid_cols)
-
     leave_df = pl.DataFrame(
         {
             "nip": [nip_of(lo + r[0]) for r in leave_rows],
@@ -863,7 +757,169 @@ def make_chunk(ctx: _Ctx, u: int, lo: int, hi: int) -> Chunk:  # noqa: C901 - on
         },
         schema=TABLES["leave"].schema,
     ).sort("nip", "start")
-    return Chunk(attendance, outputs, roster, leave_df, grid, truth)
+    grid = pl.DataFrame()
+    if ctx.grids:
+        grid_cols: dict[str, Any] = {"NIP": nips.slice(lo, n), "Nama": people.name.slice(lo, n)}
+        for d, day in enumerate(days):
+            grid_cols[day.date.isoformat()] = pl.Series(
+                np.where(mode[:, d] == 1, "WFH", "WFO"), dtype=pl.String
+            ).zip_with(pl.Series(status[:, d] != 0), pl.Series([None] * n, dtype=pl.String))
+        grid = pl.DataFrame(grid_cols)
+    nips_local = nips.slice(lo, n)
+    devices_local = people.device_series.slice(lo, n)
+
+    for block_no, b0 in enumerate(range(0, n, BLOCK)):
+        b1 = min(n, b0 + BLOCK)
+        rng = np.random.default_rng([ctx.seed, 1000 + u, 1 + block_no])
+        sub_status = status[b0:b1]
+        sub_mode = mode[b0:b1]
+        sub_plant = plant_mask[b0:b1]
+        attendance_bulk, outputs_bulk = _bulk_rows(
+            ctx, rng, lo + b0, sub_status, sub_mode, sub_plant
+        )
+        attendance_bulk = attendance_bulk.with_columns(pl.col("e") + b0)
+        outputs_bulk = outputs_bulk.with_columns(pl.col("e") + b0)
+        attendance = pl.concat(
+            [
+                attendance_bulk.with_columns(device_id=devices_local.gather(attendance_bulk["e"])),
+                att_planted.filter(pl.col("e").is_between(b0, b1 - 1)),
+            ],
+            how="diagonal_relaxed",
+        )
+        if ctx.round_coords:
+            attendance = attendance.with_columns(pl.col("lat").round(7), pl.col("lon").round(7))
+            attendance = _separate_coincident(attendance)
+        attendance = attendance.sort("e", "ts", "kind")
+        attendance = attendance.select(
+            nip=nips_local.gather(attendance["e"]),
+            ts="ts",
+            kind=pl.col("kind").replace_strict([0, 1], ["IN", "OUT"], return_dtype=pl.String),
+            lat="lat",
+            lon="lon",
+            accuracy_m="accuracy_m",
+            device_id="device_id",
+            mode=pl.col("mode").replace_strict([0, 1], ["WFO", "WFH"], return_dtype=pl.String),
+        )
+        outputs = pl.concat(
+            [outputs_bulk, out_planted.filter(pl.col("e").is_between(b0, b1 - 1))],
+            how="diagonal_relaxed",
+        )
+        outputs = outputs.sort("e", "d", "submitted_at")
+        outputs = outputs.select(
+            nip=nips_local.gather(outputs["e"]),
+            date=ctx.dates.gather(outputs["d"]),
+            submitted_at="submitted_at",
+            text="text",
+        )
+        ae, ad = np.nonzero(sub_status != 0)
+        roster = pl.DataFrame(
+            {
+                "nip": nips_local.gather(ae + b0),
+                "date": ctx.dates.gather(ad),
+                "mode": pl.Series(sub_mode[ae, ad]).replace_strict(
+                    [0, 1], ["WFO", "WFH"], return_dtype=pl.String
+                ),
+            }
+        )
+        first = block_no == 0
+        yield Chunk(
+            attendance,
+            outputs,
+            roster,
+            leave_df if first else leave_df.clear(),
+            grid if first else pl.DataFrame(),
+            truth if first else [],
+        )
+
+
+def _bulk_rows(
+    ctx: _Ctx,
+    rng: np.random.Generator,
+    first: int,
+    status: np.ndarray,
+    mode: np.ndarray,
+    plant_mask: np.ndarray,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Attendance and reports of the clean (unplanted) cells of a block of employees.
+
+    ``first`` is the global number of the block's first employee; ``e`` in the
+    frames counts from 0 within the block.
+    """
+    people = ctx.people
+    n = status.shape[0]
+    lo, hi = first, first + n
+    home_lat, home_lon = people.home_lat[lo:hi], people.home_lon[lo:hi]
+    off_lat, off_lon = people.office_lat[lo:hi], people.office_lon[lo:hi]
+
+    # Bulk: required days.
+    ei, di = np.nonzero((status == 1) & ~plant_mask)
+    m = mode[ei, di]
+    c_lat = np.where(m == 1, home_lat[ei], off_lat[ei])
+    c_lon = np.where(m == 1, home_lon[ei], off_lon[ei])
+    in_s = ctx.start_s[di] - rng.integers(1, 45 * 60 + 1, size=len(ei))
+    out_s = ctx.end_s[di] + rng.integers(0, 40 * 60, size=len(ei))
+    in_lat, in_lon = _jitter(rng, c_lat, c_lon)
+    out_lat, out_lon = _jitter(rng, c_lat, c_lon)
+    acc = np.round(rng.uniform(3.0, 20.0, size=(2, len(ei))), 1)
+    # Bulk: duty days (DINAS_LUAR): 60% check in at the trip's town.
+    de, dd = np.nonzero((status == 2) & ~plant_mask)
+    checked = rng.random(len(de)) < 0.6
+    de, dd = de[checked], dd[checked]
+    place = rng.integers(0, len(ref.FAR_PLACES), size=len(de))
+    far_lat = np.array([p[1] for p in ref.FAR_PLACES])[place]
+    far_lon = np.array([p[2] for p in ref.FAR_PLACES])[place]
+    d_lat, d_lon = _jitter(rng, far_lat, far_lon)
+    d_s = ctx.start_s[dd] + rng.integers(-30 * 60, 90 * 60, size=len(de))
+
+    e_all = np.concatenate([ei, ei, de])
+    d_all = np.concatenate([di, di, dd])
+    secs = np.concatenate([in_s, out_s, d_s])
+    attendance_bulk = pl.DataFrame(
+        {
+            "e": e_all,
+            "d": d_all,
+            "ts": (ctx.day_dt[d_all] + secs.astype("timedelta64[s]")).astype("datetime64[us]"),
+            "kind": np.concatenate(
+                [np.zeros(len(ei), np.int8), np.ones(len(ei), np.int8), np.zeros(len(de), np.int8)]
+            ),
+            "lat": np.concatenate([in_lat, out_lat, d_lat]),
+            "lon": np.concatenate([in_lon, out_lon, d_lon]),
+            "accuracy_m": np.concatenate(
+                [acc[0], acc[1], np.round(rng.uniform(3.0, 20.0, len(de)), 1)]
+            ),
+            "mode": mode[e_all, d_all].astype(np.int8),
+            "fixed": np.zeros(len(e_all), dtype=bool),
+        }
+    )
+
+    # Bulk: daily reports for required and duty days.
+    re_, rd = np.nonzero(((status == 1) | (status == 2)) & ~plant_mask)
+    t_idx = (people.text_base[lo + re_] + rd * people.text_step[lo + re_]) % N_TEXTS
+    sub = (
+        ctx.end_s[rd]
+        - 3600
+        + rng.integers(0, 23 * 3600 + 1800 - (ctx.end_s[rd] - 3600), size=len(re_))
+    )
+    second = rng.random(len(re_)) < 0.08
+    r2e, r2d = re_[second], rd[second]
+    sub2 = sub[second] - rng.integers(600, 3 * 3600, size=int(second.sum()))
+    t2_idx = (t_idx[second] + 700) % N_TEXTS
+    outputs_bulk = pl.DataFrame(
+        {
+            "e": np.concatenate([re_, r2e]),
+            "d": np.concatenate([rd, r2d]),
+            "submitted_at": (
+                ctx.day_dt[np.concatenate([rd, r2d])]
+                + np.concatenate([sub, sub2]).astype("timedelta64[s]")
+            ).astype("datetime64[us]"),
+            "text": report_texts(
+                np.concatenate([t_idx, t2_idx]),
+                rng.integers(0, len(ref.REPORT_NOTES), size=len(re_) + len(r2e)),
+            ),
+        }
+    )
+
+    return attendance_bulk, outputs_bulk
 
 
 def _separate_coincident(attendance: pl.DataFrame) -> pl.DataFrame:
@@ -1046,7 +1102,16 @@ def generate_sample(
         days,
     )
     people = make_people(np.random.default_rng([seed, 1]), unit_list, sizes, year, mon, plan, days)
-    ctx = _Ctx(seed, policy, days, unit_list, people, plan, round_coords=fmt != "parquet")
+    ctx = _Ctx(
+        seed,
+        policy,
+        days,
+        unit_list,
+        people,
+        plan,
+        round_coords=fmt != "parquet",
+        grids=fmt == "export",
+    )
 
     writer = _Writer(out, fmt, month)
     writer.write("employees", people.frame)
@@ -1063,15 +1128,15 @@ def generate_sample(
     truth: list[tuple[str, str, dt.date, str, str]] = []
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     for u in range(units):
-        chunk = make_chunk(ctx, u, int(bounds[u]), int(bounds[u + 1]))
         unit_names = names.slice(int(bounds[u]), sizes[u])
-        writer.write("attendance", chunk.attendance, unit_names)
-        writer.write("roster", chunk.roster)
-        writer.write("outputs", chunk.outputs)
-        writer.write("leave", chunk.leave)
-        if fmt == "export":
-            writer.write_grid(unit_list[u].code, chunk.grid)
-        truth.extend(chunk.truth)
+        for chunk in make_chunks(ctx, u, int(bounds[u]), int(bounds[u + 1])):
+            writer.write("attendance", chunk.attendance, unit_names)
+            writer.write("roster", chunk.roster)
+            writer.write("outputs", chunk.outputs)
+            writer.write("leave", chunk.leave)
+            if fmt == "export" and chunk.grid.width:
+                writer.write_grid(unit_list[u].code, chunk.grid)
+            truth.extend(chunk.truth)
     files = writer.close()
 
     truth_schema = {c: (pl.Date if c == "date" else pl.String) for c in GROUND_TRUTH_COLUMNS}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -38,3 +40,20 @@ def haversine_m(
     dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a)), dtype=np.float64)
+
+
+def destination_point(
+    lat: float, lon: float, distance_m: float, bearing_rad: float
+) -> tuple[float, float]:
+    """Scalar :func:`destination` (pure Python, for row-by-row work)."""
+    phi1, lam1 = math.radians(lat), math.radians(lon)
+    delta = distance_m / EARTH_RADIUS_M
+    sin_phi2 = math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(
+        bearing_rad
+    )
+    phi2 = math.asin(sin_phi2)
+    lam2 = lam1 + math.atan2(
+        math.sin(bearing_rad) * math.sin(delta) * math.cos(phi1),
+        math.cos(delta) - math.sin(phi1) * sin_phi2,
+    )
+    return math.degrees(phi2), math.degrees(lam2)

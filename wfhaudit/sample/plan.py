@@ -9,7 +9,7 @@ known by construction (see ``generator.py`` for the rule rows each one yields).
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from wfhaudit.sample.calendar import WorkDay
@@ -121,12 +121,21 @@ def make_plan(
     for e in pool:
         by_unit[unit_of[e]].append(e)
 
+    start_at: dict[int | None, int] = defaultdict(int)  # candidates before it are all used
+    used_in_unit: Counter[int] = Counter()
+
     def take(unit: int | None = None, avoid_units: set[int] | None = None) -> int | None:
         candidates = by_unit[unit] if unit is not None else pool
-        for e in candidates:
+        i = start_at[unit]
+        while i < len(candidates) and candidates[i] in used:
+            i += 1
+        start_at[unit] = i
+        for j in range(i, len(candidates)):
+            e = candidates[j]
             if e in used or (avoid_units and unit_of[e] in avoid_units):
                 continue
             used.add(e)
+            used_in_unit[unit_of[e]] += 1
             return e
         return None
 
@@ -169,10 +178,9 @@ def make_plan(
         units = list(range(len(unit_codes)))
         rnd.shuffle(units)
         for u in units:
-            free = [e for e in by_unit[u] if e not in used]
-            if len(free) >= 4:  # keep room in the unit for the other plants
-                a, b = free[0], free[1]
-                used.update((a, b))
+            if len(by_unit[u]) - used_in_unit[u] >= 4:  # keep room in the unit for other plants
+                a, b = take(unit=u), take(unit=u)
+                assert a is not None and b is not None
                 day = rnd.randrange(n_days)
                 plant = Plant(SHARED_PHONE, [a, b], [day])
                 for e in (a, b):
