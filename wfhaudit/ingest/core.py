@@ -18,6 +18,7 @@ from wfhaudit.ingest.validate import (
     SHEET,
     MissingColumns,
     SheetResult,
+    duplicate_candidates,
     find_duplicates,
     nip_headers,
     parse_month,
@@ -125,12 +126,23 @@ def _validate_file(
             summary.skipped_sheets.append(f"{sheet.sheet}: {exc}")
     if not results:
         raise DataError(f"missing-column: {refused[0]} Nothing was stored.")
+    del sheets  # the source frames live on in results, slimmed below
     labels = [f"{r.sheet}!" if r.sheet is not None else "" for r in results]
     valid = pl.concat(
         [r.valid.with_columns(pl.lit(i, pl.Int16).alias(SHEET)) for i, r in enumerate(results)],
         how="vertical",
     )
-    valid, dup_rejects = find_duplicates(TABLES[kind], valid, labels)
+    dup_mask = duplicate_candidates(table, valid)
+    # keep only the source rows a reject can point at (memory: a big file is mostly valid)
+    for i, result in enumerate(results):
+        needed = pl.concat(
+            [
+                result.rejects.get_column(ROW),
+                valid.filter(dup_mask & (pl.col(SHEET) == i)).get_column(ROW),
+            ]
+        )
+        result.frame = result.frame.filter(pl.col(ROW).is_in(needed.unique().implode()))
+    valid, dup_rejects = find_duplicates(TABLES[kind], valid, labels, dup_mask)
     parts: list[pl.DataFrame] = []
     for i, result in enumerate(results):
         mine = pl.concat(
@@ -239,7 +251,7 @@ def ingest_files(
             f"The rows are listed in {result.rejects_path}; fix them and ingest again."
         )
     step(f"writing {rows.height} {kind} rows to the store")
-    written = store.write(kind, rows)
+    written = store.write(kind, rows, assume_unique=True)
     result.stored = rows.height
     result.inserted = written.inserted
     result.replaced = written.replaced

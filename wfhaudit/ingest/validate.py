@@ -676,8 +676,14 @@ def _empty_rejects(grid: bool) -> pl.DataFrame:
 SHEET = "__sheet"
 
 
+def duplicate_candidates(table: Table, valid: pl.DataFrame) -> pl.Series:
+    """Rows whose key hash occurs twice: a superset of the duplicated keys, cheap to get."""
+    hashes = valid.select(pl.struct(list(table.key)).hash()).to_series()
+    return hashes.is_duplicated()
+
+
 def find_duplicates(
-    table: Table, valid: pl.DataFrame, labels: list[str]
+    table: Table, valid: pl.DataFrame, labels: list[str], dup_mask: pl.Series | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split off exact copies (duplicate-row, first kept) and key conflicts (all rejected).
 
@@ -686,12 +692,15 @@ def find_duplicates(
     (kept rows, rejects with SHEET, ROW, HDR, error_code, message).
     """
     key = list(table.key)
-    dup_mask = valid.select(pl.struct(key).is_duplicated()).to_series()
-    if not dup_mask.any():
+    if dup_mask is None:
+        dup_mask = duplicate_candidates(table, valid)
+    sub = valid.filter(dup_mask) if dup_mask.any() else valid.clear()
+    if sub.height:
+        sub = sub.filter(sub.select(pl.struct(key).is_duplicated()).to_series())
+    if sub.height == 0:
         return valid, valid.select(SHEET, ROW, HDR).clear().with_columns(
             pl.lit(None, pl.String).alias("error_code"), pl.lit(None, pl.String).alias("message")
         )
-    sub = valid.filter(dup_mask)
     values = list(table.value_columns)
     key_text = pl.concat_str(
         [
