@@ -519,3 +519,52 @@ def test_missing_file_and_bad_format_option(tmp_path: Path) -> None:
     txt.write_bytes((WORKED / "leave.csv").read_bytes())
     s = ingest_files(Store(tmp_path / "s"), "leave", [txt], fmt="csv")
     assert s.stored == 3
+
+
+def test_workbook_with_several_sheets(tmp_path: Path) -> None:
+    """A notes sheet is skipped (and named); keys are checked across the data sheets."""
+    path = tmp_path / "roster.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    notes = wb.add_worksheet("Keterangan")
+    notes.write(0, 0, "H = WFH, K = WFO")
+    one = wb.add_worksheet("Bidang A")
+    one.write_row(0, 0, ["NIP", "Nama", 1, 2])  # numeric day-number headers
+    one.write_row(1, 0, [NIP1, "Ahmad", "H", "K"])
+    two = wb.add_worksheet("Bidang B")
+    two.write_row(0, 0, ["NIP", "Nama", 1, 2])
+    two.write_row(1, 0, [NIP1, "Ahmad", "K", "K"])  # day 1 conflicts with Bidang A
+    two.write_row(2, 0, [NIP2, "Pegawai 0", "H", None])
+    wb.close()
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "roster", [path], month="2025-12")
+    assert [n.split(":")[0] for n in s.files[0].skipped_sheets] == ["Keterangan"]
+    assert s.read == 5
+    assert sorted((r["source_row"], r["error_code"]) for r in s.rejects_sample) == [
+        ("Bidang A!2 [1]", "conflict"),
+        ("Bidang B!2 [1]", "conflict"),
+        ("Bidang B!2 [2]", "duplicate-row"),
+    ]
+    assert stored(store, "roster").rows() == [
+        (NIP1, dt.date(2025, 12, 2), "WFO"),
+        (NIP2, dt.date(2025, 12, 1), "WFH"),
+    ]
+    r = runner.invoke(
+        app, ["ingest", "roster", str(path), "--store", str(tmp_path / "s2"), "--month", "2025-12"]
+    )
+    assert r.exit_code == 0 and "Keterangan" in r.stdout
+
+
+def test_bad_month_option_exit_2(tmp_path: Path) -> None:
+    r = runner.invoke(
+        app,
+        [
+            "ingest",
+            "roster",
+            str(INGEST / "roster_grid_days.csv"),
+            "--store",
+            str(tmp_path),
+            "--month",
+            "12-2025",
+        ],
+    )
+    assert r.exit_code == 2 and "YYYY-MM" in r.stderr
