@@ -202,8 +202,9 @@ def _split_offset(raw: pl.Series) -> tuple[pl.Series, pl.Series | None]:
 def _to_wib(parsed: pl.Series, offset: pl.Series | None) -> pl.Series:
     if offset is None:
         return parsed
-    shift = pl.duration(minutes=offset.fill_null(_WIB_MINUTES) - _WIB_MINUTES, time_unit="us")
-    return pl.select(parsed - shift).to_series().alias(parsed.name)
+    frame = pl.DataFrame({"t": parsed, "o": offset.fill_null(_WIB_MINUTES) - _WIB_MINUTES})
+    shifted = frame.select(pl.col("t") - pl.duration(minutes=pl.col("o"), time_unit="us"))
+    return shifted.to_series().alias(parsed.name)
 
 
 def parse_datetime(raw: pl.Series, formats: tuple[str, ...]) -> pl.Series:
