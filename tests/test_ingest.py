@@ -568,3 +568,20 @@ def test_bad_month_option_exit_2(tmp_path: Path) -> None:
         ],
     )
     assert r.exit_code == 2 and "YYYY-MM" in r.stderr
+
+
+def test_zero_coordinates_do_not_hide_the_real_error(tmp_path: Path) -> None:
+    f = tmp_path / "a.csv"
+    f.write_text(
+        "nip,ts,kind,lat,lon,accuracy_m\n"
+        f"{NIP1},2025-12-02 07:00:00,IN,0,0,-3\n"
+        f"{NIP1},2025-12-02 16:00:00,OUT,0.0,0,4\n"
+    )
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "attendance", [f])
+    assert [(r["source_row"], r["error_code"]) for r in s.rejects_sample] == [
+        ("2", "out-of-range")
+    ]
+    assert "accuracy_m -3" in s.rejects_sample[0]["message"]
+    assert s.zero_coordinates == 1
+    assert stored(store, "attendance").select("lat", "lon").rows() == [(None, None)]

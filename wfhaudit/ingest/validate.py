@@ -406,28 +406,25 @@ def validate_sheet(
         w = w.with_columns(pl.col(NIP_NUMERIC).fill_null(False))
     w = _fallbacks(w, frame, sources, table, profile, combine)
     checks = _checks(table, profile, combine, NIP_NUMERIC in w.columns)
-    first_failing = pl.coalesce(
-        [pl.when(mask).then(pl.lit(i, pl.Int16)) for i, (_, mask, _) in enumerate(checks)]
-        + [pl.lit(None, pl.Int16)]
-    )
-    lf = w.lazy().with_columns(first_failing.alias(_CHECK))
+    # the common case is a clean row: one OR over all checks, the rest on bad rows only
+    any_bad = pl.any_horizontal([mask.fill_null(False) for _, mask, _ in checks])
+    lf = w.lazy().with_columns(any_bad.alias(_CHECK))
     if table.name == "attendance":
         # an exact (0, 0) is what phones send when GPS fails: stored as empty, counted
         is_zero = ((pl.col("p:lat") == 0) & (pl.col("p:lon") == 0)).fill_null(False)
-        lf = lf.with_columns(
-            is_zero.alias("__zero"),
-            pl.when(~is_zero).then(pl.col("p:lat")).alias("p:lat"),
-            pl.when(~is_zero).then(pl.col("p:lon")).alias("p:lon"),
-        )
+        lf = lf.with_columns(is_zero.alias("__zero"))
     else:
         lf = lf.with_columns(pl.lit(False).alias("__zero"))
     w = lf.collect()
-    ok = w.get_column(_CHECK).is_null()
+    ok = ~w.get_column(_CHECK)
     n_bad = w.height - int(ok.sum())
     if n_bad:
         # messages need the raw cells: gather them for the rejected rows only
         idx = (~ok).arg_true()
-        bad = w.gather(idx).with_columns(
+        first_failing = pl.coalesce(
+            [pl.when(mask).then(pl.lit(i, pl.Int16)) for i, (_, mask, _) in enumerate(checks)]
+        )
+        bad = w.gather(idx).with_columns(first_failing.alias(_CHECK)).with_columns(
             _strip_series(frame.get_column(src).gather(idx)).alias(name)
             for name, src in sources.items()
         )
@@ -452,7 +449,16 @@ def validate_sheet(
     valid = w.select(
         ROW,
         (pl.col(HDR) if grid else pl.lit(None, pl.String)).alias(HDR),
-        *[pl.col("p:" + c).cast(t).alias(c) for c, t in table.columns.items()],
+        *[
+            (
+                pl.when(~pl.col("__zero")).then(pl.col("p:" + c))
+                if c in ("lat", "lon") and table.name == "attendance"
+                else pl.col("p:" + c)
+            )
+            .cast(t)
+            .alias(c)
+            for c, t in table.columns.items()
+        ],
         "__zero",
     )
     del w
