@@ -407,7 +407,24 @@ class Store:
             return self._insert(table, delta, df)
         paths = {str(root / unquote(p)): p for p in actions.get_column("path").to_list()}
 
-        old = self._scan_files(list(paths), table, key + values).collect()
+        # 1. which stored files hold any incoming key?  (keys only; when the partition
+        # source is part of the key, row groups outside the incoming range are skipped)
+        keys = self._scan_files(list(paths), table, key)
+        src = table.partition_source
+        if src is not None and src in key:
+            lo, hi = df.select(pl.col(src).min().alias("lo"), pl.col(src).max().alias("hi")).row(0)
+            keys = keys.filter(pl.col(src).is_between(lo, hi))
+        holding = (
+            keys.join(df.lazy().select(key), on=key, how="semi")
+            .select(pl.col(_FILE).unique())
+            .collect()
+            .get_column(_FILE)
+            .to_list()
+        )
+        if not holding:
+            return self._insert(table, delta, df)
+        # 2. compare values with the rows of those files only
+        old = self._scan_files(holding, table, key + values).collect()
         joined = df.join(old, on=key, how="left", suffix="__old")
         found = pl.col(_FILE).is_not_null()
         differs = pl.any_horizontal(

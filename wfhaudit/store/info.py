@@ -66,13 +66,14 @@ def as_rich(path: Path, infos: list[TableInfo]) -> RichTable:
     out.add_column("version", justify="right")
     for i in infos:
         missing = i.version is None
+        rejects = i.kind == REJECTS.name
         out.add_row(
             i.kind,
-            "-" if missing else f"{i.rows:,}",
+            "0" if missing and rejects else "-" if missing else f"{i.rows:,}",
             i.first_date.isoformat() if i.first_date else "-",
             i.last_date.isoformat() if i.last_date else "-",
             periods(i),
-            "not ingested" if missing else str(i.version),
+            "-" if missing and rejects else "not ingested" if missing else str(i.version),
             style="dim" if missing else None,
         )
     return out
