@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from wfhaudit.cli import app
 
 WORKED = Path(__file__).parent / "data" / "worked"
+SAMPLE = Path(__file__).parent.parent / "sample_data"
 KINDS = ("employees", "offices", "roster", "attendance", "outputs", "leave")
 PERIOD = "2025-12-02..2025-12-11"
 runner = CliRunner()
@@ -227,3 +228,166 @@ def test_run_fail_on_exits_1_after_writing_everything(store: Path, tmp_path: Pat
         "--quiet",
     )
     assert result.exit_code == 0 and result.output == ""
+
+
+# --- the December 2025 report of the committed sample data ----------------------------
+
+
+def _ingest_sample(store: Path) -> None:
+    """Ingest sample_data/ as its README says (export files as analysts receive them)."""
+    steps = [
+        ("employees", [SAMPLE / "employees.csv"], []),
+        ("offices", [SAMPLE / "offices.csv"], []),
+        ("roster", sorted((SAMPLE / "roster").glob("*.xlsx")), []),
+        ("attendance", sorted(SAMPLE.glob("attendance-kmob-*.csv")), ["--profile", "kmob"]),
+        ("outputs", [SAMPLE / "outputs.csv"], []),
+        ("leave", [SAMPLE / "leave.csv"], []),
+    ]
+    for kind, files, extra in steps:
+        result = invoke("ingest", kind, *files, "--store", store, "--quiet", *extra)
+        assert result.exit_code == 0, (kind, result.output)
+
+
+@pytest.fixture(scope="module")
+def december(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pl.DataFrame]:
+    """(results dir, store, employees with home points) of the December 2025 audit.
+
+    The committed sample_data/ when it is there, else the worked example.
+    """
+    root = tmp_path_factory.mktemp("december")
+    store = root / "store"
+    if (SAMPLE / "employees.csv").is_file():
+        _ingest_sample(store)
+        period, as_of, employees = "2025-12", "2026-01-01", SAMPLE / "employees.csv"
+    else:
+        for kind in KINDS:
+            assert (
+                invoke(
+                    "ingest", kind, WORKED / f"{kind}.csv", "--store", store, "--quiet"
+                ).exit_code
+                == 0
+            )
+        period, as_of, employees = "2025-12", "2025-12-12", WORKED / "employees.csv"
+    out = root / "out" / period
+    result = invoke(
+        "run",
+        period,
+        "--store",
+        store,
+        "--as-of",
+        as_of,
+        "--out",
+        out,
+        "--quiet",
+        "--format",
+        "html",
+        "--format",
+        "md",
+        "--format",
+        "xlsx",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    emp = pl.read_csv(employees, schema_overrides={"nip": pl.String})
+    return out, store, emp
+
+
+def test_december_report_totals_in_every_format_and_language(december, tmp_path: Path):
+    out, store, _ = december
+    want = expected_counts(out)
+    assert want[1] > 0
+    for ext in ("html", "md", "xlsx", "json"):
+        assert parsed_counts(out / f"wfhaudit-2025-12.{ext}", "id") == want, ext
+    result = invoke(
+        "report",
+        "2025-12",
+        "--results",
+        out,
+        "--out",
+        tmp_path,
+        "--lang",
+        "en",
+        "--store",
+        store,
+        "--format",
+        "html",
+        "--format",
+        "md",
+        "--format",
+        "xlsx",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    for ext in ("html", "md", "xlsx", "json"):
+        assert parsed_counts(tmp_path / f"wfhaudit-2025-12.{ext}", "en") == want, ext
+
+
+def test_december_reports_show_no_home_coordinate(december, tmp_path: Path):
+    out, store, emp = december
+    units = sorted(emp["unit_code"].unique().to_list())[:2]
+    for unit in units:
+        result = invoke(
+            "report",
+            "2025-12",
+            "--results",
+            out,
+            "--out",
+            tmp_path,
+            "--unit",
+            unit,
+            "--store",
+            store,
+            "--format",
+            "html",
+            "--format",
+            "md",
+            "--format",
+            "xlsx",
+            "--format",
+            "json",
+        )
+        assert result.exit_code == 0, result.output
+    needles = home_coordinate_strings(
+        emp["home_lat"].drop_nulls().to_list(), emp["home_lon"].drop_nulls().to_list()
+    )
+    files = [*out.glob("wfhaudit-*"), *tmp_path.glob("wfhaudit-*")]
+    assert len(files) == 4 + 4 * len(units)
+    for path in files:
+        text = all_text(path)
+        assert not [n for n in needles if n in text], path.name
+
+
+def test_december_unit_report_has_only_that_unit(december, tmp_path: Path):
+    out, store, emp = december
+    unit = emp["unit_code"].value_counts(sort=True)["unit_code"][0]
+    result = invoke(
+        "report",
+        "2025-12",
+        "--results",
+        out,
+        "--out",
+        tmp_path,
+        "--unit",
+        unit,
+        "--store",
+        store,
+        "--format",
+        "json",
+        "--format",
+        "xlsx",
+        "--format",
+        "md",
+    )
+    assert result.exit_code == 0, result.output
+    want = expected_counts(out, unit)
+    for ext in ("json", "xlsx", "md"):
+        assert parsed_counts(tmp_path / f"wfhaudit-2025-12-{unit}.{ext}", "id") == want, ext
+    doc = json.loads((tmp_path / f"wfhaudit-2025-12-{unit}.json").read_text("utf-8"))
+    assert {u["unit_code"] for u in doc["units"]} == {unit}
+    assert {e["unit_code"] for e in doc["employees"]} == {unit}
+    assert len(doc["employees"]) == emp.filter(pl.col("unit_code") == unit).height
+    others = set(emp.filter(pl.col("unit_code") != unit)["nip"].to_list())
+    md = (tmp_path / f"wfhaudit-2025-12-{unit}.md").read_text("utf-8")
+    assert not [n for n in others if n in md]
