@@ -75,12 +75,14 @@ def found(results: Path) -> tuple[set[tuple[str, str, str]], set[tuple[str, str,
 
 
 @pytest.mark.parametrize(
-    ("fmt", "employees", "units", "seed", "block"),
+    ("fmt", "employees", "units", "seed", "block", "month"),
     [
-        ("export", 60, 4, 7, None),
-        ("csv", 160, 7, 11, None),
-        ("parquet", 90, 5, 3, None),
-        ("export", 140, 3, 5, 17),  # agencies written in several blocks of employees
+        ("export", 60, 4, 7, None, "2025-12"),
+        ("csv", 160, 7, 11, None, "2025-12"),
+        ("parquet", 90, 5, 3, None, "2025-12"),
+        ("export", 140, 3, 5, 17, "2025-12"),  # agencies written in several blocks of employees
+        # Ramadan hours, holidays, every Thursday WFH with max_share 1.0 (no quota to exceed)
+        ("csv", 120, 5, 9, None, "2026-03"),
     ],
 )
 def test_audit_finds_exactly_the_ground_truth(
@@ -91,24 +93,25 @@ def test_audit_finds_exactly_the_ground_truth(
     units: int,
     seed: int,
     block: int | None,
+    month: str,
 ) -> None:
     if block is not None:
         monkeypatch.setattr(generator, "BLOCK", block)
     data = tmp_path / "data"
-    info = generate_sample(
-        data, employees=employees, units=units, month="2025-12", seed=seed, fmt=fmt
-    )
+    info = generate_sample(data, employees=employees, units=units, month=month, seed=seed, fmt=fmt)
     store = tmp_path / "store"
     ingest_sample(data, fmt, store)
     out = tmp_path / "out"
+    year, mon = map(int, month.split("-"))
+    as_of = f"{year + mon // 12}-{mon % 12 + 1:02d}-01"
     _invoke(
         [
             "audit",
-            "2025-12",
+            month,
             "--store",
             str(store),
             "--as-of",
-            "2026-01-01",
+            as_of,
             "--out",
             str(out),
             "--quiet",
@@ -120,5 +123,6 @@ def test_audit_finds_exactly_the_ground_truth(
     assert sorted(got_employee - want_employee) == [], "reported but not planted"
     assert sorted(want_employee - got_employee) == [], "planted but not reported"
     assert got_unit == want_unit
-    # Every rule of rules.md is planted.
-    assert set(info.truth) == set(ALL_RULES)
+    # Every rule of rules.md is planted (no quota can be exceeded where max_share is 1.0).
+    expected_rules = set(ALL_RULES) - ({"WFH_QUOTA_EXCEEDED"} if month == "2026-03" else set())
+    assert set(info.truth) == expected_rules

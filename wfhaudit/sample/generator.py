@@ -102,7 +102,7 @@ def make_units(n_units: int) -> list[Unit]:
     for j in range(max(0, n_units - len(ref.AGENCIES))):
         number = len(ref.AGENCIES) + j + 1
         ring, slot = divmod(j, 12)
-        radius = 6000.0 + 1500.0 * ring
+        radius = 13_000.0 + 1500.0 * ring  # beyond the real offices (all within ~11 km)
         bearing = 2 * math.pi * slot / 12 + 0.26 * ring
         lat, lon = destination(center.lat, center.lon, radius, bearing)
         office = ref.Office(

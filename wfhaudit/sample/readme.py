@@ -129,6 +129,14 @@ def write_readme(info: SampleInfo) -> Path:
         ]
     lines += [f"wfhaudit audit {info.month} --as-of {as_of.isoformat()}", "```", ""]
     lines += [
+        "Add `--store DIR` to each command to use a store other than `./wfhaudit-store`. For the "
+        "committed `sample_data/`, `make demo` does all of this in a fresh store, writes the HTML "
+        "and Markdown reports into `reports/out/2025-12/` and checks the findings against the "
+        "ground truth; `tests/test_sample_committed.py` checks that the committed files are "
+        "exactly what the command above generates.",
+        "",
+    ]
+    lines += [
         f"With `--as-of {as_of.isoformat()}` every working day of the month is audited (the "
         "default, today, would leave out days not yet over). The default Jabar policy applies.",
         "",

@@ -92,7 +92,7 @@ OFFICES: tuple[Office, ...] = (
     Office(
         "KTR-KESBANGPOL", "Kantor Kesbangpol, Jl. Supratman No. 44", -6.909700, 107.637600, None
     ),
-    Office("KTR-DPPKBP3A", "Kantor DP3AKB, Jl. Pahlawan No. 70", -6.902900, 107.647300, None),
+    Office("KTR-DPPKBP3A", "Kantor DP3AKB, Jl. Pahlawan No. 70", -6.897600, 107.651400, None),
     Office(
         "KTR-DISKUK", "Kantor Dinas KUK, Jl. Soekarno-Hatta No. 705", -6.938400, 107.705800, None
     ),
