@@ -163,6 +163,25 @@ def test_rows_must_be_unique_on_the_key(store: Store) -> None:
     assert not store.exists("attendance")
 
 
+def test_a_full_disk_is_one_sentence_and_stores_nothing(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.write("attendance", attendance(DAY1[:1]))
+
+    def full(self: pl.DataFrame, file: Path, **kw: object) -> None:
+        Path(file).write_bytes(b"PAR1 half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    with pytest.raises(DataError, match="No space left on device; nothing was stored"):
+        store.write("attendance", attendance(DAY1))
+    monkeypatch.undo()
+    assert store.version("attendance") == 0
+    assert store.scan("attendance").collect().height == 1
+    on_disk = list(store.table_path("attendance").rglob("*.parquet"))
+    assert len(on_disk) == 1  # the half-written file was removed
+
+
 def test_missing_table_is_a_data_error(store: Store) -> None:
     with pytest.raises(DataError, match="ingest one first"):
         store.scan("roster")

@@ -67,7 +67,6 @@ _PERIOD_COLUMNS: dict[str, tuple[str, str]] = {
     "attendance": ("ts", "ts"),
     "outputs": ("date", "date"),
     "leave": ("start", "end"),
-    "employees": ("active_from", "active_to"),
     REJECTS.name: ("ingested_at", "ingested_at"),
 }
 
@@ -276,13 +275,19 @@ class Store:
         return [(f"{m // 100:04d}-{m % 100:02d}", part) for m, part in groups]
 
     def _with_retry(self, kind: str, attempt: Callable[[], WriteResult]) -> WriteResult:
-        with self._locked(kind):
-            for n in range(MAX_ATTEMPTS):
-                try:
-                    return attempt()
-                except _Conflict:
-                    self.conflicts += 1
-                    time.sleep(min(2.0, 0.05 * 2**n) * (0.5 + random.random()))
+        try:
+            with self._locked(kind):
+                for n in range(MAX_ATTEMPTS):
+                    try:
+                        return attempt()
+                    except _Conflict:
+                        self.conflicts += 1
+                        time.sleep(min(2.0, 0.05 * 2**n) * (0.5 + random.random()))
+        except OSError as exc:  # disk full, permission denied, read-only store
+            raise DataError(
+                f"could not write the {kind} table in {self.path}: "
+                f"{exc.strerror or exc}; nothing was stored, fix that and run the ingest again."
+            ) from exc
         raise DataError(
             f"could not write the {kind} table in {self.path}: other writers kept changing it "
             f"({MAX_ATTEMPTS} attempts); nothing was stored, run the ingest again."
@@ -323,8 +328,13 @@ class Store:
             name = f"part-{uuid.uuid4()}.zstd.parquet"
             rel = f"{PARTITION_COLUMN}={month}/{name}" if month is not None else name
             target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            part.write_parquet(target, compression="zstd", compression_level=3)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                part.write_parquet(target, compression="zstd", compression_level=3)
+            except BaseException:
+                self._discard(table, adds)
+                target.unlink(missing_ok=True)
+                raise
             stat = target.stat()
             nulls = part.null_count().row(0, named=True)
             stats = json.dumps({"numRecords": part.height, "nullCount": nulls})
@@ -413,7 +423,8 @@ class Store:
         src = table.partition_source
         if src is not None and src in key:
             lo, hi = df.select(pl.col(src).min().alias("lo"), pl.col(src).max().alias("hi")).row(0)
-            keys = keys.filter(pl.col(src).is_between(lo, hi))
+            if lo is not None and hi is not None:
+                keys = keys.filter(pl.col(src).is_between(lo, hi))
         holding = (
             keys.join(df.lazy().select(key), on=key, how="semi")
             .select(pl.col(_FILE).unique())
