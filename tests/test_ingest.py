@@ -585,3 +585,15 @@ def test_zero_coordinates_do_not_hide_the_real_error(tmp_path: Path) -> None:
     assert "accuracy_m -3" in s.rejects_sample[0]["message"]
     assert s.zero_coordinates == 1
     assert stored(store, "attendance").select("lat", "lon").rows() == [(None, None)]
+
+
+def test_nan_and_infinity_are_type_errors(tmp_path: Path) -> None:
+    f = tmp_path / "offices.csv"
+    f.write_text("office_id,lat,lon,radius_m\nO1,NaN,107.6,100\nO2,-6.9,107.6,inf\nO3,-6.9,107.6,\n")
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "offices", [f])
+    assert [(r["source_row"], r["error_code"]) for r in s.rejects_sample] == [
+        ("2", "type-error"),
+        ("3", "type-error"),
+    ]
+    assert stored(store, "offices").rows() == [("O3", None, -6.9, 107.6, None)]

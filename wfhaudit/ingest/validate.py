@@ -99,8 +99,7 @@ def _find(headers: list[str], wanted: str) -> str | None:
 
 
 def _stripped(e: pl.Expr) -> pl.Expr:
-    e = e.str.strip_chars()
-    return pl.when(e != "").then(e)
+    return e.str.strip_chars().replace("", None)
 
 
 def _strip_series(s: pl.Series) -> pl.Series:
@@ -523,8 +522,8 @@ def _first_pass(
             number = value
             if profile.decimal != ".":
                 number = number.str.replace(profile.decimal, ".", literal=True)
-            number = number.cast(pl.Float64, strict=False)
-            out.append(pl.when(number.is_finite()).then(number).alias(target))
+            # NaN and infinity are caught by the type-error check (not finite)
+            out.append(number.cast(pl.Float64, strict=False).alias(target))
         elif col in table.enums:
             aliases = _aliases(table, profile, col)
             upper = value.str.to_uppercase()
@@ -585,10 +584,13 @@ def _checks(
             )
         expected = _expected(col, dtype, profile, col in combine)
         if expected is not None:
+            unparsed = pl.col(target).is_null()
+            if dtype == pl.Float64:
+                unparsed = ~pl.col(target).is_finite().fill_null(False)
             checks.append(
                 (
                     "type-error",
-                    present & pl.col(target).is_null(),
+                    present & unparsed,
                     pl.format(f"'{{}}' in '{col}' is not {expected}", raw_expr),
                 )
             )
