@@ -110,9 +110,10 @@ def generate(path: Path, employees: int, units: int) -> None:
                 "nip",
                 (midnight + pl.duration(seconds=minute * 60 + (h % (jitter * 60)))).alias("ts"),
                 pl.lit(kind).alias("kind"),
-                (base_lat + (h % 7 - 3) / 100000.0 + pl.when(far).then(0.05).otherwise(0.0))
+                # GPS noise up to +-55 m; 0.1% of events about 5.5 km away
+                (base_lat + (h % 1001 - 500) / 1e6 + pl.when(far).then(0.05).otherwise(0.0))
                 .alias("lat"),
-                (base_lon + (h % 5 - 2) / 100000.0).alias("lon"),
+                (base_lon + (_u(h, 99) % 1001 - 500) / 1e6).alias("lon"),
                 (5.0 + (h % 25)).cast(pl.Float64).alias("accuracy_m"),
                 pl.format("dev-{}", pl.col("nip")).alias("device_id"),
                 pl.col("mode"),

@@ -3,7 +3,7 @@
 One row per audited employee-day ``(nip, date)``: an employee active on a
 working day of the period before the as-of date (``rules.md``).  Beside it:
 
-- ``events``: the attendance rows of those employee-days, each with its
+- ``events``: the attendance rows of those employee-days (keyed by ``ed_key``), each with its
   distance to the expected place and whether it is outside the fence;
 - ``reports``: the daily reports of those employee-days, each with its
   validity.
@@ -169,7 +169,14 @@ def _base(
             (pl.col("active_from").is_null() | (pl.col("active_from") <= pl.col("date")))
             & (pl.col("active_to").is_null() | (pl.col("date") <= pl.col("active_to")))
         )
-        .with_columns(_ed_key(inputs, pl.col("date")))
+        .with_columns(
+            _ed_key(inputs, pl.col("date")),
+            pl.col("exempt_units")
+            .list.contains(pl.col("unit_code"))
+            .fill_null(False)
+            .alias("unit_exempt"),
+        )
+        .drop("exempt_units", "active_from", "active_to")
         .join(offices, on="office_id", how="left")
         .join(roster, on="ed_key", how="left")
         .join(leave, on="ed_key", how="left")
@@ -177,10 +184,7 @@ def _base(
     mode = (
         pl.when(pl.col("roster_mode").is_not_null())
         .then(pl.col("roster_mode"))
-        .when(
-            pl.col("default_wfh")
-            & ~pl.col("exempt_units").list.contains(pl.col("unit_code")).fill_null(False)
-        )
+        .when(pl.col("default_wfh") & ~pl.col("unit_exempt"))
         .then(pl.lit("WFH"))
         .otherwise(pl.lit("WFO"))
     )
@@ -219,9 +223,7 @@ def _events(
     """Attendance rows of audited employee-days with their location facts."""
     keys = base.select(
         "ed_key",
-        "unit_code",
         "status",
-        "expected_mode",
         "place_lat",
         "place_lon",
         "place_radius_m",
@@ -257,9 +259,8 @@ def _events(
             .alias("inside_home"),
         )
         .select(
-            "ed_key", "nip", "date", "unit_code", "status", "expected_mode", "ts", "kind",
-            "lat", "lon", "accuracy_m", "device_id", "located", "allowance_m", "distance_m",
-            "outside", "inside_home",
+            "ed_key", "date", "status", "ts", "kind", "lat", "lon", "device_id", "located",
+            "distance_m", "outside", "inside_home",
         )
     )
 

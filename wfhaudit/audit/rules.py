@@ -210,22 +210,26 @@ def shared_coordinates(ctx: RuleContext) -> pl.LazyFrame:
     An employee in several such groups on one day gets one row: the group with the
     most employees (then the smallest lat, lon)."""
     threshold = ctx.policy.shared_coordinates_min_employees
-    # one row per (employee-day, point); ed_key is distinct per employee within a day
-    points = (
-        ctx.events.filter(NOT_EXCUSED & pl.col("located"))
-        .select("ed_key", "date", "lat", "lon")
-        .unique(["ed_key", "lat", "lon"])
-        .with_columns(pl.len().over("date", "lat", "lon").alias("n"))
+    located = ctx.events.filter(NOT_EXCUSED & pl.col("located")).select(
+        "ed_key", "date", "lat", "lon"
+    )
+    # ed_key is one employee on one day: distinct ed_keys of a day = distinct employees
+    groups = (
+        located.group_by("date", "lat", "lon")
+        .agg(pl.col("ed_key").n_unique().alias("n"))
         .filter(pl.col("n") >= threshold)
+    )
+    points = (
+        located.join(groups, on=["date", "lat", "lon"], how="inner")
+        .select("ed_key", "n", "lat", "lon")
         .sort("ed_key", "n", "lat", "lon", descending=[False, True, False, False])
         .unique("ed_key", keep="first", maintain_order=True)
     )
-    who = ctx.employee_days.select("ed_key", "nip", "unit_code")
-    hits = points.join(who, on="ed_key", how="inner")
+    who = ctx.employee_days.select("ed_key", "nip", "date", "unit_code")
     detail = pl.format(
         "{},{} ({} employees)", _float_text("lat"), _float_text("lon"), pl.col("n")
     )
-    return violations(hits, "SHARED_COORDINATES", detail=detail)
+    return violations(points.join(who, on="ed_key"), "SHARED_COORDINATES", detail=detail)
 
 
 def shared_device(ctx: RuleContext) -> pl.LazyFrame:
@@ -233,18 +237,22 @@ def shared_device(ctx: RuleContext) -> pl.LazyFrame:
     employee on `d` too; detail = the device id (several shared devices on one day:
     sorted, comma-separated)."""
     device = pl.col("device_id").str.strip_chars()
+    used = ctx.events.filter(NOT_EXCUSED & pl.col("device_id").is_not_null()).select(
+        "ed_key", "date", device.alias("device")
+    ).filter(pl.col("device") != "")
+    shared_devices = (
+        used.group_by("date", "device")
+        .agg(pl.col("ed_key").n_unique().alias("n"))
+        .filter(pl.col("n") >= 2)
+        .select("date", "device")
+    )
     shared = (
-        ctx.events.filter(NOT_EXCUSED & device.is_not_null() & (device != ""))
-        .select("ed_key", "date", device.alias("device"))
-        .unique(["ed_key", "device"])
-        .filter(pl.len().over("date", "device") >= 2)
+        used.join(shared_devices, on=["date", "device"], how="inner")
         .group_by("ed_key")
-        .agg(pl.col("device").sort().str.join(","))
+        .agg(pl.col("device").unique().sort().str.join(","))
     )
     who = ctx.employee_days.select("ed_key", "nip", "date", "unit_code")
-    return violations(
-        shared.join(who, on="ed_key", how="inner"), "SHARED_DEVICE", detail=pl.col("device")
-    )
+    return violations(shared.join(who, on="ed_key"), "SHARED_DEVICE", detail=pl.col("device"))
 
 
 def impossible_travel(ctx: RuleContext) -> pl.LazyFrame:
@@ -275,13 +283,24 @@ def duplicate_output(ctx: RuleContext) -> pl.LazyFrame:
     valid = (
         ctx.reports.filter(NOT_EXCUSED & pl.col("valid"))
         .select("emp_idx", "ed_key", "date", normalised_text(pl.col("text")).alias("norm"))
-        .unique(["ed_key", "norm"])
+        .with_columns(pl.col("norm").hash().alias("h"))
     )
-    hits = (
-        valid.filter(pl.col("date").n_unique().over("emp_idx", "norm") >= threshold)
+    # candidates by hash (integer work), then confirmed on the text itself: a hash
+    # collision can add a candidate but never a finding
+    candidates = (
+        valid.group_by("emp_idx", "h")
+        .agg(pl.col("date").n_unique().alias("days"))
+        .filter(pl.col("days") >= threshold)
+        .select("emp_idx", "h")
+    )
+    confirmed = (
+        valid.join(candidates, on=["emp_idx", "h"], how="inner")
+        .filter(pl.col("date").n_unique().over("emp_idx", "norm") >= threshold)
         .select("ed_key")
         .unique()
-        .join(ctx.employee_days.select("ed_key", "nip", "date", "unit_code"), on="ed_key")
+    )
+    hits = confirmed.join(
+        ctx.employee_days.select("ed_key", "nip", "date", "unit_code"), on="ed_key"
     )
     return violations(hits, "DUPLICATE_OUTPUT")
 
@@ -327,7 +346,7 @@ def wfh_not_allowed(ctx: RuleContext) -> pl.LazyFrame:
     not_allowed = (
         pl.col("wfh_period").is_null()
         | ~pl.col("wfh_weekday_allowed").fill_null(False)
-        | pl.col("exempt_units").list.contains(pl.col("unit_code")).fill_null(False)
+        | pl.col("unit_exempt")
     )
     rostered = (
         ed.filter((pl.col("roster_mode") == "WFH") & not_allowed)
