@@ -200,7 +200,8 @@ def make_people(
         ).alias("prefix")
     )
     seq = prefix.select((pl.int_range(pl.len()).over("prefix") + 1).alias("seq"), pl.col("prefix"))
-    if int(seq["seq"].max() or 0) > 999:  # pragma: no cover - needs ~10^8 employees
+    longest = seq["seq"].max()
+    if isinstance(longest, int) and longest > 999:  # pragma: no cover - needs ~10^8 employees
         raise UsageError("too many employees for unique 18-digit NIPs; use fewer employees.")
     nip = seq.select(
         pl.concat_str("prefix", pl.col("seq").cast(pl.String).str.zfill(3)).alias("nip")
@@ -662,8 +663,8 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
             report(e, d, text=copy_paste_variant(base, plant.days.index(d) + text_no))
             add_truth(e, d, "DUPLICATE_OUTPUT", k)
         elif k == P.RING:
-            office = ctx.offices[str(plant.extra["office"])]
-            spot = (office.lat, office.lon)
+            ring_office = ctx.offices[str(plant.extra["office"])]
+            spot = (ring_office.lat, ring_office.lon)
             acc_fake = round(rnd.uniform(3.0, 5.0), 1)
             event(
                 e,
@@ -685,7 +686,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
             )
             report(e, d)
             add_truth(e, d, "SHARED_COORDINATES", k)
-            if office.office_id != unit.office.office_id:
+            if ring_office.office_id != unit.office.office_id:
                 add_truth(e, d, "WRONG_LOCATION", k)
         elif k == P.SHARED_PHONE:
             owner = plant.employees[0]
@@ -699,16 +700,14 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
     # Rules that follow from structure, counted from the arrays the rows came from.
     for e in plan.no_home:
         if lo <= e < hi:
-            for d in np.nonzero((status[e - lo] == 1) & (mode[e - lo] == 1) & has_events[e - lo])[
-                0
-            ]:
-                add_truth(e, int(d), "HOME_UNREGISTERED", P.NO_HOME)
+            wfh_days = (status[e - lo] == 1) & (mode[e - lo] == 1) & has_events[e - lo]
+            for day_no in np.nonzero(wfh_days)[0].tolist():
+                add_truth(e, day_no, "HOME_UNREGISTERED", P.NO_HOME)
     for e in plan.unknown_office:
         if lo <= e < hi:
-            for d in np.nonzero((status[e - lo] == 1) & (mode[e - lo] == 0) & has_events[e - lo])[
-                0
-            ]:
-                add_truth(e, int(d), "OFFICE_UNKNOWN", P.UNKNOWN_OFFICE)
+            wfo_days = (status[e - lo] == 1) & (mode[e - lo] == 0) & has_events[e - lo]
+            for day_no in np.nonzero(wfo_days)[0].tolist():
+                add_truth(e, day_no, "OFFICE_UNKNOWN", P.UNKNOWN_OFFICE)
     for d, day in enumerate(days):
         headcount = int((status[:, d] == 1).sum())
         wfh = int(((status[:, d] == 1) & (mode[:, d] == 1)).sum())
@@ -734,9 +733,8 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
         },
         orient="row",
     )
-    day_dt_us = pl.Series(ctx.day_dt.astype("datetime64[us]"))
     att_planted = att_planted.with_columns(
-        (day_dt_us.gather(att_planted["d"]) + pl.duration(seconds=att_planted["sec"])).alias("ts")
+        ts=_timestamps(ctx, att_planted["d"].to_numpy(), att_planted["sec"].to_numpy())
     ).drop("sec")
     out_planted = pl.DataFrame(
         out_rows,
@@ -744,9 +742,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
         orient="row",
     )
     out_planted = out_planted.with_columns(
-        (day_dt_us.gather(out_planted["d"]) + pl.duration(seconds=out_planted["sec"])).alias(
-            "submitted_at"
-        )
+        submitted_at=_timestamps(ctx, out_planted["d"].to_numpy(), out_planted["sec"].to_numpy())
     ).drop("sec")
     leave_df = pl.DataFrame(
         {
@@ -830,6 +826,12 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
             grid if first else pl.DataFrame(),
             truth if first else [],
         )
+
+
+def _timestamps(ctx: _Ctx, day: np.ndarray, seconds: np.ndarray) -> pl.Series:
+    """Local timestamps: working day number + seconds after its midnight."""
+    stamps = ctx.day_dt[day.astype(np.int64)] + seconds.astype("timedelta64[s]")
+    return pl.Series(stamps.astype("datetime64[us]"), dtype=pl.Datetime("us"))
 
 
 def _bulk_rows(

@@ -118,8 +118,8 @@ def make_plan(
     rnd.shuffle(pool)
     used: set[int] = set()
     by_unit: dict[int, list[int]] = defaultdict(list)
-    for e in pool:
-        by_unit[unit_of[e]].append(e)
+    for emp in pool:
+        by_unit[unit_of[emp]].append(emp)
 
     start_at: dict[int | None, int] = defaultdict(int)  # candidates before it are all used
     used_in_unit: Counter[int] = Counter()
@@ -222,9 +222,10 @@ def make_plan(
     # Per-employee plants.
     for kind in (DUPLICATE, NO_HOME, UNKNOWN_OFFICE, NEW_HIRE, LEAVER):
         for _ in range(k):
-            e = take()
-            if e is None:
+            picked = take()
+            if picked is None:
                 break
+            e = picked
             plant = Plant(kind, [e], [])
             if kind == DUPLICATE:
                 n_dup = min(rnd.choice((3, 4)), n_days)
@@ -247,9 +248,10 @@ def make_plan(
     # Per-day plants.
     for kind in DAY_PLANTS:
         for _ in range(k):
-            e = take()
-            if e is None:
+            picked = take()
+            if picked is None:
                 break
+            e = picked
             if kind == ABSENT_STREAK:
                 start = rnd.randrange(max(1, n_days - 2))
                 plant_days = list(range(start, min(start + 3, n_days)))
