@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from test_report_cli import december  # noqa: F401 - fixture
 from test_report_helpers import make_results, make_store
 
 from wfhaudit.report import render_reports
@@ -91,3 +92,16 @@ def test_write_examples_keeps_a_first_page_picture(tmp_path: Path):
         "wfhaudit-2025-12.html", "wfhaudit-2025-12.md", "wfhaudit-2025-12-page1.png"
     ]
     assert Image.open(written[2]).size == (794, 1123)
+
+
+def test_december_report_prints_with_its_charts(december, tmp_path: Path):  # noqa: F811
+    out, _, _ = december
+    html = out / "wfhaudit-2025-12.html"
+    pdf = tmp_path / "december.pdf"
+    print_pdf(CHROMIUM, html, pdf)
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())) >= 6
+    dom = dump_dom(CHROMIUM, html)
+    assert len(re.findall(r"<svg\b", dom)) == 3
+    png = tmp_path / "page1.png"
+    screenshot(CHROMIUM, html, png)
+    assert float((np.asarray(Image.open(png).convert("L")) < 128).mean()) > 0.005
