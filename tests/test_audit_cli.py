@@ -142,3 +142,12 @@ def test_parse_fail_on_library() -> None:
     assert parse_fail_on(None) == {}
     with pytest.raises(UsageError):
         parse_fail_on(["=3"])
+
+
+def test_unwritable_out_exits_3(store_dir: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = _audit(store_dir, blocker / "out")
+    assert result.exit_code == 3
+    assert "cannot write the audit results" in result.output
+    assert "Traceback" not in result.output

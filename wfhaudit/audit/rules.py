@@ -404,7 +404,7 @@ def evaluate(ctx: RuleContext) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     violations_df, units_df = pl.collect_all([vio, units])
     return (
-        violations_df.select(list(VIOLATIONS_SCHEMA)).cast(dict(VIOLATIONS_SCHEMA)),
-        units_df.select(list(UNIT_FINDINGS_SCHEMA)).cast(dict(UNIT_FINDINGS_SCHEMA)),
+        violations_df.select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA),
+        units_df.select(list(UNIT_FINDINGS_SCHEMA)).cast(UNIT_FINDINGS_SCHEMA),
     )
 

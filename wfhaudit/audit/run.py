@@ -8,6 +8,7 @@ the rule registry and writes, atomically (temporary files, then renames),
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -42,9 +43,10 @@ from wfhaudit.audit.rules import (
     evaluate,
     late,
 )
+from wfhaudit.errors import DataError
 from wfhaudit.policy.model import Policy
 from wfhaudit.policy.sanctions import sanction_tier
-from wfhaudit.schema import REJECTS, VIOLATIONS_SCHEMA
+from wfhaudit.schema import OUTPUTS, REJECTS, VIOLATIONS_SCHEMA
 from wfhaudit.store import Store
 
 #: Offset of WIB from UTC (no daylight saving time in Indonesia).
@@ -242,7 +244,10 @@ def year_to_date(
             .collect(engine="streaming")
         )
         if held.height:
-            inputs = load_inputs(store, year_start, before_end)
+            # only ABSENT, LATE and EARLY_LEAVE are needed: reports are not read
+            inputs = dataclasses.replace(
+                load_inputs(store, year_start, before_end), outputs=OUTPUTS.empty().lazy()
+            )
             days = audited_days(calendar(policy, year_start, before_end), as_of).join(
                 held, on="date", how="semi"
             )
@@ -421,8 +426,14 @@ def write_results(out_dir: Path, frames: dict[str, pl.DataFrame], meta: dict[str
     ``audit.json`` is renamed last: a directory with an ``audit.json`` newer than its
     Parquet files is complete.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".audit-", dir=out_dir))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".audit-", dir=out_dir))
+    except OSError as exc:
+        raise DataError(
+            f"cannot write the audit results to {out_dir}: {exc.strerror or exc}; "
+            "choose another directory with --out."
+        ) from exc
     try:
         for name, frame in frames.items():
             frame.write_parquet(tmp / name)
@@ -431,6 +442,11 @@ def write_results(out_dir: Path, frames: dict[str, pl.DataFrame], meta: dict[str
         )
         for name in [*frames, "audit.json"]:
             os.replace(tmp / name, out_dir / name)
+    except OSError as exc:
+        raise DataError(
+            f"cannot write the audit results to {out_dir}: {exc.strerror or exc}; "
+            "free some space or choose another directory with --out."
+        ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
