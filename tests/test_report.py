@@ -476,3 +476,33 @@ def test_violations_sheet_is_cut_at_the_excel_limit_and_says_so(
     summary = pl.read_excel(path, sheet_name=cat.sheets["summary"])
     kv = dict(summary.select(cat.t("code"), cat.t("value")).iter_rows())
     assert kv["violations_rows_in_sheet"] == 4 and kv["violations_total"] == 11
+
+
+def test_charts_are_deterministic_and_self_contained(fixture_dirs):
+    from wfhaudit.report import charts
+
+    results, store = fixture_dirs
+    model = build_report(results, store=store)
+    first = charts.all_charts(model, catalogue("id"))
+    again = charts.all_charts(model, catalogue("id"))
+    assert first == again  # fixed hashsalt, no date: same bytes every run
+    ids: list[str] = []
+    for svg in first.values():
+        assert svg.startswith("<svg") and "<metadata" not in svg and "<text" not in svg
+        ids += re.findall(r'\bid="([^"]+)"', svg)
+    assert len(ids) == len(set(ids))  # charts share one page: no id twice
+    assert charts.all_charts(model, catalogue("en")) != first  # labels follow the language
+
+
+def test_report_command_quiet_prints_nothing(fixture_dirs, tmp_path):
+    from typer.testing import CliRunner
+
+    from wfhaudit.cli import app
+
+    results, _ = fixture_dirs
+    args = ["report", "2025-12", "--results", str(results), "--out", str(tmp_path)]
+    loud = CliRunner().invoke(app, [*args, "--format", "md"])
+    assert loud.exit_code == 0 and "wfhaudit-2025-12.md" in loud.output
+    quiet = CliRunner().invoke(app, [*args, "--format", "json", "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    assert (tmp_path / "wfhaudit-2025-12.json").is_file()
