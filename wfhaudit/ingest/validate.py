@@ -496,11 +496,10 @@ def _first_pass(
                 _stripped(pl.col(sources[col + ":date"])),
                 _stripped(pl.col(sources[col + ":time"])),
             )
-            fmt = f"{profile.date_formats[0]} {profile.time_formats[0]}"
             out.append((date.is_not_null() & time.is_not_null()).alias("present:" + col))
             out.append(
-                pl.concat_str([date, time], separator=" ")
-                .str.to_datetime(fmt, strict=False, time_unit="us")
+                date.str.to_date(profile.date_formats[0], strict=False)
+                .dt.combine(time.str.to_time(profile.time_formats[0], strict=False), "us")
                 .alias(target)
             )
             continue
