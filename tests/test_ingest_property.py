@@ -14,9 +14,7 @@ from wfhaudit.ingest import ingest_files
 from wfhaudit.store import Store
 
 COLUMNS = ["nip", "ts", "kind", "lat", "lon", "accuracy_m", "device_id", "mode"]
-garbage = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\x00"), max_size=12
-)
+garbage = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\x00"), max_size=12)
 # small pools so that keys repeat: duplicates and conflicts happen often
 cells = {
     "nip": st.sampled_from(["198501012010011001", "199002022015012000", " 199002022015012000"])
