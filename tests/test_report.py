@@ -506,3 +506,10 @@ def test_report_command_quiet_prints_nothing(fixture_dirs, tmp_path):
     quiet = CliRunner().invoke(app, [*args, "--format", "json", "--quiet"])
     assert quiet.exit_code == 0 and quiet.output == ""
     assert (tmp_path / "wfhaudit-2025-12.json").is_file()
+
+
+def test_format_and_language_in_any_case(fixture_dirs, tmp_path):
+    results, _ = fixture_dirs
+    paths = render_reports(results, formats=["MD", "md", " Json "], lang="EN", out_dir=tmp_path)
+    assert [p.suffix for p in paths] == [".md", ".json"]
+    assert "## Summary" in paths[0].read_text("utf-8")

@@ -120,9 +120,13 @@ class Catalogue:
         return text.translate(str.maketrans(table))
 
 
-@functools.cache
 def catalogue(lang: str) -> Catalogue:
-    """The catalogue of ``lang`` (``id`` or ``en``); anything else is a usage error."""
+    """The catalogue of ``lang`` (``id`` or ``en``, any case); anything else is a usage error."""
+    return _catalogue(lang.strip().lower() if isinstance(lang, str) else str(lang))
+
+
+@functools.cache
+def _catalogue(lang: str) -> Catalogue:
     if lang not in LANGS:
         raise UsageError(f"unknown report language {lang!r}; use --lang id or --lang en.")
     with (_DIR / f"{lang}.toml").open("rb") as fh:

@@ -444,7 +444,7 @@ def _write_atomic(path: Path, write: Any) -> None:
 def check_options(formats: Iterable[str] | None, lang: str) -> list[str]:
     """Validate ``--format`` and ``--lang`` (UsageError, exit 2); the formats, de-duplicated."""
     catalogue(lang)
-    chosen = list(dict.fromkeys(formats or DEFAULT_FORMATS))
+    chosen = list(dict.fromkeys(f.strip().lower() for f in (formats or DEFAULT_FORMATS)))
     bad = [f for f in chosen if f not in FORMATS]
     if bad:
         raise UsageError(f"unknown report format {bad[0]!r}; use --format html, md, xlsx or json.")
