@@ -141,7 +141,10 @@ def _validate_file(
                 valid.filter(dup_mask & (pl.col(SHEET) == i)).get_column(ROW),
             ]
         )
-        result.frame = result.frame.filter(pl.col(ROW).is_in(needed.unique().implode()))
+        scan = result.frame.lazy() if result.frame is not None else result.source.scan()
+        result.frame = result.source.collect(
+            scan.filter(pl.col(ROW).is_in(needed.unique().implode()))
+        )
     valid, dup_rejects = find_duplicates(TABLES[kind], valid, labels, dup_mask)
     parts: list[pl.DataFrame] = []
     for i, result in enumerate(results):

@@ -9,7 +9,9 @@ Parquet: 1-based data row).
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -36,14 +38,44 @@ _EXTENSIONS = {
 
 @dataclass
 class RawSheet:
-    """One table read from a file: string columns with the source headers plus ``ROW``."""
+    """One table read from a file: string columns with the source headers plus ``ROW``.
 
-    frame: pl.DataFrame
+    An .xlsx sheet is read eagerly (``frame``); a CSV or Parquet file is a lazy scan
+    (``lazy``) that validation streams through, so a multi-million-row file never
+    sits in memory as raw strings.
+    """
+
+    frame: pl.DataFrame | None
     sheet: str | None = None  # sheet name of an .xlsx workbook
+    lazy: pl.LazyFrame | None = None
+    columns: list[str] = field(default_factory=list)
+    on_error: Callable[[Exception], DataError] | None = None
 
     @property
     def headers(self) -> list[str]:
-        return [c for c in self.frame.columns if c not in (ROW, NIP_NUMERIC)]
+        names = self.frame.columns if self.frame is not None else self.columns
+        return [c for c in names if c not in (ROW, NIP_NUMERIC)]
+
+    def scan(self) -> pl.LazyFrame:
+        if self.frame is not None:
+            return self.frame.lazy()
+        assert self.lazy is not None
+        return self.lazy
+
+    def collect(self, query: pl.LazyFrame) -> pl.DataFrame:
+        """Run ``query`` (streaming); a read error becomes one DataError sentence."""
+        try:
+            # stream a lazy file scan; an in-memory sheet runs on the default engine
+            return query.collect(engine="streaming" if self.frame is None else "auto")
+        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
+            if self.on_error is None:
+                raise
+            raise self.on_error(exc) from None
+
+    def materialize(self) -> pl.DataFrame:
+        if self.frame is None:
+            self.frame = self.collect(self.scan())
+        return self.frame
 
     def label(self, row: int) -> str:
         return f"{self.sheet}!{row}" if self.sheet is not None else str(row)
@@ -120,30 +152,43 @@ def _encoding_error(path: Path, position: int | None = None) -> DataError:
     )
 
 
+def _csv_error(path: Path, delimiter: str, exc: Exception) -> DataError:
+    text = str(exc)
+    if isinstance(exc, pl.exceptions.NoDataError):
+        return DataError(f"cannot read {path}: the file is empty.")
+    if "utf-8" in text.lower() or "utf8" in text.lower():
+        return _encoding_error(path)
+    if "more fields" in text:
+        return DataError(
+            f"cannot read {path}: a line has more fields than the header (separator "
+            f"'{delimiter}'); check the separator and quoting, or pick another --profile."
+        )
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return DataError(f"cannot read {path} as CSV: {first}.")
+
+
+def _non_empty(names: list[str]) -> pl.Expr:
+    return pl.any_horizontal([pl.col(c).is_not_null() for c in names])
+
+
 def _read_csv(path: Path, delimiter: str) -> RawSheet:
     _sniff_text(path)
+    on_error = functools.partial(_csv_error, path, delimiter)
     try:
-        df = pl.read_csv(
+        lazy = pl.scan_csv(
             path,
             infer_schema=False,
             separator=delimiter,
             row_index_name=ROW,
             row_index_offset=2,
         )
-    except pl.exceptions.NoDataError:
-        raise DataError(f"cannot read {path}: the file is empty.") from None
-    except pl.exceptions.ComputeError as exc:
-        text = str(exc)
-        if "utf-8" in text.lower():
-            raise _encoding_error(path) from None
-        if "more fields" in text:
-            raise DataError(
-                f"cannot read {path}: a line has more fields than the header (separator "
-                f"'{delimiter}'); check the separator and quoting, or pick another --profile."
-            ) from None
-        raise DataError(f"cannot read {path} as CSV: {text.splitlines()[0]}.") from None
-    df = df.rename({c: c.strip() for c in df.columns if c != ROW})
-    return RawSheet(_drop_empty_rows(df))
+        names = lazy.collect_schema().names()
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
+        raise on_error(exc) from None
+    renames = {c: c.strip() for c in names if c != ROW}
+    columns = [ROW, *renames.values()]
+    lazy = lazy.rename(renames).filter(_non_empty(list(renames.values())))
+    return RawSheet(None, lazy=lazy, columns=columns, on_error=on_error)
 
 
 def _excel_error(path: Path, exc: Exception) -> DataError:
@@ -220,24 +265,29 @@ def _read_xlsx(path: Path, nip_headers: set[str]) -> list[RawSheet]:
 
 
 def _read_parquet(path: Path) -> RawSheet:
-    try:
-        df = pl.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any parquet decoding failure
+    def on_error(exc: Exception) -> DataError:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"cannot read {path} as Parquet ({first}).") from None
+        return DataError(f"cannot read {path} as Parquet ({first}).")
+
+    try:
+        lazy = pl.scan_parquet(path)
+        schema = lazy.collect_schema()
+    except Exception as exc:  # noqa: BLE001 - any parquet decoding failure
+        raise on_error(exc) from None
     exprs: list[pl.Expr] = []
-    for name, dtype in df.schema.items():
+    for name, dtype in schema.items():
         col = pl.col(name)
         if isinstance(dtype, pl.Datetime):
             if dtype.time_zone is not None:
                 col = col.dt.convert_time_zone(TIMEZONE).dt.replace_time_zone(None)
-            exprs.append(col.dt.strftime("%Y-%m-%d %H:%M:%S%.f").alias(name))
+            exprs.append(col.dt.strftime("%Y-%m-%d %H:%M:%S%.f").alias(name.strip()))
         elif dtype.is_nested():
             raise DataError(
                 f"cannot read {path}: column '{name}' holds {dtype} values; only flat columns "
                 "are supported."
             )
         else:
-            exprs.append(col.cast(pl.String).alias(name))
-    out = df.select(exprs).rename({c: c.strip() for c in df.columns}).with_row_index(ROW, offset=1)
-    return RawSheet(_drop_empty_rows(out))
+            exprs.append(col.cast(pl.String).alias(name.strip()))
+    names = [n.strip() for n in schema.names()]
+    lazy = lazy.select(exprs).with_row_index(ROW, offset=1).filter(_non_empty(names))
+    return RawSheet(None, lazy=lazy, columns=[ROW, *names], on_error=on_error)

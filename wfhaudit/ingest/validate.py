@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -56,9 +57,12 @@ class SheetResult:
     read: int
     zero_coordinates: int
     grid: bool
-    frame: pl.DataFrame  # the source rows (original cells) for the rejects file
+    #: the source rows (original cells) for the rejects file; None while the source is
+    #: a lazy scan (core collects the few rows a reject needs)
+    frame: pl.DataFrame | None
     originals: list[str]  # source headers to show in a reject's values
     sheet: str | None
+    source: RawSheet
 
 
 # --- header mapping ----------------------------------------------------------
@@ -109,7 +113,7 @@ def _strip_series(s: pl.Series) -> pl.Series:
 
 def _fallbacks(
     w: pl.DataFrame,
-    frame: pl.DataFrame,
+    fetch: Callable[[pl.Series, list[str]], pl.DataFrame],
     sources: dict[str, str],
     table: Table,
     profile: Profile,
@@ -117,11 +121,11 @@ def _fallbacks(
 ) -> pl.DataFrame:
     """Second chance, on the failing subset only: other formats, offsets, normalisations.
 
-    ``w`` and ``frame`` have the same rows in the same order.
+    ``fetch(positions, source headers)`` returns the raw cells of rows of ``w``.
     """
 
     def raw(name: str, idx: pl.Series) -> pl.Series:
-        return _strip_series(frame.get_column(sources[name]).gather(idx))
+        return _strip_series(fetch(idx, [sources[name]]).to_series())
 
     for col, dtype in table.columns.items():
         target = "p:" + col
@@ -287,6 +291,7 @@ def melt_grid(
 ) -> tuple[pl.DataFrame, dict[str, str], list[str]] | None:
     """Long roster rows (source headers nip/date/mode + ROW, HDR) from a grid, or None."""
     headers = raw.headers
+    frame = raw.materialize()
     nip_header = next(
         (h for h in headers if h.strip().lower() in nip_headers(table, profile)), None
     )
@@ -323,10 +328,10 @@ def melt_grid(
             )
     name_header = _find(headers, "nama") or _find(headers, "name")
     index = [ROW, nip_header] + ([name_header] if name_header else [])
-    if NIP_NUMERIC in raw.frame.columns:
+    if NIP_NUMERIC in frame.columns:
         index.append(NIP_NUMERIC)
     long = (
-        raw.frame.select([*index, *dates])
+        frame.select([*index, *dates])
         .unpivot(index=index, on=list(dates), variable_name=HDR, value_name="__cell")
         .filter(pl.col("__cell").str.strip_chars() != "")
         .with_columns(pl.col(HDR).replace_strict(dates, return_dtype=pl.String).alias("__date"))
@@ -387,7 +392,6 @@ def validate_sheet(
             f"{where} has no column {', '.join(repr(m) for m in missing)} required for "
             f"{table.name}{hint}; found: {', '.join(headers) or 'no columns'}."
         )
-    read = frame.height
     # source columns (raw strings) of every canonical value: {name: source header}
     sources: dict[str, str] = {}
     for col in table.columns:
@@ -398,12 +402,25 @@ def validate_sheet(
             assert date_h is not None and time_h is not None
             sources[col + ":date"], sources[col + ":time"] = date_h, time_h
     keep = [ROW] + ([HDR] if grid else [])
-    if NIP_NUMERIC in frame.columns:
+    scan = frame.lazy() if frame is not None else raw.scan()
+    if NIP_NUMERIC in scan.collect_schema().names():
         keep.append(NIP_NUMERIC)
-    w = frame.lazy().select(*keep, *_first_pass(table, profile, sources, combine)).collect()
+    w = raw.collect(scan.select(*keep, *_first_pass(table, profile, sources, combine)))
+    read = w.height
+    source_rows = w.get_column(ROW)
+
+    def fetch(idx: pl.Series, columns: list[str]) -> pl.DataFrame:
+        """Raw cells (``columns``) of the rows of ``w`` at positions ``idx`` (ascending)."""
+        if frame is not None:
+            return frame.select(columns).gather(idx)
+        rows = source_rows.gather(idx)
+        got = raw.collect(scan.filter(pl.col(ROW).is_in(rows.implode())).select(ROW, *columns))
+        assert got.get_column(ROW).equals(rows, check_names=False), "source rows out of order"
+        return got.select(columns)
+
     if NIP_NUMERIC in w.columns:
         w = w.with_columns(pl.col(NIP_NUMERIC).fill_null(False))
-    w = _fallbacks(w, frame, sources, table, profile, combine)
+    w = _fallbacks(w, fetch, sources, table, profile, combine)
     checks = _checks(table, profile, combine, NIP_NUMERIC in w.columns)
     # the common case is a clean row: one OR over all checks, the rest on bad rows only
     any_bad = pl.any_horizontal([mask.fill_null(False) for _, mask, _ in checks])
@@ -423,9 +440,9 @@ def validate_sheet(
         first_failing = pl.coalesce(
             [pl.when(mask).then(pl.lit(i, pl.Int16)) for i, (_, mask, _) in enumerate(checks)]
         )
+        cells = fetch(idx, list(dict.fromkeys(sources.values())))
         bad = w.gather(idx).with_columns(first_failing.alias(_CHECK)).with_columns(
-            _strip_series(frame.get_column(src).gather(idx)).alias(name)
-            for name, src in sources.items()
+            _strip_series(cells.get_column(src)).alias(name) for name, src in sources.items()
         )
         for col in table.columns:
             if col not in bad.columns and col not in combine:
@@ -476,6 +493,7 @@ def validate_sheet(
         frame=frame,
         originals=originals,
         sheet=raw.sheet,
+        source=raw,
     )
 
 
@@ -780,6 +798,7 @@ def with_source(rejects: pl.DataFrame, result: SheetResult) -> pl.DataFrame:
         return pl.DataFrame(schema=out_schema)
     prefix = f"{result.sheet}!" if result.sheet is not None else ""
     frame = result.frame
+    assert frame is not None, "core collects the source rows of rejects first"
     cells = [c for c in result.originals if c in frame.columns and c != ROW]
     if result.grid:
         on = [ROW, HDR]
