@@ -210,6 +210,10 @@ def test_unit_report_contains_only_that_unit(fixture_dirs, tmp_path):
         assert (nip in html) == nip.endswith(("1", "2")), nip
     # a one-agency report lists all its employees
     assert doc["employees_limit"] is None and len(doc["employees"]) == 2
+    # the shared-coordinates group has 3 employees, 2 of them in U1: only those are named
+    (group,) = doc["integrity"]["shared_coordinates"]
+    assert group["size"] == 3 and group["members_in_scope"] == 2
+    assert {m["unit_code"] for m in group["members"]} == {"U1"}
 
 
 def test_unknown_unit_is_a_data_error_naming_it(fixture_dirs, tmp_path):

@@ -414,13 +414,14 @@ def _integrity(
     group_of: dict[tuple[str, str], str] = {}
     for i, r in enumerate(coords.iter_rows(named=True), start=1):
         label = f"K{i}"
-        m = re.search(r"(\d+)\s*\)?\s*$", r["detail"] or "")
+        # detail: "lat,lon (N employees)"; N counts the whole group, also outside this scope
+        m = re.search(r"\((\d+)\b", r["detail"] or "")
         groups.append(
             {
                 "group": label,
                 "date": r["date"].isoformat(),
-                "size": len(r["nip"]),
-                "size_in_detail": int(m.group(1)) if m else None,
+                "size": int(m.group(1)) if m else len(r["nip"]),
+                "members_in_scope": len(r["nip"]),
                 "members": who(r["nip"], r["unit_code"]),
             }
         )
