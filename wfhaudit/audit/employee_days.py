@@ -265,6 +265,31 @@ def _events(
     )
 
 
+def _travel_candidates(events: pl.LazyFrame) -> pl.LazyFrame:
+    """Employee-days whose located events could hold two points more than 1000 m apart.
+
+    No two points of a latitude/longitude box are farther apart than its diagonal
+    (for boxes of a few km; a box across the antimeridian is huge, hence a
+    candidate).  With a 10% margin this only skips days that cannot have a hop
+    over 1000 m: the exact check runs on every candidate.
+    """
+    boxes = (
+        events.filter(pl.col("located"))
+        .group_by("ed_key")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("lat").min().alias("lat_lo"),
+            pl.col("lat").max().alias("lat_hi"),
+            pl.col("lon").min().alias("lon_lo"),
+            pl.col("lon").max().alias("lon_hi"),
+        )
+    )
+    diagonal = haversine_m(pl.col("lat_lo"), pl.col("lon_lo"), pl.col("lat_hi"), pl.col("lon_hi"))
+    return boxes.filter((pl.col("n") >= 2) & (diagonal > 0.9 * TRAVEL_MIN_DISTANCE_M)).select(
+        "ed_key"
+    )
+
+
 def _travel(events: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
     """Per employee-day: the highest implied speed of an impossible hop (inf for zero time).
 
@@ -272,6 +297,7 @@ def _travel(events: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
     """
     hops = (
         events.filter(pl.col("located"))
+        .join(_travel_candidates(events), on="ed_key", how="semi")
         .select("ed_key", "ts", (pl.col("kind") == "OUT").alias("kind_order"), "lat", "lon")
         .sort("ed_key", "ts", "kind_order")
         .with_columns(
