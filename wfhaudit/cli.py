@@ -428,9 +428,22 @@ def sample(
     quiet: QuietOpt = False,
 ) -> None:
     """Write a synthetic Pemprov Jabar with known violations. Example: [bold]wfhaudit sample --out demo --seed 7[/]"""
+    import contextlib
+
     from wfhaudit.sample import generate_sample
 
-    info = generate_sample(out, employees=employees, units=units, month=month, seed=seed, fmt=fmt)
+    show = is_interactive() and not quiet
+    spinner = err_console.status("generating…") if show else contextlib.nullcontext()
+    with spinner as status:
+        info = generate_sample(
+            out,
+            employees=employees,
+            units=units,
+            month=month,
+            seed=seed,
+            fmt=fmt,
+            progress=(lambda step: status.update(f"generating: {step}…")) if show else None,
+        )
     if quiet:
         return
     planted = sum(info.truth.values())

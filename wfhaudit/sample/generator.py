@@ -29,7 +29,7 @@ import math
 import random
 import shutil
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -1066,6 +1066,7 @@ def generate_sample(
     seed: int = 1,
     fmt: str = "export",
     policy: Policy | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> SampleInfo:
     """Write a synthetic data set with planted violations and ``ground_truth.csv``."""
     from wfhaudit.sample.calendar import parse_month
@@ -1130,6 +1131,8 @@ def generate_sample(
     truth: list[tuple[str, str, dt.date, str, str]] = []
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     for u in range(units):
+        if progress is not None:
+            progress(f"agency {u + 1}/{units} ({unit_list[u].code}, {sizes[u]} employees)")
         unit_names = names.slice(int(bounds[u]), sizes[u])
         for chunk in make_chunks(ctx, u, int(bounds[u]), int(bounds[u + 1])):
             writer.write("attendance", chunk.attendance, unit_names)
