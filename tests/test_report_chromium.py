@@ -89,7 +89,9 @@ def test_write_examples_keeps_a_first_page_picture(tmp_path: Path):
     results = make_results(tmp_path / "out")
     written = write_examples(results, tmp_path / "examples")
     assert [p.name for p in written] == [
-        "wfhaudit-2025-12.html", "wfhaudit-2025-12.md", "wfhaudit-2025-12-page1.png"
+        "wfhaudit-2025-12.html",
+        "wfhaudit-2025-12.md",
+        "wfhaudit-2025-12-page1.png",
     ]
     assert Image.open(written[2]).size == (794, 1123)
 
@@ -105,3 +107,51 @@ def test_december_report_prints_with_its_charts(december, tmp_path: Path):  # no
     png = tmp_path / "page1.png"
     screenshot(CHROMIUM, html, png)
     assert float((np.asarray(Image.open(png).convert("L")) < 128).mean()) > 0.005
+
+
+_PROBE = """<script>
+window.addEventListener('load', () => {
+  const w = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('table, figure svg')]
+    .filter(t => t.getBoundingClientRect().right > w + 1).map(t => t.id || t.tagName);
+  document.body.setAttribute('data-overflow', wide.join(',') || 'none');
+});
+</script>"""
+
+
+def _overflowing(html: Path, tmp_path: Path) -> str:
+    """Tables/charts wider than an A4 text column (186 mm = 703 px), measured in Chromium.
+
+    The probe script goes into a test copy only: the report itself holds no script.
+    """
+    probe = tmp_path / "probe.html"
+    probe.write_text(html.read_text("utf-8").replace("</body>", _PROBE + "</body>"), "utf-8")
+    done = _run_dom(probe)
+    found = re.search(r'data-overflow="([^"]*)"', done)
+    assert found, "the probe did not run"
+    return found[1]
+
+
+def _run_dom(page: Path) -> str:
+    import subprocess
+    import tempfile
+
+    from wfhaudit.report.browser import _FLAGS
+
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [
+            CHROMIUM,
+            *_FLAGS,
+            f"--user-data-dir={profile}",
+            "--window-size=703,1000",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.resolve().as_uri(),
+        ]
+        return subprocess.run(cmd, capture_output=True, timeout=120, check=False).stdout.decode()
+
+
+def test_tables_fit_an_a4_column(html: Path, december, tmp_path: Path):  # noqa: F811
+    assert _overflowing(html, tmp_path) == "none"
+    out, _, _ = december
+    assert _overflowing(out / "wfhaudit-2025-12.html", tmp_path) == "none"
