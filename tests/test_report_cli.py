@@ -391,3 +391,10 @@ def test_december_unit_report_has_only_that_unit(december, tmp_path: Path):
     others = set(emp.filter(pl.col("unit_code") != unit)["nip"].to_list())
     md = (tmp_path / f"wfhaudit-2025-12-{unit}.md").read_text("utf-8")
     assert not [n for n in others if n in md]
+
+
+def test_report_refuses_results_of_another_period(ran: Path, tmp_path: Path):
+    result = invoke("report", "2025-11", "--results", ran, "--out", tmp_path)
+    assert result.exit_code == 3
+    assert PERIOD in result.output and "2025-11" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -30,6 +30,15 @@ def _store_of(results_dir: Path) -> Path | None:
     return None
 
 
+def _period_of(results_dir: Path) -> str | None:
+    try:
+        audit = json.loads((results_dir / "audit.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    label = (audit.get("period") or {}).get("label")
+    return str(label) if label else None
+
+
 def report_command(
     period: str,
     *,
@@ -52,6 +61,12 @@ def report_command(
         raise DataError(
             f"no audit result for {label} in {results_dir}; run 'wfhaudit audit {label}' first "
             "(or give its directory with --results)."
+        )
+    found = _period_of(results_dir)
+    if found is not None and found != label:
+        raise DataError(
+            f"the audit result in {results_dir} is for period {found}, not {label}; "
+            f"run 'wfhaudit report {found}' or give the directory of {label} with --results."
         )
     names_from = store if store is not None else _store_of(results_dir)
     return render_reports(
