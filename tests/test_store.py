@@ -160,6 +160,9 @@ def test_unpartitioned_table_merges_on_its_key(store: Store) -> None:
 def test_rows_must_be_unique_on_the_key(store: Store) -> None:
     with pytest.raises(ValueError, match="unique"):
         store.write("attendance", attendance([DAY1[0], DAY1[0]]))
+    no_ts = attendance(DAY1).with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("ts"))
+    with pytest.raises(ValueError, match="every key column"):
+        store.write("attendance", no_ts.head(1))
     assert not store.exists("attendance")
 
 

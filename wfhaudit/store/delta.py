@@ -248,6 +248,8 @@ class Store:
             return WriteResult(0, 0, 0, self.version(kind))
         if not assume_unique and _has_duplicate_keys(df, table.key):
             raise ValueError(f"rows written to {kind} must be unique on {table.key}")
+        if df.select(pl.col(list(table.key)).null_count()).sum_horizontal().item():
+            raise ValueError(f"rows written to {kind} need a value in every key column")
         return self._with_retry(kind, lambda: self._merge_once(table, df))
 
     def append_rejects(self, df: pl.DataFrame) -> None:
@@ -267,7 +269,11 @@ class Store:
             return [(None, df)]
         src = pl.col(table.partition_source)
         ym = (src.dt.year() * 100 + src.dt.month()).alias("ym")
-        months = df.select(ym.unique().sort()).get_column("ym").to_list()
+        lo, hi = df.select(src.min().alias("lo"), src.max().alias("hi")).row(0)
+        if lo is not None and (lo.year, lo.month) == (hi.year, hi.month):  # the usual case
+            months = [lo.year * 100 + lo.month]
+        else:
+            months = df.select(ym.unique().sort()).get_column("ym").to_list()
         if len(months) == 1:
             groups = [(months[0], df)]
         else:
