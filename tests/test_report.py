@@ -517,3 +517,11 @@ def test_format_and_language_in_any_case(fixture_dirs, tmp_path):
     paths = render_reports(results, formats=["MD", "md", " Json "], lang="EN", out_dir=tmp_path)
     assert [p.suffix for p in paths] == [".md", ".json"]
     assert "## Summary" in paths[0].read_text("utf-8")
+
+
+def test_unit_code_in_another_case_is_found(fixture_dirs, tmp_path):
+    results, _ = fixture_dirs
+    paths = render_reports(results, formats=["json"], unit="u1", out_dir=tmp_path)
+    assert [p.name for p in paths] == ["wfhaudit-2025-12-U1.json"]
+    doc = json.loads(paths[0].read_text("utf-8"))
+    assert doc["header"]["unit"] == "U1"

@@ -82,7 +82,16 @@ class Results:
                 codes.update(c for c in df.get_column("unit_code").unique().to_list() if c)
         return sorted(codes)
 
+    def resolve_unit(self, unit: str) -> str:
+        """The unit code as the results spell it (``disdik`` -> ``DISDIK`` when unambiguous)."""
+        units = self.units()
+        if unit in units:
+            return unit
+        same = [u for u in units if u.casefold() == unit.strip().casefold()]
+        return same[0] if len(same) == 1 else unit
+
     def only_unit(self, unit: str) -> Results:
+        unit = self.resolve_unit(unit)
         if unit not in self.units():
             shown = ", ".join(self.units()[:20]) or "none"
             raise DataError(
@@ -520,6 +529,7 @@ def build_report(
     """The report model of the audit result in ``results_dir`` (all agencies or ``unit``)."""
     res = Results(Path(results_dir))
     if unit is not None:
+        unit = res.resolve_unit(unit)
         res = res.only_unit(unit)
     audit = res.audit
     names, unit_names = _store_names(store)

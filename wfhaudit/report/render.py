@@ -469,7 +469,7 @@ def render_reports(
     label = model["header"]["period"].get("label") or Path(results_dir).name
     written: list[Path] = []
     for fmt in chosen:
-        path = out / report_name(label, unit, FORMATS[fmt])
+        path = out / report_name(label, model["header"]["unit"], FORMATS[fmt])
         if fmt == "html":
             text = render_html(model, cat)
             _write_atomic(path, lambda p, t=text: p.write_text(t, "utf-8"))
