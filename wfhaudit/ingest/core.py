@@ -142,6 +142,9 @@ def _validate_file(
             ]
         )
         scan = result.frame.lazy() if result.frame is not None else result.source.scan()
+        if needed.len() == 0:  # nothing to point at: do not read the file again
+            result.frame = scan.head(0).collect()
+            continue
         result.frame = result.source.collect(
             scan.filter(pl.col(ROW).is_in(needed.unique().implode()))
         )
