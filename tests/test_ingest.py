@@ -487,6 +487,10 @@ UNREADABLE = {
     "report.docx": (b"PK\x03\x04whatever", "not a CSV"),
     "broken.xlsx": (b"this is not a workbook", "Excel"),
     "broken.parquet": (b"PAR1 nope", "Parquet"),
+    "ragged.csv": (
+        f"nip,start,end,kind\n{NIP1},2025-12-01,2025-12-01,CUTI,extra\n".encode(),
+        "more fields",
+    ),
 }
 
 
@@ -579,9 +583,7 @@ def test_zero_coordinates_do_not_hide_the_real_error(tmp_path: Path) -> None:
     )
     store = Store(tmp_path / "s")
     s = ingest_files(store, "attendance", [f])
-    assert [(r["source_row"], r["error_code"]) for r in s.rejects_sample] == [
-        ("2", "out-of-range")
-    ]
+    assert [(r["source_row"], r["error_code"]) for r in s.rejects_sample] == [("2", "out-of-range")]
     assert "accuracy_m -3" in s.rejects_sample[0]["message"]
     assert s.zero_coordinates == 1
     assert stored(store, "attendance").select("lat", "lon").rows() == [(None, None)]
@@ -589,7 +591,9 @@ def test_zero_coordinates_do_not_hide_the_real_error(tmp_path: Path) -> None:
 
 def test_nan_and_infinity_are_type_errors(tmp_path: Path) -> None:
     f = tmp_path / "offices.csv"
-    f.write_text("office_id,lat,lon,radius_m\nO1,NaN,107.6,100\nO2,-6.9,107.6,inf\nO3,-6.9,107.6,\n")
+    f.write_text(
+        "office_id,lat,lon,radius_m\nO1,NaN,107.6,100\nO2,-6.9,107.6,inf\nO3,-6.9,107.6,\n"
+    )
     store = Store(tmp_path / "s")
     s = ingest_files(store, "offices", [f])
     assert [(r["source_row"], r["error_code"]) for r in s.rejects_sample] == [
