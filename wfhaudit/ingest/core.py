@@ -256,7 +256,7 @@ def ingest_files(
             f"--strict: {all_rejects.height} rejected row(s) ({codes}); nothing was stored. "
             f"The rows are listed in {result.rejects_path}; fix them and ingest again."
         )
-    step(f"writing {rows.height} {kind} rows to the store")
+    step(f"writing {rows.height:,} {kind} rows to the store")
     written = store.write(kind, rows, assume_unique=True)
     result.stored = rows.height
     result.inserted = written.inserted
@@ -264,5 +264,6 @@ def ingest_files(
     result.unchanged = written.unchanged
     result.store_version = written.version
     if all_rejects.height:
+        step(f"recording {all_rejects.height:,} rejected rows")
         store.append_rejects(stamped.select(list(REJECTS.columns)))
     return result
