@@ -601,3 +601,40 @@ def test_nan_and_infinity_are_type_errors(tmp_path: Path) -> None:
         ("3", "type-error"),
     ]
     assert stored(store, "offices").rows() == [("O3", None, -6.9, 107.6, None)]
+
+
+def test_kmob_xlsx_with_excel_date_and_time_cells(tmp_path: Path) -> None:
+    path = tmp_path / "kmob.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("K-Mob")
+    ws.write_row(0, 0, ["NIP", "Tanggal", "Jam", "Jenis", "Latitude", "Longitude"])
+    ws.write_string(1, 0, NIP1)
+    ws.write_datetime(1, 1, dt.datetime(2025, 12, 2), wb.add_format({"num_format": "dd/mm/yyyy"}))
+    ws.write_datetime(1, 2, dt.time(7, 29, 40), wb.add_format({"num_format": "hh:mm:ss"}))
+    ws.write_row(1, 3, ["Masuk", -6.9022, 107.6186])
+    wb.close()
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "attendance", [path], profile="kmob")
+    assert s.rejected == 0, s.rejects_sample
+    assert stored(store, "attendance").select("ts", "kind", "lat").rows() == [
+        (dt.datetime(2025, 12, 2, 7, 29, 40), "IN", -6.9022)
+    ]
+
+
+def test_xlsx_date_typed_cells_in_long_form(tmp_path: Path) -> None:
+    path = tmp_path / "cuti.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("Cuti")
+    datefmt = wb.add_format({"num_format": "dd mmm yyyy"})
+    ws.write_row(0, 0, ["nip", "start", "end", "kind"])
+    ws.write_string(1, 0, NIP1)
+    ws.write_datetime(1, 1, dt.datetime(2025, 12, 8), datefmt)
+    ws.write_datetime(1, 2, dt.datetime(2025, 12, 9), datefmt)
+    ws.write(1, 3, "Cuti")
+    wb.close()
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "leave", [path])
+    assert s.rejected == 0, s.rejects_sample
+    assert stored(store, "leave").rows() == [
+        (NIP1, dt.date(2025, 12, 8), dt.date(2025, 12, 9), "CUTI")
+    ]

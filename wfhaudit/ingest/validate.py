@@ -225,6 +225,8 @@ def parse_datetime(raw: pl.Series, formats: tuple[str, ...]) -> pl.Series:
 def parse_date_time(raw_date: pl.Series, raw_time: pl.Series, profile: Profile) -> pl.Series:
     """Datetime from a date column and a time column (the time may carry an offset)."""
     day = parse_date(raw_date, profile.date_formats)
+    # an Excel time cell read as text is a date-time on Excel's day zero
+    raw_time = raw_time.str.replace(r"^1899-12-3[01][ T]", "")
     local, offset = _split_offset(raw_time)
     clock: pl.Series | None = None
     for fmt in profile.time_formats:
@@ -441,8 +443,12 @@ def validate_sheet(
             [pl.when(mask).then(pl.lit(i, pl.Int16)) for i, (_, mask, _) in enumerate(checks)]
         )
         cells = fetch(idx, list(dict.fromkeys(sources.values())))
-        bad = w.gather(idx).with_columns(first_failing.alias(_CHECK)).with_columns(
-            _strip_series(cells.get_column(src)).alias(name) for name, src in sources.items()
+        bad = (
+            w.gather(idx)
+            .with_columns(first_failing.alias(_CHECK))
+            .with_columns(
+                _strip_series(cells.get_column(src)).alias(name) for name, src in sources.items()
+            )
         )
         for col in table.columns:
             if col not in bad.columns and col not in combine:
