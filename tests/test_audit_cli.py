@@ -151,3 +151,21 @@ def test_unwritable_out_exits_3(store_dir: Path, tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert "cannot write the audit results" in result.output
     assert "Traceback" not in result.output
+
+
+def test_rerun_replaces_results_and_leaves_no_temporary_files(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert _audit(store_dir, out, "--quiet").exit_code == 0
+    first = json.loads((out / "audit.json").read_text())
+    result = runner.invoke(
+        app, ["audit", PERIOD, "--store", str(store_dir), "--as-of", "2025-12-05",
+              "--out", str(out), "--quiet"],
+    )
+    assert result.exit_code == 0
+    second = json.loads((out / "audit.json").read_text())
+    assert first["counts"]["violations"] == 167
+    assert second["days_left_out"][0] == "2025-12-05"
+    assert pl.read_parquet(out / "violations.parquet")["date"].max().isoformat() < "2025-12-05"
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
