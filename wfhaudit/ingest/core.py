@@ -15,6 +15,7 @@ from wfhaudit.ingest.profiles import load_profile
 from wfhaudit.ingest.readers import ROW, file_format, read_file
 from wfhaudit.ingest.validate import (
     HDR,
+    KEY_HASH,
     SHEET,
     MissingColumns,
     SheetResult,
@@ -168,7 +169,9 @@ def _validate_file(
     summary.valid = valid.height
     summary.rejected = rejects.height
     summary.rejected_by_code = _by_code(rejects)
-    valid = valid.drop(SHEET, ROW, HDR).with_columns(pl.lit(file_index, pl.Int32).alias(_FILE))
+    valid = valid.drop(SHEET, ROW, HDR, KEY_HASH).with_columns(
+        pl.lit(file_index, pl.Int32).alias(_FILE)
+    )
     return summary, valid, rejects
 
 

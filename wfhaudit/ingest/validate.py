@@ -23,6 +23,8 @@ from wfhaudit.schema import DATETIME, Table
 #: grid column header of a roster-grid cell (part of the source row label).
 HDR = "__hdr"
 _CHECK = "__check"
+#: hash of the key columns of a valid row (duplicate candidates, computed with the checks)
+KEY_HASH = "__key_hash"
 
 #: roster cells of agency grids: H = WFH, K (kantor) / O (office) = WFO.
 GRID_ALIASES = {"H": "WFH", "K": "WFO", "O": "WFO"}
@@ -131,16 +133,10 @@ def _fallbacks(
         target = "p:" + col
         if col not in sources and col not in combine:
             continue
-        parsed = w.get_column(target)
-        present = w.get_column("present:" + col)
-        if col in combine or dtype == pl.Date or dtype == DATETIME:
-            failed = present & parsed.is_null()
-        elif col in table.enums:
-            failed = present & ~parsed.is_in(list(table.enums[col]))
-        elif col == "nip":
-            failed = present & ~parsed.str.contains(r"^\d{18}$")
-        else:
+        if "retry:" + col not in w.columns:
             continue
+        parsed = w.get_column(target)
+        failed = w.get_column("retry:" + col)
         if not failed.any():
             continue
         idx = failed.arg_true()
@@ -155,7 +151,24 @@ def _fallbacks(
         else:
             fixed = normalise_nip(raw(col, idx))
         w = w.with_columns(parsed.scatter(idx, fixed.cast(parsed.dtype)))
-    return w
+    return w.drop(c for c in w.columns if c.startswith("retry:"))
+
+
+def _retry_masks(table: Table, combine: dict[str, Combine]) -> list[pl.Expr]:
+    """``retry:<col>``: values the first pass did not accept (computed in the same query)."""
+    out: list[pl.Expr] = []
+    for col, dtype in table.columns.items():
+        present, parsed = pl.col("present:" + col), pl.col("p:" + col)
+        if col in combine or dtype == pl.Date or dtype == DATETIME:
+            failed = present & parsed.is_null()
+        elif col in table.enums:
+            failed = present & ~parsed.is_in(list(table.enums[col]))
+        elif col == "nip":
+            failed = present & ~parsed.str.contains(r"^\d{18}$")
+        else:
+            continue
+        out.append(failed.fill_null(False).alias("retry:" + col))
+    return out
 
 
 def _fill(out: pl.Series | None, new: pl.Series) -> pl.Series:
@@ -407,7 +420,11 @@ def validate_sheet(
     scan = frame.lazy() if frame is not None else raw.scan()
     if NIP_NUMERIC in scan.collect_schema().names():
         keep.append(NIP_NUMERIC)
-    w = raw.collect(scan.select(*keep, *_first_pass(table, profile, sources, combine)))
+    w = raw.collect(
+        scan.select(*keep, *_first_pass(table, profile, sources, combine)).with_columns(
+            _retry_masks(table, combine)
+        )
+    )
     read = w.height
     source_rows = w.get_column(ROW)
 
@@ -426,7 +443,8 @@ def validate_sheet(
     checks = _checks(table, profile, combine, NIP_NUMERIC in w.columns)
     # the common case is a clean row: one OR over all checks, the rest on bad rows only
     any_bad = pl.any_horizontal([mask.fill_null(False) for _, mask, _ in checks])
-    lf = w.lazy().with_columns(any_bad.alias(_CHECK))
+    key_hash = pl.struct([pl.col("p:" + k).alias(k) for k in table.key]).hash()
+    lf = w.lazy().with_columns(any_bad.alias(_CHECK), key_hash.alias(KEY_HASH))
     if table.name == "attendance":
         # an exact (0, 0) is what phones send when GPS fails: stored as empty, counted
         is_zero = ((pl.col("p:lat") == 0) & (pl.col("p:lon") == 0)).fill_null(False)
@@ -482,6 +500,7 @@ def validate_sheet(
             for c, t in table.columns.items()
         ],
         "__zero",
+        KEY_HASH,
     )
     del w
     if n_bad:
@@ -710,8 +729,9 @@ SHEET = "__sheet"
 
 def duplicate_candidates(table: Table, valid: pl.DataFrame) -> pl.Series:
     """Rows whose key hash occurs twice: a superset of the duplicated keys, cheap to get."""
-    hashes = valid.select(pl.struct(list(table.key)).hash()).to_series()
-    return hashes.is_duplicated()
+    if KEY_HASH in valid.columns:
+        return valid.get_column(KEY_HASH).is_duplicated()
+    return valid.select(pl.struct(list(table.key)).hash()).to_series().is_duplicated()
 
 
 def find_duplicates(
