@@ -85,3 +85,19 @@ def test_employee_summary_of_a(result_dir: Path) -> None:
     assert a["equivalent_days"] == pytest.approx(1 + 45 / 450)
     assert a["ytd_equivalent_days"] == pytest.approx(1.1)
     assert a["ytd_tier"] is None
+
+
+def test_result_file_schemas(result_dir: Path) -> None:
+    from wfhaudit.audit.run import EMPLOYEE_DAY_COLUMNS, EMPLOYEE_SUMMARY_COLUMNS
+
+    days = pl.read_parquet(result_dir / "employee_days.parquet")
+    assert days.schema == pl.Schema(EMPLOYEE_DAY_COLUMNS)
+    assert list(days.columns[:7]) == ["nip", "date", "unit_code", "office_id", "status",
+                                      "leave_kind", "expected_mode"]
+    summary = pl.read_parquet(result_dir / "employee_summary.parquet")
+    assert summary.schema == pl.Schema(EMPLOYEE_SUMMARY_COLUMNS)
+    assert summary.height == 11
+    # evidence sorted by unit, nip, date
+    assert days.select("unit_code", "nip", "date").equals(
+        days.select("unit_code", "nip", "date").sort("unit_code", "nip", "date")
+    )
