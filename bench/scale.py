@@ -144,9 +144,15 @@ def step_audit(store_dir: Path, out: Path, days_per_partition: int) -> dict[str,
 
     store = Store(store_dir)
     period = parse_period(MONTH)
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        print(f"{time.perf_counter() - started:8.1f}s {peak_mb():8.0f} MB  {message}",
+              file=sys.stderr, flush=True)
+
     result = run_audit_partitioned(
         store, period, load_policy(), as_of=dt.date.fromisoformat(AS_OF), out_dir=out,
-        days_per_partition=days_per_partition,
+        days_per_partition=days_per_partition, progress=progress,
     )
     counts = result.meta["counts"]
     return {"rows": _input_rows(store, period.start, period.end),
@@ -195,6 +201,7 @@ def run_step(step: str, size: int, work: Path, extra: list[str] | None = None) -
     cmd = [sys.executable, __file__, "--child", step, "--size", str(size), "--work", str(work),
            *(extra or [])]
     done = subprocess.run(cmd, capture_output=True, text=True)
+    (OUT / f"n{size}-{step}.log").write_text(done.stderr, encoding="utf-8")
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]

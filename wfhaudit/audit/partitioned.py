@@ -105,6 +105,10 @@ TEXT_HASH_SEED = 20251202
 HASH_PROBE = "wfhaudit text hash probe: Menyusun laporan anggaran"
 #: Rows of one nip bucket in the second pass / one unit range in the merge.
 ROWS_PER_BUCKET = 5_000_000
+#: Rows read from the store per batch while staging.
+STAGE_BATCH_ROWS = 2_000_000
+#: Compression of the temporary files: fast to write and read, they live minutes.
+WORK_COMPRESSION = "lz4"
 #: Per-day tables staged as one directory per day.
 DAILY_KINDS: tuple[str, ...] = ("attendance", "outputs", "roster")
 
@@ -122,8 +126,16 @@ class Executor(Protocol):
 class LocalExecutor:
     """One partition after the other in this process: memory bounded by one partition."""
 
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.progress = progress
+
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        return [func(item) for item in items]
+        results = []
+        for done, item in enumerate(items, start=1):
+            results.append(func(item))
+            if self.progress is not None:
+                self.progress(f"partition {done}/{len(items)} done")
+        return results
 
 
 def _check_registry() -> None:
@@ -183,9 +195,7 @@ def stage_inputs(store: Store, start: dt.date, end: dt.date, stage: Path) -> dic
             pl.col("date").is_between(start, end)
         )
     for kind, lf in daily.items():
-        lf.sink_parquet(
-            pl.PartitionBy(stage / kind, key="date", include_key=True), mkdir=True
-        )
+        _split_by_day(lf, stage / kind)
     store.scan("employees").sink_parquet(stage / "employees.parquet")
     store.scan("offices").sink_parquet(stage / "offices.parquet")
     leave = (
@@ -195,6 +205,15 @@ def stage_inputs(store: Store, start: dt.date, end: dt.date, stage: Path) -> dic
     )
     leave.sink_parquet(stage / "leave.parquet")
     return versions
+
+
+def _split_by_day(lf: pl.LazyFrame, folder: Path) -> None:
+    """Stream ``lf`` (with a ``date`` column) into one sub-folder per day, batch by batch."""
+    for number, batch in enumerate(lf.collect_batches(chunk_size=STAGE_BATCH_ROWS)):
+        for (day,), part in batch.partition_by("date", as_dict=True).items():
+            target = folder / f"date={day.isoformat()}"
+            target.mkdir(parents=True, exist_ok=True)
+            part.write_parquet(target / f"{number:06d}.parquet", compression=WORK_COMPRESSION)
 
 
 def _scan_days(stage: Path, kind: str, days: Sequence[dt.date]) -> pl.LazyFrame:
@@ -304,11 +323,11 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
     vio, units = pl.collect_all([vio_lf, units_lf])
     vio = vio.select(list(VIOLATIONS_SCHEMA)).cast(dict(VIOLATIONS_SCHEMA))
     evidence = employee_day_evidence(frames.employee_days, vio)
-    vio.write_parquet(out / "violations.parquet")
-    evidence.write_parquet(out / "evidence.parquet")
+    vio.write_parquet(out / "violations.parquet", compression=WORK_COMPRESSION)
+    evidence.write_parquet(out / "evidence.parquet", compression=WORK_COMPRESSION)
     frames.employee_days.select("nip", "unit_code", "home_known", "office_known").unique(
         "nip"
-    ).write_parquet(out / "people.parquet")
+    ).write_parquet(out / "people.parquet", compression=WORK_COMPRESSION)
     hashes = (
         frames.reports.lazy()
         .filter(NOT_EXCUSED & pl.col("valid"))
@@ -320,10 +339,12 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
             text_hash(normalised_text(pl.col("text"))).alias("h"),
             nip_bucket(task.buckets),
         )
+        .collect()
     )
-    hashes.sink_parquet(
-        pl.PartitionBy(out / "hashes", key="bucket", include_key=False), mkdir=True
-    )
+    for (bucket,), rows in hashes.partition_by("bucket", as_dict=True).items():
+        target = out / "hashes" / f"bucket={bucket}"
+        target.mkdir(parents=True, exist_ok=True)
+        rows.drop("bucket").write_parquet(target / "0.parquet", compression=WORK_COMPRESSION)
     result.employee_days = frames.employee_days.height
     result.status = {
         str(k): int(v) for k, v in frames.employee_days.group_by("status").len().iter_rows()
@@ -370,6 +391,7 @@ def duplicate_output_pass(work: Path, stage: Path, policy: Policy, buckets: int)
         dates = candidates.get_column("date").unique().sort().to_list()
         texts = (
             _scan_days(stage, "outputs", dates)
+            .filter(nip_bucket(buckets) == bucket)
             .join(
                 candidates.lazy().select("nip", "date", "submitted_at", "unit_code"),
                 on=["nip", "date", "submitted_at"],
@@ -576,7 +598,7 @@ def run_audit_partitioned(
         raise ValueError("days_per_partition must be at least 1")
     _check_registry()
     step = progress or _noop
-    executor = executor or LocalExecutor()
+    executor = executor or LocalExecutor(step)
     started = time.perf_counter()
     as_of = as_of or today_wib()
     out_dir = Path(out_dir)
@@ -759,9 +781,15 @@ def _meta(
             "unit_findings": unit_findings.height,
             "unit_findings_by_rule": _by_rule(unit_findings, tuple(r.code for r in UNIT_RULES)),
         },
-        "data_quality": data_quality(store, inputs, people),
+        "data_quality": _streaming(lambda: data_quality(store, inputs, people)),
         "generated_at": dt.datetime.now(WIB).isoformat(timespec="seconds"),
     }
+
+
+def _streaming(func: Callable[[], T]) -> T:
+    """Run ``func`` with Polars preferring its streaming engine (whole-period scans)."""
+    with pl.Config(engine_affinity="streaming"):
+        return func()
 
 
 def _publish(tmp: Path, out_dir: Path, meta: dict[str, Any]) -> None:
