@@ -638,3 +638,30 @@ def test_xlsx_date_typed_cells_in_long_form(tmp_path: Path) -> None:
     assert stored(store, "leave").rows() == [
         (NIP1, dt.date(2025, 12, 8), dt.date(2025, 12, 9), "CUTI")
     ]
+
+
+def test_padded_and_oddly_spelled_cells(tmp_path: Path) -> None:
+    f = tmp_path / "a.csv"
+    f.write_text(
+        "nip,ts,kind,lat,lon,accuracy_m,device_id,mode\n"
+        f" {NIP1} , 2025-12-02 07:00:00 , iN , -6.9 , 107.6 , 5 , dA , wFo \n"
+        f"'19900202 201501 2 000,2025-12-02T07:00:00,Masuk,,,,,\n"
+    )
+    kmob = tmp_path / "k.csv"
+    kmob.write_text(
+        "NIP;Tanggal;Jam;Jenis;Latitude;Longitude;Akurasi\n"
+        f"{NIP1}; 02/12/2025 ; 7:05:00 ; PULANG ; -6,9 ; 107,6 ; 4,5 \n"
+    )
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "attendance", [f])
+    assert s.rejected == 0, s.rejects_sample
+    assert stored(store, "attendance").rows() == [
+        (NIP1, dt.datetime(2025, 12, 2, 7), "IN", -6.9, 107.6, 5.0, "dA", "WFO"),
+        (NIP2, dt.datetime(2025, 12, 2, 7), "IN", None, None, None, None, None),
+    ]
+    s = ingest_files(store, "attendance", [kmob], profile="kmob")
+    assert s.rejected == 0, s.rejects_sample
+    got = stored(store, "attendance").filter(pl.col("kind") == "OUT")
+    assert got.select("ts", "lat", "lon", "accuracy_m").rows() == [
+        (dt.datetime(2025, 12, 2, 7, 5), -6.9, 107.6, 4.5)
+    ]

@@ -146,6 +146,8 @@ def _fallbacks(
             fixed = parse_date(raw(col, idx), profile.date_formats)
         elif dtype == DATETIME:
             fixed = parse_datetime(raw(col, idx), profile.datetime_formats)
+        elif dtype == pl.Float64:
+            fixed = parse_float(raw(col, idx), profile.decimal)
         elif col in table.enums:
             fixed = normalise_enum(raw(col, idx), _aliases(table, profile, col))
         else:
@@ -159,7 +161,7 @@ def _retry_masks(table: Table, combine: dict[str, Combine]) -> list[pl.Expr]:
     out: list[pl.Expr] = []
     for col, dtype in table.columns.items():
         present, parsed = pl.col("present:" + col), pl.col("p:" + col)
-        if col in combine or dtype == pl.Date or dtype == DATETIME:
+        if col in combine or dtype in (pl.Date, DATETIME, pl.Float64):
             failed = present & parsed.is_null()
         elif col in table.enums:
             failed = present & ~parsed.is_in(list(table.enums[col]))
@@ -493,6 +495,9 @@ def validate_sheet(
             (
                 pl.when(~pl.col("__zero")).then(pl.col("p:" + c))
                 if c in ("lat", "lon") and table.name == "attendance"
+                # raw-parsed strings: an empty cell is null, not ""
+                else pl.when(pl.col("present:" + c)).then(pl.col("p:" + c))
+                if c in table.enums or c == "nip"
                 else pl.col("p:" + c)
             )
             .cast(t)
@@ -535,45 +540,78 @@ def _first_pass(
     for col, dtype in table.columns.items():
         target = "p:" + col
         if col in combine:
-            date, time = (
-                _stripped(pl.col(sources[col + ":date"])),
-                _stripped(pl.col(sources[col + ":time"])),
-            )
-            out.append((date.is_not_null() & time.is_not_null()).alias("present:" + col))
-            out.append(
-                date.str.to_date(profile.date_formats[0], strict=False)
-                .dt.combine(time.str.to_time(profile.time_formats[0], strict=False), "us")
-                .alias(target)
-            )
+            # parse the raw cells: a padded or unusual value misses here and is
+            # re-parsed (stripped, every format) in _fallbacks
+            date, time = pl.col(sources[col + ":date"]), pl.col(sources[col + ":time"])
+            present = _stripped(date).is_not_null() & _stripped(time).is_not_null()
+            out.append(present.alias("present:" + col))
+            day = date.str.to_date(profile.date_formats[0], strict=False)
+            out.append(_combine_fast(day, time, profile.time_formats[0]).alias(target))
             continue
         if col not in sources:
             out.append(pl.lit(False).alias("present:" + col))
             out.append(pl.lit(None, dtype).alias(target))
             continue
-        value = _stripped(pl.col(sources[col]).cast(pl.String))
+        raw = pl.col(sources[col]).cast(pl.String)
+        value = _stripped(raw)
         out.append(value.is_not_null().alias("present:" + col))
         if dtype == pl.Date:
-            out.append(value.str.to_date(profile.date_formats[0], strict=False).alias(target))
+            out.append(raw.str.to_date(profile.date_formats[0], strict=False).alias(target))
         elif dtype == DATETIME:
             out.append(
-                value.str.to_datetime(
+                raw.str.to_datetime(
                     profile.datetime_formats[0], strict=False, time_unit="us"
                 ).alias(target)
             )
         elif dtype == pl.Float64:
-            number = value
+            number = raw
             if profile.decimal != ".":
                 number = number.str.replace(profile.decimal, ".", literal=True)
             # NaN and infinity are caught by the type-error check (not finite)
             out.append(number.cast(pl.Float64, strict=False).alias(target))
         elif col in table.enums:
-            aliases = _aliases(table, profile, col)
-            upper = value.str.to_uppercase()
-            out.append((upper.replace(aliases) if aliases else upper).alias(target))
+            # one hash lookup for the usual spellings; the rest (other case, spaces)
+            # fails is_in and is normalised in _fallbacks
+            out.append(raw.replace(_spellings(table, profile, col)).alias(target))
+        elif col == "nip":
+            out.append(raw.alias(target))  # spaces and apostrophes: _fallbacks
         elif (table.name, col) in EMPTY_ALLOWED:
             out.append(value.fill_null("").alias(target))
         else:
             out.append(value.alias(target))
+    return out
+
+
+def _combine_fast(day: pl.Expr, time: pl.Expr, time_format: str) -> pl.Expr:
+    """Date + ``HH:MM:SS`` by slicing (3x faster than str.to_time); other forms -> null.
+
+    A null here is only a first-pass miss: ``_fallbacks`` re-parses it with every
+    format of the profile, so the fast path never decides a type-error by itself.
+    """
+    if time_format != "%H:%M:%S":
+        return day.dt.combine(time.str.to_time(time_format, strict=False), "us")
+    hours = time.str.slice(0, 2).cast(pl.Int64, strict=False)
+    minutes = time.str.slice(3, 2).cast(pl.Int64, strict=False)
+    seconds = time.str.slice(6, 2).cast(pl.Int64, strict=False)
+    well_formed = (
+        (time.str.len_bytes() == 8)
+        & (time.str.slice(2, 1) == ":")
+        & (time.str.slice(5, 1) == ":")
+        & hours.is_between(0, 23)
+        & minutes.is_between(0, 59)
+        & seconds.is_between(0, 59)
+    )
+    clock = pl.duration(hours=hours, minutes=minutes, seconds=seconds, time_unit="us")
+    return pl.when(well_formed).then(day.cast(DATETIME) + clock)
+
+
+def _spellings(table: Table, profile: Profile, col: str) -> dict[str, str]:
+    """Exact spellings (as-is, upper, lower, title case) of the allowed values and aliases."""
+    targets = {v: v for v in table.enums[col]} | _aliases(table, profile, col)
+    out: dict[str, str] = {}
+    for source, value in targets.items():
+        for variant in (source, source.lower(), source.title(), source.capitalize()):
+            out.setdefault(variant, value)
     return out
 
 
