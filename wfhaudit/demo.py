@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from wfhaudit.report.examples import write_examples
 from wfhaudit.schema import KINDS
 
 
@@ -84,6 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="default: reports/out/<period>/")
     parser.add_argument("--period", default="2025-12")
     parser.add_argument("--as-of", default="2026-01-01")
+    parser.add_argument(
+        "--examples",
+        type=Path,
+        default=Path("reports") / "examples",
+        help="where the rendered example report is kept (default: reports/examples/)",
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -134,10 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"\nground truth: {found} of {planted} planted findings found, "
             f"{extra} reported that were not planted: {verdict}"
         )
+    examples = write_examples(out, args.examples, store=args.store)
     print("\nfiles:")
     for path in sorted(out.iterdir()):
         if path.is_file():
             print(f"  {path}")
+    print(f"example report (committed copy): {', '.join(str(p) for p in examples)}")
     print(
         f"\ndone in {time.perf_counter() - started:.1f} s. Open {out}/wfhaudit-{args.period}.html"
     )
