@@ -104,6 +104,30 @@ def test_revised_row_replaces_the_old_one_in_exactly_one_commit(store: Store) ->
     assert store.version("attendance") == 1
 
 
+def test_merge_is_exact_even_when_key_hashes_collide(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wfhaudit.store.delta as delta_module
+
+    # every key gets one of two hashes: joins on the hash match almost everything
+    monkeypatch.setattr(
+        delta_module, "_key_hash", lambda key: (pl.col("kind") == "IN").cast(pl.UInt64)
+    )
+    store.write("attendance", attendance(DAY1))
+    revised = [
+        DAY1[0],
+        (NIP_A, T(2025, 12, 2, 16, 2), "OUT", -6.9168, "WFH"),
+        (NIP_B, T(2025, 12, 2, 16, 30), "OUT", -6.95, "WFH"),
+        (NIP_B, T(2025, 12, 3, 7, 0), "IN", -6.95, "WFH"),
+    ]
+    result = store.write("attendance", attendance(revised))
+    assert (result.inserted, result.replaced, result.unchanged) == (2, 1, 1)
+    expected = attendance([*revised, DAY1[2]]).sort(list(ATTENDANCE.key))
+    assert stored(store, "attendance").equals(expected)
+    again = store.write("attendance", attendance(revised))
+    assert (again.inserted, again.replaced, again.unchanged) == (0, 0, 4)
+
+
 def test_null_equals_null_but_null_to_value_is_a_change(store: Store) -> None:
     store.write("attendance", attendance(DAY1))  # NIP_B has no location
     same = store.write("attendance", attendance(DAY1[2:]))

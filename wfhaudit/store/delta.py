@@ -61,6 +61,8 @@ LOCK_TIMEOUT_S = 900.0
 _NATIVE_READER_FEATURES = {"timestampNtz"}
 #: Column holding the source file of a row while merging (never stored).
 _FILE = "__wfhaudit_file"
+#: Column holding a hash of the key while merging (never stored).
+_KEY_HASH = "__wfhaudit_key_hash"
 #: Columns giving the period a table covers, for ``info``: (first, last).
 _PERIOD_COLUMNS: dict[str, tuple[str, str]] = {
     "roster": ("date", "date"),
@@ -118,6 +120,11 @@ def _has_duplicate_keys(df: pl.DataFrame, key: tuple[str, ...]) -> bool:
     if df.select(key).hash_rows().n_unique() == df.height:
         return False
     return bool(df.select(pl.struct(key).is_duplicated().any()).item())
+
+
+def _key_hash(key: list[str]) -> pl.Expr:
+    """A 64-bit hash of the key columns (equal keys, equal hashes; the converse is checked)."""
+    return pl.struct(key).hash()
 
 
 def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
@@ -423,8 +430,13 @@ class Store:
             return self._insert(table, delta, df)
         paths = {str(root / unquote(p)): p for p in actions.get_column("path").to_list()}
 
+        # Joins run on one 64-bit hash of the key (much cheaper than on the key
+        # columns); every hash match is then confirmed on the key columns themselves.
+        key_hash = _key_hash(key).alias(_KEY_HASH)
+        df = df.with_columns(key_hash)
         # 1. which stored files hold any incoming key?  (keys only; when the partition
-        # source is part of the key, row groups outside the incoming range are skipped)
+        # source is part of the key, row groups outside the incoming range are skipped;
+        # a hash collision here only means one more file is read)
         keys = self._scan_files(list(paths), table, key)
         src = table.partition_source
         if src is not None and src in key:
@@ -432,37 +444,46 @@ class Store:
             if lo is not None and hi is not None:
                 keys = keys.filter(pl.col(src).is_between(lo, hi))
         holding = (
-            keys.join(df.lazy().select(key), on=key, how="semi")
+            keys.select(key_hash, pl.col(_FILE))
+            .join(df.lazy().select(_KEY_HASH), on=_KEY_HASH, how="semi")
             .select(pl.col(_FILE).unique())
             .collect()
             .get_column(_FILE)
             .to_list()
         )
+        columns = list(table.columns)
         if not holding:
-            return self._insert(table, delta, df)
+            return self._insert(table, delta, df.select(columns))
         # 2. compare values with the rows of those files only
-        old = self._scan_files(holding, table, key + values).collect()
-        joined = df.join(old, on=key, how="left", suffix="__old")
-        found = pl.col(_FILE).is_not_null()
+        old = self._scan_files(holding, table, key + values).with_columns(key_hash).collect()
+        matches = old
+        if df.height * 4 < old.height:  # a few rows into a big file: shrink the join first
+            matches = old.join(df.select(_KEY_HASH), on=_KEY_HASH, how="semi")
+        found = df.join(matches, on=_KEY_HASH, how="inner", suffix="__old").filter(
+            pl.all_horizontal([pl.col(k) == pl.col(f"{k}__old") for k in key])
+        )
+        if found.height == 0:
+            return self._insert(table, delta, df.select(columns))
         differs = pl.any_horizontal(
             [pl.col(c).ne_missing(pl.col(f"{c}__old")) for c in values] or [pl.lit(False)]
         )
-        flags = joined.select(found.alias("found"), (found & differs).alias("changed"))
-        n_found, n_changed = int(flags["found"].sum()), int(flags["changed"].sum())
-        if n_found == 0:
-            return self._insert(table, delta, df)
-        unchanged = n_found - n_changed
-        if n_found == joined.height and n_changed == 0:
+        changed = found.filter(differs)
+        unchanged = found.height - changed.height
+        new = df.clear()
+        if found.height < df.height:
+            new = df.join(found.select(_KEY_HASH), on=_KEY_HASH, how="anti")
+            if new.height + found.height != df.height:  # a hash collision: use the keys
+                new = df.join(found.select(key), on=key, how="anti")
+        if new.height == 0 and changed.height == 0:
             return WriteResult(0, 0, unchanged, delta.version())
-        new = joined.filter(~flags["found"]).select(df.columns)
-        changed = joined.filter(flags["changed"])
+        new = new.select(columns)
 
         rewrite = changed.get_column(_FILE).unique().to_list()
-        changed = changed.select(df.columns)
+        changed = changed.select(columns)
         kept = (
             old.filter(pl.col(_FILE).is_in(rewrite))
-            .join(changed.select(key), on=key, how="anti")
-            .select(df.columns)
+            .join(changed.select(key), on=key, how="anti")  # exact keys: never drop a row
+            .select(columns)
         )
         adds = self._write_files(table, pl.concat([new, changed, kept], how="vertical"))
         now = _now_ms()
