@@ -665,3 +665,24 @@ def test_padded_and_oddly_spelled_cells(tmp_path: Path) -> None:
     assert got.select("ts", "lat", "lon", "accuracy_m").rows() == [
         (dt.datetime(2025, 12, 2, 7, 5), -6.9, 107.6, 4.5)
     ]
+
+
+def test_cells_of_only_spaces_are_empty(tmp_path: Path) -> None:
+    f = tmp_path / "a.csv"
+    f.write_text(
+        "nip,ts,kind,lat,lon,accuracy_m,device_id,mode\n"
+        f"{NIP1},   ,IN,,,,,\n"
+        f"{NIP1},2025-12-02 07:00:00,  ,,,,,\n"
+        f"   ,2025-12-02 07:00:00,IN,,,,,\n"
+        f"{NIP1},2025-12-02 08:00:00,IN,  ,  , , ,  \n"
+    )
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "attendance", [f])
+    assert [(r["source_row"], r["error_code"]) for r in s.rejects_sample] == [
+        ("2", "missing-value"),
+        ("3", "missing-value"),
+        ("4", "missing-value"),
+    ]
+    assert stored(store, "attendance").rows() == [
+        (NIP1, dt.datetime(2025, 12, 2, 8), "IN", None, None, None, None, None)
+    ]

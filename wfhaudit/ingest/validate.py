@@ -141,18 +141,26 @@ def _fallbacks(
             continue
         idx = failed.arg_true()
         if col in combine:
-            fixed = parse_date_time(raw(col + ":date", idx), raw(col + ":time", idx), profile)
-        elif dtype == pl.Date:
-            fixed = parse_date(raw(col, idx), profile.date_formats)
-        elif dtype == DATETIME:
-            fixed = parse_datetime(raw(col, idx), profile.datetime_formats)
-        elif dtype == pl.Float64:
-            fixed = parse_float(raw(col, idx), profile.decimal)
-        elif col in table.enums:
-            fixed = normalise_enum(raw(col, idx), _aliases(table, profile, col))
+            day, clock = raw(col + ":date", idx), raw(col + ":time", idx)
+            fixed = parse_date_time(day, clock, profile)
+            filled = day.is_not_null() & clock.is_not_null()
         else:
-            fixed = normalise_nip(raw(col, idx))
-        w = w.with_columns(parsed.scatter(idx, fixed.cast(parsed.dtype)))
+            cells = raw(col, idx)
+            filled = cells.is_not_null()  # a cell of only spaces is empty after all
+            if dtype == pl.Date:
+                fixed = parse_date(cells, profile.date_formats)
+            elif dtype == DATETIME:
+                fixed = parse_datetime(cells, profile.datetime_formats)
+            elif dtype == pl.Float64:
+                fixed = parse_float(cells, profile.decimal)
+            elif col in table.enums:
+                fixed = normalise_enum(cells, _aliases(table, profile, col))
+            else:
+                fixed = normalise_nip(cells)
+        present = w.get_column("present:" + col)
+        w = w.with_columns(
+            parsed.scatter(idx, fixed.cast(parsed.dtype)), present.scatter(idx, filled)
+        )
     return w.drop(c for c in w.columns if c.startswith("retry:"))
 
 
@@ -543,8 +551,7 @@ def _first_pass(
             # parse the raw cells: a padded or unusual value misses here and is
             # re-parsed (stripped, every format) in _fallbacks
             date, time = pl.col(sources[col + ":date"]), pl.col(sources[col + ":time"])
-            present = _stripped(date).is_not_null() & _stripped(time).is_not_null()
-            out.append(present.alias("present:" + col))
+            out.append((_filled(date) & _filled(time)).alias("present:" + col))
             day = date.str.to_date(profile.date_formats[0], strict=False)
             out.append(_combine_fast(day, time, profile.time_formats[0]).alias(target))
             continue
@@ -554,7 +561,11 @@ def _first_pass(
             continue
         raw = pl.col(sources[col]).cast(pl.String)
         value = _stripped(raw)
-        out.append(value.is_not_null().alias("present:" + col))
+        # parsed columns: a cheap "not empty" here; a cell of only spaces fails to parse
+        # and _fallbacks corrects its flag.  Plain strings: the stripped value decides.
+        parsed_here = dtype in (pl.Date, DATETIME, pl.Float64) or col in table.enums
+        parsed_here = parsed_here or col == "nip"
+        out.append((_filled(raw) if parsed_here else value.is_not_null()).alias("present:" + col))
         if dtype == pl.Date:
             out.append(raw.str.to_date(profile.date_formats[0], strict=False).alias(target))
         elif dtype == DATETIME:
@@ -580,6 +591,10 @@ def _first_pass(
         else:
             out.append(value.alias(target))
     return out
+
+
+def _filled(e: pl.Expr) -> pl.Expr:
+    return e.is_not_null() & (e.str.len_bytes() > 0)
 
 
 def _combine_fast(day: pl.Expr, time: pl.Expr, time_format: str) -> pl.Expr:
