@@ -120,11 +120,13 @@ def _fallbacks(
     table: Table,
     profile: Profile,
     combine: dict[str, Combine],
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, bool]:
     """Second chance, on the failing subset only: other formats, offsets, normalisations.
 
     ``fetch(positions, source headers)`` returns the raw cells of rows of ``w``.
+    Returns the patched frame and whether anything was re-parsed.
     """
+    patched = False
 
     def raw(name: str, idx: pl.Series) -> pl.Series:
         return _strip_series(fetch(idx, [sources[name]]).to_series())
@@ -158,10 +160,11 @@ def _fallbacks(
             else:
                 fixed = normalise_nip(cells)
         present = w.get_column("present:" + col)
+        patched = True
         w = w.with_columns(
             parsed.scatter(idx, fixed.cast(parsed.dtype)), present.scatter(idx, filled)
         )
-    return w.drop(c for c in w.columns if c.startswith("retry:"))
+    return w.drop(c for c in w.columns if c.startswith("retry:")), patched
 
 
 def _retry_masks(table: Table, combine: dict[str, Combine]) -> list[pl.Expr]:
@@ -426,10 +429,23 @@ def validate_sheet(
             date_h, time_h = _find(headers, combine[col].date), _find(headers, combine[col].time)
             assert date_h is not None and time_h is not None
             sources[col + ":date"], sources[col + ":time"] = date_h, time_h
-    keep = [ROW] + ([HDR] if grid else [])
     scan = frame.lazy() if frame is not None else raw.scan()
-    if NIP_NUMERIC in scan.collect_schema().names():
-        keep.append(NIP_NUMERIC)
+    numeric_nip = NIP_NUMERIC in scan.collect_schema().names()
+    keep: list[pl.Expr] = [pl.col(ROW)] + ([pl.col(HDR)] if grid else [])
+    if numeric_nip:
+        keep.append(pl.col(NIP_NUMERIC).fill_null(False))
+    checks = _checks(table, profile, combine, numeric_nip)
+    # the common case is a clean row: one OR over all checks, the rest on bad rows only
+    any_bad = pl.any_horizontal([mask.fill_null(False) for _, mask, _ in checks])
+    key_hash = pl.struct([pl.col("p:" + k).alias(k) for k in table.key]).hash()
+    if table.name == "attendance":
+        # an exact (0, 0) is what phones send when GPS fails: stored as empty, counted
+        is_zero = ((pl.col("p:lat") == 0) & (pl.col("p:lon") == 0)).fill_null(False)
+    else:
+        is_zero = pl.lit(False)
+    judged = [any_bad.alias(_CHECK), key_hash.alias(KEY_HASH), is_zero.alias("__zero")]
+    # parse with the first formats and flag misses; the checks run on the materialised
+    # values (in the same query the optimiser would inline and re-parse them: slower)
     w = raw.collect(
         scan.select(*keep, *_first_pass(table, profile, sources, combine)).with_columns(
             _retry_masks(table, combine)
@@ -447,21 +463,8 @@ def validate_sheet(
         assert got.get_column(ROW).equals(rows, check_names=False), "source rows out of order"
         return got.select(columns)
 
-    if NIP_NUMERIC in w.columns:
-        w = w.with_columns(pl.col(NIP_NUMERIC).fill_null(False))
-    w = _fallbacks(w, fetch, sources, table, profile, combine)
-    checks = _checks(table, profile, combine, NIP_NUMERIC in w.columns)
-    # the common case is a clean row: one OR over all checks, the rest on bad rows only
-    any_bad = pl.any_horizontal([mask.fill_null(False) for _, mask, _ in checks])
-    key_hash = pl.struct([pl.col("p:" + k).alias(k) for k in table.key]).hash()
-    lf = w.lazy().with_columns(any_bad.alias(_CHECK), key_hash.alias(KEY_HASH))
-    if table.name == "attendance":
-        # an exact (0, 0) is what phones send when GPS fails: stored as empty, counted
-        is_zero = ((pl.col("p:lat") == 0) & (pl.col("p:lon") == 0)).fill_null(False)
-        lf = lf.with_columns(is_zero.alias("__zero"))
-    else:
-        lf = lf.with_columns(pl.lit(False).alias("__zero"))
-    w = lf.collect()
+    w, _ = _fallbacks(w, fetch, sources, table, profile, combine)
+    w = w.lazy().with_columns(judged).collect()
     ok = ~w.get_column(_CHECK)
     n_bad = w.height - int(ok.sum())
     if n_bad:
