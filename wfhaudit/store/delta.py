@@ -434,17 +434,11 @@ class Store:
         # columns); every hash match is then confirmed on the key columns themselves.
         key_hash = _key_hash(key).alias(_KEY_HASH)
         df = df.with_columns(key_hash)
-        # 1. which stored files hold any incoming key?  (keys only; when the partition
-        # source is part of the key, row groups outside the incoming range are skipped;
+        # 1. which stored files hold any incoming key?  (reads the key columns only;
         # a hash collision here only means one more file is read)
-        keys = self._scan_files(list(paths), table, key)
-        src = table.partition_source
-        if src is not None and src in key:
-            lo, hi = df.select(pl.col(src).min().alias("lo"), pl.col(src).max().alias("hi")).row(0)
-            if lo is not None and hi is not None:
-                keys = keys.filter(pl.col(src).is_between(lo, hi))
         holding = (
-            keys.select(key_hash, pl.col(_FILE))
+            self._scan_files(list(paths), table, key)
+            .select(key_hash, pl.col(_FILE))
             .join(df.lazy().select(_KEY_HASH), on=_KEY_HASH, how="semi")
             .select(pl.col(_FILE).unique())
             .collect()
