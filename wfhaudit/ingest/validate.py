@@ -25,6 +25,7 @@ HDR = "__hdr"
 _CHECK = "__check"
 #: hash of the key columns of a valid row (duplicate candidates, computed with the checks)
 KEY_HASH = "__key_hash"
+DUP_CANDIDATE = "__dup_candidate"
 
 #: roster cells of agency grids: H = WFH, K (kantor) / O (office) = WFO.
 GRID_ALIASES = {"H": "WFH", "K": "WFO", "O": "WFO"}
@@ -443,7 +444,13 @@ def validate_sheet(
         is_zero = ((pl.col("p:lat") == 0) & (pl.col("p:lon") == 0)).fill_null(False)
     else:
         is_zero = pl.lit(False)
-    judged = [any_bad.alias(_CHECK), key_hash.alias(KEY_HASH), is_zero.alias("__zero")]
+    judged = [
+        any_bad.alias(_CHECK),
+        key_hash.alias(KEY_HASH),
+        # over all rows: a superset of the duplicated valid keys, found in parallel here
+        key_hash.is_duplicated().alias(DUP_CANDIDATE),
+        is_zero.alias("__zero"),
+    ]
     # parse with the first formats and flag misses; the checks run on the materialised
     # values (in the same query the optimiser would inline and re-parse them: slower)
     w = raw.collect(
@@ -517,6 +524,7 @@ def validate_sheet(
         ],
         "__zero",
         KEY_HASH,
+        DUP_CANDIDATE,
     )
     del w
     if n_bad:
@@ -785,6 +793,8 @@ SHEET = "__sheet"
 
 def duplicate_candidates(table: Table, valid: pl.DataFrame) -> pl.Series:
     """Rows whose key hash occurs twice: a superset of the duplicated keys, cheap to get."""
+    if DUP_CANDIDATE in valid.columns and valid.get_column(SHEET).n_unique() <= 1:
+        return valid.get_column(DUP_CANDIDATE)  # one sheet: found during validation
     if KEY_HASH in valid.columns:
         return valid.get_column(KEY_HASH).is_duplicated()
     return valid.select(pl.struct(list(table.key)).hash()).to_series().is_duplicated()
