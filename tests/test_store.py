@@ -316,6 +316,32 @@ def test_compact_keeps_rows_and_leaves_one_file_per_month(store: Store) -> None:
     assert store.scan_at("attendance", 1).collect().height == before.height
 
 
+def test_vacuum_removes_replaced_and_orphaned_files(store: Store) -> None:
+    store.write("attendance", attendance(DAY1))
+    store.write("attendance", attendance([(*DAY1[0][:3], -6.95, "WFH")]))  # rewrites the file
+    orphan = store.table_path("attendance") / "month=2025-12" / "part-killed.zstd.parquet"
+    attendance(DAY1).write_parquet(orphan)  # as left by a write killed before its commit
+    removed = store.vacuum("attendance", retention_hours=0)
+    assert len(removed) == 2 and not orphan.exists()
+    on_disk = {str(p) for p in store.table_path("attendance").rglob("*.parquet")}
+    assert on_disk == set(store.files("attendance"))
+    assert store.scan("attendance").collect().height == 3
+
+
+def test_other_delta_readers_see_the_same_rows(store: Store) -> None:
+    store.write("attendance", attendance(DAY1))
+    store.write("attendance", attendance([(*DAY1[0][:3], -6.95, "WFH")]))
+    path = str(store.table_path("attendance"))
+    ours = stored(store, "attendance")
+    polars_delta = pl.scan_delta(path).collect()
+    assert polars_delta["month"].unique().to_list() == ["2025-12"]
+    assert polars_delta.drop("month").sort(list(ATTENDANCE.key)).equals(ours)
+    arrow = pl.DataFrame(DeltaTable(path).to_pyarrow_table())  # delta-rs's own reader
+    assert arrow.select(list(ATTENDANCE.columns)).sort(list(ATTENDANCE.key)).equals(ours)
+    old = pl.scan_delta(path, version=0).collect().drop("month").sort(list(ATTENDANCE.key))
+    assert old.equals(stored(store, "attendance", version=0))
+
+
 def test_info_counts_rows_months_and_dates(store: Store) -> None:
     store.write("attendance", attendance(DAY1))
     store.write("attendance", attendance([(NIP_A, T(2025, 11, 28, 7, 0), "IN", -6.9, "WFO")]))

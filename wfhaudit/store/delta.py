@@ -560,10 +560,17 @@ class Store:
                 return None  # a writer changed the table meanwhile; compact another time
 
     def vacuum(self, kind: str, retention_hours: int = 168) -> list[str]:
-        """Delete files no version younger than ``retention_hours`` needs (and orphans)."""
+        """Delete files no version younger than ``retention_hours`` needs, and files of
+        interrupted writes; return their paths.  Versions older than the retention
+        can no longer be read afterwards."""
         with self._locked(kind):
             delta = self._delta(kind)
-            return delta.vacuum(retention_hours=retention_hours, dry_run=False)
+            return delta.vacuum(
+                retention_hours=retention_hours,
+                dry_run=False,
+                enforce_retention_duration=retention_hours >= 168,
+                full=True,
+            )
 
     # --- summary -----------------------------------------------------------
 
