@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ingest.py              # 5 million rows
     .venv/bin/python bench/ingest.py --rows 200000
+    .venv/bin/python bench/ingest.py --repeat 3    # best of 3, on a busy machine
 
 Generates ``bench/out/kmob-<rows>.csv`` (kmob profile: semicolon separated,
 decimal comma, dd/mm/yyyy + HH:MM:SS) once, then runs each contender in its own
@@ -129,6 +130,7 @@ def _child(code: str, *args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each; the best counts")
     args = parser.parse_args()
     csv = OUT / f"kmob-{args.rows}.csv"
     if not csv.exists():
@@ -139,12 +141,20 @@ def main() -> None:
             f"in {time.perf_counter() - t:.1f} s"
         )
     store = OUT / f"store-{args.rows}"
-    shutil.rmtree(store, ignore_errors=True)
-    raw = _child(_RAW, str(csv), str(OUT / f"raw-{args.rows}.parquet"))
-    ing = _child(_INGEST, str(csv), str(store))
+    raw: dict | None = None
+    ing: dict | None = None
+    for _ in range(args.repeat):  # interleaved; the best run of each counts (shared machine)
+        r = _child(_RAW, str(csv), str(OUT / f"raw-{args.rows}.parquet"))
+        shutil.rmtree(store, ignore_errors=True)
+        i = _child(_INGEST, str(csv), str(store))
+        raw = r if raw is None or r["seconds"] < raw["seconds"] else raw
+        ing = i if ing is None or i["seconds"] < ing["seconds"] else ing
+        raw["maxrss_kb"] = max(raw["maxrss_kb"], r["maxrss_kb"])
+        ing["maxrss_kb"] = max(ing["maxrss_kb"], i["maxrss_kb"])
+    assert raw is not None and ing is not None
     rr = raw["rows"] / raw["seconds"]
     ir = ing["rows"] / ing["seconds"]
-    print(f"rows: {args.rows:,}")
+    print(f"rows: {args.rows:,} (best of {args.repeat}; peak memory = highest of the runs)")
     print(
         f"raw read_csv + write_parquet: {raw['seconds']:6.2f} s  {rr:12,.0f} rows/s  "
         f"peak {raw['maxrss_kb'] / 1024:7.0f} MB"
