@@ -106,7 +106,7 @@ HASH_PROBE = "wfhaudit text hash probe: Menyusun laporan anggaran"
 #: Rows of one nip bucket in the second pass / one unit range in the merge.
 ROWS_PER_BUCKET = 5_000_000
 #: Rows read from the store per batch while staging.
-STAGE_BATCH_ROWS = 2_000_000
+STAGE_BATCH_ROWS = 1_000_000
 #: Compression of the temporary files: fast to write and read, they live minutes.
 WORK_COMPRESSION = "lz4"
 #: Per-day tables staged as one directory per day.
