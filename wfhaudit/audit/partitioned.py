@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -108,7 +108,7 @@ ROWS_PER_BUCKET = 5_000_000
 #: Rows read from the store per batch while staging.
 STAGE_BATCH_ROWS = 1_000_000
 #: Compression of the temporary files: fast to write and read, they live minutes.
-WORK_COMPRESSION = "lz4"
+WORK_COMPRESSION: Final = "lz4"
 #: Per-day tables staged as one directory per day.
 DAILY_KINDS: tuple[str, ...] = ("attendance", "outputs", "roster")
 
@@ -321,7 +321,7 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
     )
     units_lf = pl.concat([r.func(ctx) for r in unit_rules], how="vertical")
     vio, units = pl.collect_all([vio_lf, units_lf])
-    vio = vio.select(list(VIOLATIONS_SCHEMA)).cast(dict(VIOLATIONS_SCHEMA))
+    vio = vio.select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
     evidence = employee_day_evidence(frames.employee_days, vio)
     vio.write_parquet(out / "violations.parquet", compression=WORK_COMPRESSION)
     evidence.write_parquet(out / "evidence.parquet", compression=WORK_COMPRESSION)
@@ -408,7 +408,7 @@ def duplicate_output_pass(work: Path, stage: Path, policy: Policy, buckets: int)
         found.append(violations(hits, PERIOD_RULE).collect())
     if not found:
         return pl.DataFrame(schema=VIOLATIONS_SCHEMA)
-    return pl.concat(found).select(list(VIOLATIONS_SCHEMA)).cast(dict(VIOLATIONS_SCHEMA))
+    return pl.concat(found).select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
 
 
 # --- merge ------------------------------------------------------------------------
@@ -456,7 +456,7 @@ def _write_sorted(
             frame = pl.concat(parts, how="vertical") if ranges else pl.DataFrame(schema=schema)
             if adjust is not None:
                 frame = adjust(frame)
-            frame = frame.select(list(schema)).cast(dict(schema)).sort(list(sort))
+            frame = frame.select(list(schema)).cast(schema).sort(list(sort))
             table = frame.to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(str(path), table.schema, compression="zstd")
