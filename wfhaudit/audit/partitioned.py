@@ -356,9 +356,7 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
         str(u): [int(ev_units.get(u, 0)), int(vio_units.get(u, 0))]
         for u in set(ev_units) | set(vio_units)
     }
-    result.unit_findings = units.select(list(UNIT_FINDINGS_SCHEMA)).cast(
-        dict(UNIT_FINDINGS_SCHEMA)
-    )
+    result.unit_findings = units.select(list(UNIT_FINDINGS_SCHEMA)).cast(UNIT_FINDINGS_SCHEMA)
     result.seconds = time.perf_counter() - started
     return result
 
