@@ -209,11 +209,9 @@ def ingest_files(
     summaries: list[FileSummary] = []
     valids: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
-    for i, path in enumerate(files):
+    for i, path in enumerate(Path(f) for f in files):
         step(f"reading and validating {path.name}")
-        summary, valid, rej = _validate_file(
-            Path(path), i, kind, profile, profiles_file, fmt, month
-        )
+        summary, valid, rej = _validate_file(path, i, kind, profile, profiles_file, fmt, month)
         summaries.append(summary)
         valids.append(valid)
         rejects.append(rej)
