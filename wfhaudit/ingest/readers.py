@@ -100,6 +100,8 @@ def file_format(path: Path, fmt: str | None) -> str:
 
 def read_file(path: Path, fmt: str, delimiter: str, nip_headers: set[str]) -> list[RawSheet]:
     """Read ``path`` as strings.  ``nip_headers`` (lower case) name the NIP column, if any."""
+    if path.is_dir():
+        raise DataError(f"cannot read {path}: it is a directory; name the files in it.")
     if not path.is_file():
         raise DataError(f"cannot read {path}: the file does not exist.")
     if path.stat().st_size == 0:
