@@ -686,3 +686,16 @@ def test_cells_of_only_spaces_are_empty(tmp_path: Path) -> None:
     assert stored(store, "attendance").rows() == [
         (NIP1, dt.datetime(2025, 12, 2, 8), "IN", None, None, None, None, None)
     ]
+
+
+def test_excel_csv_utf8_with_bom_and_crlf(tmp_path: Path) -> None:
+    f = tmp_path / "cuti.csv"
+    f.write_bytes(
+        b"\xef\xbb\xbfnip,start,end,kind\r\n" + f"{NIP1},2025-12-08,2025-12-08,Cuti\r\n".encode()
+    )
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "leave", [f])
+    assert s.rejected == 0, s.rejects_sample
+    assert stored(store, "leave").rows() == [
+        (NIP1, dt.date(2025, 12, 8), dt.date(2025, 12, 8), "CUTI")
+    ]
