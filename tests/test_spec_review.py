@@ -43,15 +43,17 @@ from test_audit_support import (
     HOME_A,
     NIP_A,
     O1,
-    audit,
     employee,
     event,
     make_store,
     rows,
 )
+from test_audit_support import audit as _audit
 from test_audit_support import report as _report
 
 from wfhaudit.audit.employee_days import EARTH_RADIUS_M
+from wfhaudit.audit.partitioned import run_audit_partitioned
+from wfhaudit.audit.period import range_period
 from wfhaudit.ingest import ingest_files
 from wfhaudit.policy import load_policy
 from wfhaudit.store import Store
@@ -62,6 +64,23 @@ D = "199204042017012004"
 GOOD = "Menyusun laporan anggaran"
 CIREBON = (-6.7063, 108.5570)
 SPOT = (-6.9031, 107.6190)  # inside O1's fence, a point several phones "share"
+
+
+def audit(store: Store, start: str, end: str | None = None, policy=None,
+          as_of: str = "2027-01-01", out: Path | None = None):
+    """run_audit, and the partitioned engine (1 and 3 days per partition) on the same
+    inputs: both must write the same violations and unit findings."""
+    out = out or (store.path.parent / "out")
+    result = _audit(store, start, end, policy=policy, as_of=as_of, out=out)
+    for days_per_partition in (1, 3) if end and end != start else (1,):
+        parts = out.parent / f"{out.name}-partitioned-{days_per_partition}"
+        run_audit_partitioned(
+            store, range_period(day(start), day(end or start)), policy or load_policy(),
+            as_of=day(as_of), out_dir=parts, days_per_partition=days_per_partition,
+        )
+        for name in ("violations.parquet", "unit_findings.parquet"):
+            assert pl.read_parquet(parts / name).equals(pl.read_parquet(out / name)), name
+    return result
 
 
 def report(d: str, at: str, text: str | None = None, nip: str = NIP_A) -> dict:
