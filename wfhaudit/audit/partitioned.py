@@ -47,6 +47,7 @@ from typing import Any, Final, Protocol, TypeVar
 
 import polars as pl
 import pyarrow.parquet as pq
+from deltalake import DeltaTable
 
 from wfhaudit import __version__
 from wfhaudit.audit.calendar import calendar
@@ -88,6 +89,7 @@ from wfhaudit.schema import (
     LEAVE,
     OFFICES,
     OUTPUTS,
+    PARTITION_COLUMN,
     ROSTER,
     TABLES,
     UNIT_FINDINGS_SCHEMA,
@@ -182,20 +184,19 @@ def stage_inputs(store: Store, start: dt.date, end: dt.date, stage: Path) -> dic
     stage.mkdir(parents=True, exist_ok=True)
     lo = dt.datetime(start.year, start.month, start.day)
     hi = dt.datetime(end.year, end.month, end.day) + dt.timedelta(days=1)
-    daily: dict[str, pl.LazyFrame] = {
-        "attendance": store.scan("attendance", start, end)
-        .filter((pl.col("ts") >= lo) & (pl.col("ts") < hi))
-        .with_columns(pl.col("ts").dt.date().alias("date")),
-        "outputs": store.scan("outputs", start, end).filter(
-            pl.col("date").is_between(start, end)
-        ),
+    in_period: dict[str, pl.Expr] = {
+        "attendance": (pl.col("ts") >= lo) & (pl.col("ts") < hi),
+        "outputs": pl.col("date").is_between(start, end),
+        "roster": pl.col("date").is_between(start, end),
     }
-    if store.exists("roster"):
-        daily["roster"] = store.scan("roster", start, end).filter(
-            pl.col("date").is_between(start, end)
-        )
-    for kind, lf in daily.items():
-        _split_by_day(lf, stage / kind)
+    for kind in DAILY_KINDS:
+        if not store.exists(kind):
+            continue
+        for number, batch in enumerate(_store_batches(store, kind, start, end)):
+            rows = batch.filter(in_period[kind])
+            if kind == "attendance":
+                rows = rows.with_columns(pl.col("ts").dt.date().alias("date"))
+            _write_days(rows, stage / kind, number)
     store.scan("employees").sink_parquet(stage / "employees.parquet")
     store.scan("offices").sink_parquet(stage / "offices.parquet")
     leave = (
@@ -207,13 +208,40 @@ def stage_inputs(store: Store, start: dt.date, end: dt.date, stage: Path) -> dic
     return versions
 
 
-def _split_by_day(lf: pl.LazyFrame, folder: Path) -> None:
-    """Stream ``lf`` (with a ``date`` column) into one sub-folder per day, batch by batch."""
-    for number, batch in enumerate(lf.collect_batches(chunk_size=STAGE_BATCH_ROWS)):
-        for (day,), part in batch.partition_by("date", as_dict=True).items():
-            target = folder / f"date={day.isoformat()}"
-            target.mkdir(parents=True, exist_ok=True)
-            part.write_parquet(target / f"{number:06d}.parquet", compression=WORK_COMPRESSION)
+def _months(start: dt.date, end: dt.date) -> list[str]:
+    months: list[str] = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _store_batches(
+    store: Store, kind: str, start: dt.date, end: dt.date
+) -> Iterator[pl.DataFrame]:
+    """The rows ``store.scan(kind, start, end)`` gives, as frames of at most
+    ``STAGE_BATCH_ROWS`` rows, read one after the other (memory bounded by a batch)."""
+    table = TABLES[kind]
+    delta = DeltaTable(str(store.table_path(kind)))
+    files = delta.file_uris(file_pruning_predicate=[(PARTITION_COLUMN, "in", _months(start, end))])
+    for uri in sorted(files):
+        with pq.ParquetFile(uri.removeprefix("file://")) as parquet:
+            for batch in parquet.iter_batches(
+                batch_size=STAGE_BATCH_ROWS, columns=list(table.columns)
+            ):
+                if batch.num_rows:
+                    frame = pl.from_arrow(batch)
+                    assert isinstance(frame, pl.DataFrame)
+                    yield frame.select([pl.col(c).cast(t) for c, t in table.columns.items()])
+
+
+def _write_days(frame: pl.DataFrame, folder: Path, number: int) -> None:
+    """Write the rows of ``frame`` (with a ``date`` column) into one sub-folder per day."""
+    for (day,), part in frame.partition_by("date", as_dict=True).items():
+        target = folder / f"date={day.isoformat()}"
+        target.mkdir(parents=True, exist_ok=True)
+        part.write_parquet(target / f"{number:06d}.parquet", compression=WORK_COMPRESSION)
 
 
 def _scan_days(stage: Path, kind: str, days: Sequence[dt.date]) -> pl.LazyFrame:
