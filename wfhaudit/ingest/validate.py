@@ -47,6 +47,7 @@ _OFFSET = r"(Z|z|[+-]\d{2}(?::?\d{2})?)"
 _HAS_OFFSET = r"\d\s*" + _OFFSET + r"$"
 _SPLIT_OFFSET = r"^(.*?\d)\s*" + _OFFSET + r"$"
 _WIB_MINUTES = 7 * 60
+NIP_PATTERN = r"^\d{18}$"
 
 
 class MissingColumns(Exception):
@@ -162,10 +163,20 @@ def _fallbacks(
                 fixed = normalise_nip(cells)
         present = w.get_column("present:" + col)
         patched = True
+        fixed = fixed.cast(parsed.dtype)
+        # retry:<col> now means "still not acceptable" (the checks reuse it for NIPs/enums)
+        if col in table.enums:
+            still = filled & ~fixed.is_in(list(table.enums[col]))
+        elif col == "nip":
+            still = filled & ~fixed.str.contains(NIP_PATTERN)
+        else:
+            still = filled & fixed.is_null()
         w = w.with_columns(
-            parsed.scatter(idx, fixed.cast(parsed.dtype)), present.scatter(idx, filled)
+            parsed.scatter(idx, fixed),
+            present.scatter(idx, filled),
+            failed.scatter(idx, still.fill_null(False)),
         )
-    return w.drop(c for c in w.columns if c.startswith("retry:")), patched
+    return w, patched
 
 
 def _retry_masks(table: Table, combine: dict[str, Combine]) -> list[pl.Expr]:
@@ -178,7 +189,7 @@ def _retry_masks(table: Table, combine: dict[str, Combine]) -> list[pl.Expr]:
         elif col in table.enums:
             failed = present & ~parsed.is_in(list(table.enums[col]))
         elif col == "nip":
-            failed = present & ~parsed.str.contains(r"^\d{18}$")
+            failed = present & ~parsed.str.contains(NIP_PATTERN)
         else:
             continue
         out.append(failed.fill_null(False).alias("retry:" + col))
@@ -513,9 +524,9 @@ def validate_sheet(
             (
                 pl.when(~pl.col("__zero")).then(pl.col("p:" + c))
                 if c in ("lat", "lon") and table.name == "attendance"
-                # raw-parsed strings: an empty cell is null, not ""
+                # optional raw-parsed strings: an empty cell is null, not ""
                 else pl.when(pl.col("present:" + c)).then(pl.col("p:" + c))
-                if c in table.enums or c == "nip"
+                if (c in table.enums or c == "nip") and c not in table.required
                 else pl.col("p:" + c)
             )
             .cast(t)
@@ -684,7 +695,7 @@ def _checks(
             checks.append(
                 (
                     "bad-nip",
-                    present & ~pl.col(target).str.contains(r"^\d{18}$"),
+                    pl.col("retry:nip"),  # present and not 18 digits, after _fallbacks
                     pl.format("NIP '{}' is not exactly 18 digits", raw_expr),
                 )
             )
@@ -705,7 +716,7 @@ def _checks(
             checks.append(
                 (
                     "bad-enum",
-                    present & ~pl.col(target).is_in(list(allowed)),
+                    pl.col("retry:" + col),  # present and not allowed, after _fallbacks
                     pl.format(f"'{{}}' in '{col}' is not one of {', '.join(allowed)}", raw_expr),
                 )
             )
