@@ -82,6 +82,21 @@ def test_small_buckets_and_unit_ranges_change_nothing(
     assert_same_results(whole, tmp_path / "o")
 
 
+@pytest.mark.parametrize("group_employees", [10, 20])
+def test_agency_groups_inside_a_day_change_nothing(
+    synthetic: tuple[Store, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    group_employees: int,
+) -> None:
+    """A day audited agency group by agency group; day-wide rules still see every agency."""
+    store, whole = synthetic
+    monkeypatch.setattr(partitioned, "GROUP_EMPLOYEES", group_employees)
+    result = run_audit_partitioned(
+        store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "o"
+    )
+    assert result.meta["execution"]["agency_groups"] == {10: 4, 20: 2}[group_employees]
+    assert_same_results(whole, tmp_path / "o")
+
+
 def test_hash_collisions_never_make_a_finding(
     synthetic: tuple[Store, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -107,6 +107,8 @@ TEXT_HASH_SEED = 20251202
 HASH_PROBE = "wfhaudit text hash probe: Menyusun laporan anggaran"
 #: Rows of one nip bucket in the second pass / one unit range in the merge.
 ROWS_PER_BUCKET = 5_000_000
+#: Employee-days audited at once inside a partition (agencies grouped up to this size).
+GROUP_EMPLOYEES = 1_000_000
 #: Rows read from the store per batch while staging.
 STAGE_BATCH_ROWS = 1_000_000
 #: Compression of the temporary files: fast to write and read, they live minutes.
@@ -259,22 +261,50 @@ def _scan_days(stage: Path, kind: str, days: Sequence[dt.date]) -> pl.LazyFrame:
     )
 
 
-def staged_inputs(stage: Path, days: Sequence[dt.date]) -> AuditInputs:
-    """The engine's ``AuditInputs`` for ``days`` (consecutive or not) from the stage."""
+def staged_inputs(
+    stage: Path, days: Sequence[dt.date], units: Sequence[str] | None = None
+) -> AuditInputs:
+    """The engine's ``AuditInputs`` for ``days`` (consecutive or not) from the stage;
+    with ``units``, only the employees of those agencies and their rows."""
     start, end = min(days), max(days)
+    employees = pl.scan_parquet(stage / "employees.parquet").select(list(EMPLOYEES.columns))
     leave = pl.scan_parquet(stage / "leave.parquet").filter(
         (pl.col("start") <= end) & (pl.col("end") >= start)
     )
+    roster = _scan_days(stage, "roster", days)
+    attendance = _scan_days(stage, "attendance", days)
+    outputs = _scan_days(stage, "outputs", days)
+    if units is not None:
+        employees = employees.filter(pl.col("unit_code").is_in(list(units)))
+        nips = employees.select("nip")
+        roster, attendance, outputs, leave = (
+            lf.join(nips, on="nip", how="semi") for lf in (roster, attendance, outputs, leave)
+        )
     return AuditInputs(
         start=start,
         end=end,
-        employees=pl.scan_parquet(stage / "employees.parquet").select(list(EMPLOYEES.columns)),
+        employees=employees,
         offices=pl.scan_parquet(stage / "offices.parquet").select(list(OFFICES.columns)),
-        roster=_scan_days(stage, "roster", days).select(list(ROSTER.columns)),
-        attendance=_scan_days(stage, "attendance", days).select(list(ATTENDANCE.columns)),
-        outputs=_scan_days(stage, "outputs", days).select(list(OUTPUTS.columns)),
+        roster=roster.select(list(ROSTER.columns)),
+        attendance=attendance.select(list(ATTENDANCE.columns)),
+        outputs=outputs.select(list(OUTPUTS.columns)),
         leave=leave.select(list(LEAVE.columns)),
     )
+
+
+def unit_groups(stage: Path, limit: int) -> list[list[str]] | None:
+    """Agencies in groups of at most ``limit`` employees (a larger agency is a group of its
+    own), or None (one group) when all fit in one or an employee has no agency."""
+    sizes = (
+        pl.scan_parquet(stage / "employees.parquet").group_by("unit_code").len().collect()
+    )
+    if sizes.get_column("unit_code").null_count() or sizes["len"].sum() <= limit:
+        return None
+    rows = {str(u): int(n) for u, n in sizes.iter_rows()}
+    groups: list[list[str]] = []
+    for lo, hi in unit_ranges(rows, limit):
+        groups.append([u for u in sorted(rows) if lo <= u <= hi])
+    return groups
 
 
 # --- one partition ------------------------------------------------------------------
@@ -292,6 +322,9 @@ class PartitionTask:
     buckets: int
     #: "audit": every rule of the chunk; "ytd": only ABSENT/LATE/EARLY_LEAVE totals per nip
     mode: str = "audit"
+    #: agencies audited together inside the chunk (None: all at once); the day-wide
+    #: rules then run once over compact event rows of all groups
+    groups: list[list[str]] | None = None
 
 
 @dataclass
@@ -333,50 +366,101 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
     out = _chunk_dir(task.work, task.mode, task.index)
     out.mkdir(parents=True, exist_ok=True)
     result = PartitionResult(task.index, probe=probe_hash(), pid=os.getpid())
-    frames = build_employee_days(staged_inputs(stage, days), task.policy, task.days)
-    ctx = RuleContext(
-        frames.employee_days.lazy(), frames.events.lazy(), frames.reports.lazy(), task.policy
-    )
     if task.mode == "ytd":
+        frames = build_employee_days(staged_inputs(stage, days), task.policy, task.days)
+        ctx = RuleContext(
+            frames.employee_days.lazy(), frames.events.lazy(), frames.reports.lazy(),
+            task.policy,
+        )
         earlier = pl.concat([absent(ctx), late(ctx), early_leave(ctx)]).collect()
         _attendance_totals(earlier).write_parquet(out / "totals.parquet")
         result.seconds = time.perf_counter() - started
         return result
-    chunk_rules = [r for r in RULES if r.scope in ("employee_day", "day")]
+    group_rules = [r for r in RULES if r.scope == "employee_day"]
+    day_rules = [r for r in RULES if r.scope == "day"]
     unit_rules = [r for r in RULES if r.scope == "unit_day"]
-    vio_lf = pl.concat([r.func(ctx) for r in chunk_rules], how="vertical").sort(
-        list(VIOLATIONS_SORT)
+    vio_parts: list[pl.DataFrame] = []
+    evidence_parts: list[pl.DataFrame] = []
+    unit_parts: list[pl.DataFrame] = []
+    people_parts: list[pl.DataFrame] = []
+    hash_parts: list[pl.DataFrame] = []
+    day_who: list[pl.DataFrame] = []
+    day_events: list[pl.DataFrame] = []
+    status: dict[str, int] = {}
+    groups: list[list[str] | None] = [*task.groups] if task.groups else [None]
+    for units in groups:
+        frames = build_employee_days(staged_inputs(stage, days, units), task.policy, task.days)
+        ctx = RuleContext(
+            frames.employee_days.lazy(), frames.events.lazy(), frames.reports.lazy(),
+            task.policy,
+        )
+        vio_lf = pl.concat([r.func(ctx) for r in group_rules], how="vertical")
+        units_lf = pl.concat([r.func(ctx) for r in unit_rules], how="vertical")
+        vio, found = pl.collect_all([vio_lf, units_lf])
+        vio = vio.select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
+        vio_parts.append(vio)
+        unit_parts.append(found.select(list(UNIT_FINDINGS_SCHEMA)).cast(UNIT_FINDINGS_SCHEMA))
+        evidence_parts.append(employee_day_evidence(frames.employee_days, vio))
+        ed = frames.employee_days
+        people_parts.append(
+            ed.select("nip", "unit_code", "home_known", "office_known").unique("nip")
+        )
+        for k, v in ed.group_by("status").len().iter_rows():
+            status[str(k)] = status.get(str(k), 0) + int(v)
+        day_who.append(ed.select("nip", "date", "unit_code"))
+        day_events.append(
+            frames.events.select("ed_key", "status", "located", "lat", "lon", "device_id")
+            .join(ed.select("ed_key", "nip", "date"), on="ed_key", how="inner")
+            .drop("ed_key")
+        )
+        hash_parts.append(
+            frames.reports.lazy()
+            .filter(NOT_EXCUSED & pl.col("valid"))
+            .select(
+                "nip",
+                "date",
+                "submitted_at",
+                "unit_code",
+                text_hash(normalised_text(pl.col("text"))).alias("h"),
+                nip_bucket(task.buckets),
+            )
+            .collect()
+        )
+        del frames, ctx, ed
+    # Day-wide rules (all agencies of a day): on compact rows of every group, re-keyed.
+    who = pl.concat(day_who).with_row_index("ed_key").with_columns(pl.col("ed_key").cast(pl.Int64))
+    events = pl.concat(day_events).join(
+        who.select("nip", "date", "ed_key"), on=["nip", "date"], how="inner"
     )
-    units_lf = pl.concat([r.func(ctx) for r in unit_rules], how="vertical")
-    vio, units = pl.collect_all([vio_lf, units_lf])
-    vio = vio.select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
-    evidence = employee_day_evidence(frames.employee_days, vio)
+    day_ctx = RuleContext(who.lazy(), events.lazy(), pl.LazyFrame(), task.policy)
+    day_vio = (
+        pl.concat([r.func(day_ctx) for r in day_rules], how="vertical")
+        .collect()
+        .select(list(VIOLATIONS_SCHEMA))
+        .cast(VIOLATIONS_SCHEMA)
+    )
+    del who, events, day_ctx, day_who, day_events
+    vio = pl.concat([*vio_parts, day_vio]).sort(list(VIOLATIONS_SORT))
+    day_counts = day_vio.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("_more"))
+    evidence = (
+        pl.concat(evidence_parts)
+        .join(day_counts, on=["nip", "date"], how="left")
+        .with_columns(pl.col("violations") + pl.col("_more").fill_null(0))
+        .drop("_more")
+        .sort("unit_code", "nip", "date")
+    )
     vio.write_parquet(out / "violations.parquet", compression=WORK_COMPRESSION)
     evidence.write_parquet(out / "evidence.parquet", compression=WORK_COMPRESSION)
-    frames.employee_days.select("nip", "unit_code", "home_known", "office_known").unique(
-        "nip"
-    ).write_parquet(out / "people.parquet", compression=WORK_COMPRESSION)
-    hashes = (
-        frames.reports.lazy()
-        .filter(NOT_EXCUSED & pl.col("valid"))
-        .select(
-            "nip",
-            "date",
-            "submitted_at",
-            "unit_code",
-            text_hash(normalised_text(pl.col("text"))).alias("h"),
-            nip_bucket(task.buckets),
-        )
-        .collect()
+    pl.concat(people_parts).unique("nip").write_parquet(
+        out / "people.parquet", compression=WORK_COMPRESSION
     )
+    hashes = pl.concat(hash_parts)
     for (bucket,), rows in hashes.partition_by("bucket", as_dict=True).items():
         target = out / "hashes" / f"bucket={bucket}"
         target.mkdir(parents=True, exist_ok=True)
         rows.drop("bucket").write_parquet(target / "0.parquet", compression=WORK_COMPRESSION)
-    result.employee_days = frames.employee_days.height
-    result.status = {
-        str(k): int(v) for k, v in frames.employee_days.group_by("status").len().iter_rows()
-    }
+    result.employee_days = evidence.height
+    result.status = status
     result.by_rule = {str(k): int(v) for k, v in vio.group_by("rule").len().iter_rows()}
     ev_units = dict(evidence.group_by("unit_code").len().iter_rows())
     vio_units = dict(vio.group_by("unit_code").len().iter_rows())
@@ -384,7 +468,7 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
         str(u): [int(ev_units.get(u, 0)), int(vio_units.get(u, 0))]
         for u in set(ev_units) | set(vio_units)
     }
-    result.unit_findings = units.select(list(UNIT_FINDINGS_SCHEMA)).cast(UNIT_FINDINGS_SCHEMA)
+    result.unit_findings = pl.concat(unit_parts)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -636,8 +720,9 @@ def run_audit_partitioned(
         days = audited_days(cal, as_of)
         employees = pl.scan_parquet(stage / "employees.parquet").select(pl.len()).collect().item()
         buckets = max(1, math.ceil(employees * max(days.height, 1) / ROWS_PER_BUCKET))
+        groups = unit_groups(stage, max(1, GROUP_EMPLOYEES // days_per_partition))
         tasks = [
-            PartitionTask(i, chunk, str(stage), str(work), policy, buckets)
+            PartitionTask(i, chunk, str(stage), str(work), policy, buckets, groups=groups)
             for i, chunk in enumerate(_chunks(days, days_per_partition))
         ]
         step(f"auditing {len(tasks)} partitions")
@@ -736,6 +821,7 @@ def run_audit_partitioned(
             "executor": type(executor).__name__,
             "partition_seconds": [round(r.seconds, 3) for r in results],
             "worker_processes": len({r.pid for r in results}),
+            "agency_groups": len(groups) if groups else 1,
         }
         meta["run_seconds"] = round(time.perf_counter() - started, 3)
         step("writing results")
