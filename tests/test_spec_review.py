@@ -847,3 +847,45 @@ exempt_units = []
     found = pl.read_parquet(out / "unit_findings.parquet").to_dicts()
     assert [(f["unit_code"], f["date"].isoformat(), f["rule"], f["count"], f["headcount"])
             for f in found] == [("U1", "2025-12-02", "WFH_NOT_ALLOWED", 1, 1)]
+
+
+def test_many_employees_each_get_their_own_facts(tmp_path: Path) -> None:
+    """30 employees stored out of nip order, with gaps in their active days and leave:
+    every LATE / EARLY_LEAVE / report fact must land on its own (nip, date)."""
+    import random
+
+    nips = [f"19{(37 * i) % 90 + 10:02d}0101201001{i:04d}" for i in range(30)]
+    order = list(range(30))
+    random.Random(7).shuffle(order)
+    employees, attendance, outputs, leave_rows, want = [], [], [], [], []
+    for i in order:
+        n = nips[i]
+        kw = {"active_from": day("2025-12-03")} if i % 5 == 0 else {}
+        employees.append(employee(n, unit=f"U{i % 3}", **kw))
+        for k, d in enumerate(("2025-12-02", "2025-12-03")):
+            if i % 5 == 0 and k == 0:
+                attendance.append(event(f"{d} 07:00:00", "IN", nip=n))  # not yet active
+                continue
+            if i % 7 == 3 and k == 1:
+                leave_rows.append(leave(d, "IZIN", nip=n))
+                attendance.append(event(f"{d} 09:00:00", "IN", nip=n))  # excused: ignored
+                continue
+            late_by = i + 10 * k
+            early_by = (i * 3 + k) % 11
+            attendance.append(event(f"{d} {7 + (30 + late_by) // 60:02d}:{(30 + late_by) % 60:02d}:"
+                                    f"{i % 60:02d}", "IN", nip=n))
+            out_at = f"15:{60 - early_by:02d}:00" if early_by else "16:00:00"
+            attendance.append(event(f"{d} {out_at}", "OUT", nip=n))
+            outputs.append(report(d, f"{d} 17:00:00", f"Laporan {n} {d}", nip=n))
+            if late_by:
+                want.append((n, d, "LATE", late_by))
+            if early_by:
+                want.append((n, d, "EARLY_LEAVE", early_by))
+    store = make_store(tmp_path / "s", employees=employees, attendance=attendance,
+                       outputs=outputs, leave=leave_rows)
+    result = audit(store, "2025-12-02", "2025-12-03")
+    got = [(r[0], r[1], r[2], r[3]) for r in rows(result, "LATE", "EARLY_LEAVE")]
+    assert sorted(got) == sorted(want)
+    # everyone checked in at O1: one SHARED_COORDINATES row per audited, non-excused day
+    audited = result.employee_days.filter(pl.col("status") != "excused").height
+    assert len(rows(result, "SHARED_COORDINATES")) == audited
