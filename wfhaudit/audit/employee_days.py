@@ -17,7 +17,8 @@ long period) and concatenate the results.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -58,6 +59,10 @@ class EmployeeDayFrames:
     employee_days: pl.DataFrame
     events: pl.DataFrame
     reports: pl.DataFrame
+    #: data-quality facts met while building (``run.data_quality`` reuses them):
+    #: ``attendance_unknown_nip``, ``roster_unknown_nip``, ``outputs_unknown_nip``
+    #: (rows of the period whose nip is not in employees) and ``rostered_units``.
+    quality: dict[str, Any] = field(default_factory=dict)
 
 
 def haversine_m(lat1: pl.Expr, lon1: pl.Expr, lat2: pl.Expr, lon2: pl.Expr) -> pl.Expr:
@@ -121,50 +126,97 @@ def _employee_index(inputs: AuditInputs) -> pl.LazyFrame:
     )
 
 
+def _span(inputs: AuditInputs) -> int:
+    return (inputs.end - inputs.start).days + 1
+
+
 def _ed_key(inputs: AuditInputs, date: pl.Expr) -> pl.Expr:
     """The integer key of an employee-day: ``emp_idx * days_in_period + day number``.
 
     Sorting by it sorts by (nip, date); joins and group-bys on it are integer work.
     Only valid for dates inside ``[inputs.start, inputs.end]``.
     """
-    span = (inputs.end - inputs.start).days + 1
     day_number = (date - pl.lit(inputs.start)).dt.total_days().cast(pl.Int64)
-    return (pl.col("emp_idx") * span + day_number).alias("ed_key")
+    return (pl.col("emp_idx") * _span(inputs) + day_number).alias("ed_key")
 
 
 def _in_period(inputs: AuditInputs, date: pl.Expr) -> pl.Expr:
     return date.is_between(inputs.start, inputs.end)
 
 
-def _keyed(inputs: AuditInputs, lf: pl.LazyFrame, employees: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows of ``lf`` (with nip and date) of known employees inside the period, with ed_key."""
+def _keyed(inputs: AuditInputs, lf: pl.LazyFrame, employees: pl.DataFrame) -> pl.LazyFrame:
+    """Rows of ``lf`` (with nip and date) inside the period, with ``emp_idx`` and ``ed_key``.
+
+    Both are null where the nip is not in ``employees`` (callers count, then drop
+    those rows).  The nip is looked up in a dictionary of the employees, once.
+    """
+    emp_idx = pl.col("nip").replace_strict(
+        employees["nip"], employees["emp_idx"], default=None, return_dtype=pl.Int64
+    )
     return (
         lf.filter(_in_period(inputs, pl.col("date")))
-        .join(employees.select("nip", "emp_idx"), on="nip", how="inner")
+        .with_columns(emp_idx.alias("emp_idx"))
         .with_columns(_ed_key(inputs, pl.col("date")))
     )
 
 
-def _base(
-    inputs: AuditInputs, policy: Policy, days: pl.DataFrame, employees: pl.LazyFrame
-) -> pl.LazyFrame:
-    """Active employees x audited days, with leave, roster, mode and expected place."""
+def _slots(keys: pl.Series, size: int) -> pl.Series:
+    """For each integer ``0 .. size - 1``: its position in ``keys`` (null if absent).
+
+    ``keys`` are distinct integers in ``[0, size)`` (e.g. ``ed_key``s):
+    ``_slots(keys, n).gather(other)`` finds ``other``'s rows in ``keys`` by array
+    indexing, an integer join without hashing.
+    """
+    return pl.repeat(None, size, dtype=pl.UInt32, eager=True).scatter(
+        keys, pl.int_range(0, len(keys), dtype=pl.UInt32, eager=True)
+    )
+
+
+def _align(frame: pl.DataFrame, key: str, to: pl.Series, size: int) -> pl.DataFrame:
+    """The columns of ``frame`` (distinct ``key`` in ``[0, size)``) for each value of ``to``.
+
+    One row per value of ``to``, in its order; all null where ``frame`` has no row:
+    a left join of ``to`` with ``frame`` on ``key``.
+    """
+    rows = _slots(frame.get_column(key), size).gather(to)
+    return frame.drop(key).select(pl.all().gather(rows))
+
+
+def _known(keyed: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Rows of ``keyed`` with a known nip, and how many rows had an unknown one."""
+    unknown = keyed.get_column("emp_idx").null_count()
+    if unknown:
+        keyed = keyed.filter(pl.col("emp_idx").is_not_null())
+    return keyed, unknown
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """What every keyed table of one build needs: the employees and the ed_key space."""
+
+    inputs: AuditInputs
+    employees: pl.DataFrame
+    size: int  # number of possible ed_keys: employees x days of the period
+
+
+def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Active employees x audited days, with leave, roster, mode and expected place.
+
+    Sorted by ``ed_key``.  Also returns the roster's data-quality facts (rows of an
+    unknown nip, units with a roster row in the period).
+    """
+    inputs = keys.inputs
     offices = inputs.offices.select(
         "office_id",
         pl.col("lat").alias("office_lat"),
         pl.col("lon").alias("office_lon"),
         pl.col("radius_m").fill_null(policy.office_radius_m).alias("office_radius_m"),
     ).unique("office_id", keep="first")
-    roster = _keyed(
-        inputs,
-        inputs.roster.select("nip", "date", pl.col("mode").alias("roster_mode")),
-        employees,
-    ).select("ed_key", "roster_mode")
-    leave = _keyed(
-        inputs, _leave_days(inputs.leave, inputs.start, inputs.end), employees
-    ).select("ed_key", "excused_kind", "on_duty")
+    people = keys.employees.lazy().join(
+        offices, on="office_id", how="left", maintain_order="left"
+    )
     base = (
-        employees.join(days.lazy(), how="cross")
+        people.join(days.lazy().sort("date"), how="cross", maintain_order="left_right")
         .filter(
             (pl.col("active_from").is_null() | (pl.col("active_from") <= pl.col("date")))
             & (pl.col("active_to").is_null() | (pl.col("date") <= pl.col("active_to")))
@@ -177,9 +229,35 @@ def _base(
             .alias("unit_exempt"),
         )
         .drop("exempt_units", "active_from", "active_to")
-        .join(offices, on="office_id", how="left")
-        .join(roster, on="ed_key", how="left")
-        .join(leave, on="ed_key", how="left")
+        .collect(engine="in-memory")
+    )
+    if not base.get_column("ed_key").is_sorted():
+        base = base.sort("ed_key")
+    ed_key = base.get_column("ed_key")
+    roster, roster_unknown = _known(
+        _keyed(
+            inputs,
+            inputs.roster.select("nip", "date", pl.col("mode").alias("roster_mode")),
+            keys.employees,
+        ).collect()
+    )
+    rostered = keys.employees.get_column("unit_code").gather(
+        roster.get_column("emp_idx").unique()
+    )
+    leave, _ = _known(
+        _keyed(
+            inputs, _leave_days(inputs.leave, inputs.start, inputs.end), keys.employees
+        ).collect(engine="in-memory")
+    )
+    base = pl.concat(
+        [
+            base,
+            _align(roster.select("ed_key", "roster_mode"), "ed_key", ed_key, keys.size),
+            _align(
+                leave.select("ed_key", "excused_kind", "on_duty"), "ed_key", ed_key, keys.size
+            ),
+        ],
+        how="horizontal",
     )
     mode = (
         pl.when(pl.col("roster_mode").is_not_null())
@@ -189,7 +267,7 @@ def _base(
         .otherwise(pl.lit("WFO"))
     )
     wfo = pl.col("expected_mode") == "WFO"
-    return base.with_columns(
+    base = base.with_columns(
         pl.when(pl.col("excused_kind").is_not_null())
         .then(pl.lit(STATUS_EXCUSED))
         .when(pl.col("on_duty").fill_null(False))
@@ -215,28 +293,43 @@ def _base(
             "place_known"
         )
     )
+    quality = {
+        "roster_unknown_nip": roster_unknown,
+        "rostered_units": set(rostered.unique().to_list()),
+    }
+    return base, quality
+
+
+def _audited(
+    keys: _Keys, keyed: pl.DataFrame, base: pl.DataFrame, columns: list[str]
+) -> pl.DataFrame:
+    """Rows of ``keyed`` (known nips) on an audited employee-day, with ``columns`` of ``base``."""
+    rows = _slots(base.get_column("ed_key"), keys.size).gather(keyed.get_column("ed_key"))
+    audited = rows.is_not_null()
+    if not audited.all():
+        keyed, rows = keyed.filter(audited), rows.filter(audited)
+    return pl.concat(
+        [keyed, base.select(pl.col(columns).gather(rows))], how="horizontal"
+    )
 
 
 def _events(
-    inputs: AuditInputs, employees: pl.LazyFrame, base: pl.LazyFrame, policy: Policy
-) -> pl.LazyFrame:
-    """Attendance rows of audited employee-days with their location facts."""
-    keys = base.select(
-        "ed_key",
-        "status",
-        "place_lat",
-        "place_lon",
-        "place_radius_m",
-        "home_lat",
-        "home_lon",
-    )
+    keys: _Keys, base: pl.DataFrame, policy: Policy
+) -> tuple[pl.DataFrame, int]:
+    """Attendance rows of audited employee-days with their location facts.
+
+    Also returns the number of attendance rows of the period with an unknown nip.
+    """
+    inputs = keys.inputs
     allowance = (
         pl.col("accuracy_m").clip(0.0, float(policy.accuracy_allowance_max_m)).fill_null(0.0)
     )
     attendance = inputs.attendance.with_columns(pl.col("ts").dt.date().alias("date"))
-    return (
-        _keyed(inputs, attendance, employees)
-        .join(keys, on="ed_key", how="inner")
+    keyed, unknown = _known(_keyed(inputs, attendance, keys.employees).collect())
+    places = ["status", "place_lat", "place_lon", "place_radius_m", "home_lat", "home_lon"]
+    events = (
+        _audited(keys, keyed, base, places)
+        .lazy()
         .with_columns(
             (pl.col("lat").is_not_null() & pl.col("lon").is_not_null()).alias("located"),
             allowance.alias("allowance_m"),
@@ -262,7 +355,9 @@ def _events(
             "ed_key", "date", "status", "ts", "kind", "lat", "lon", "device_id", "located",
             "distance_m", "outside", "inside_home",
         )
+        .collect()
     )
+    return events, unknown
 
 
 def _travel_candidates(events: pl.LazyFrame) -> pl.LazyFrame:
@@ -326,20 +421,19 @@ def _travel(events: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
     return hops.group_by("ed_key").agg(pl.col("speed_kmh").max().alias("travel_speed_kmh"))
 
 
-def _reports(
-    inputs: AuditInputs, employees: pl.LazyFrame, base: pl.LazyFrame, policy: Policy
-) -> pl.LazyFrame:
-    """Daily reports of audited employee-days, each with ``valid``."""
-    return (
-        _keyed(inputs, inputs.outputs, employees)
-        .join(base.select("ed_key", "unit_code", "status"), on="ed_key", how="inner")
-        .with_columns(
-            (
-                pl.col("text").fill_null("").str.strip_chars().str.len_chars()
-                >= policy.output_min_chars
-            ).alias("valid")
-        )
+def _reports(keys: _Keys, base: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, int]:
+    """Daily reports of audited employee-days, each with ``valid``.
+
+    Also returns the number of reports of the period with an unknown nip.
+    """
+    keyed, unknown = _known(_keyed(keys.inputs, keys.inputs.outputs, keys.employees).collect())
+    reports = _audited(keys, keyed, base, ["unit_code", "status"]).with_columns(
+        (
+            pl.col("text").fill_null("").str.strip_chars().str.len_chars()
+            >= policy.output_min_chars
+        ).alias("valid")
     )
+    return reports, unknown
 
 
 def build_employee_days(
@@ -349,11 +443,16 @@ def build_employee_days(
 
     ``days`` are rows of the calendar (``audited_days``) inside
     ``[inputs.start, inputs.end]``: working days only.
+
+    Every table is keyed once (nip -> ``emp_idx`` -> ``ed_key``); from then on rows
+    find their employee-day by array indexing on ``ed_key`` (``_slots``), not by
+    hash joins.  The employee-day frame is sorted by ``ed_key``.
     """
-    employees = _employee_index(inputs).collect().lazy()
-    base = _base(inputs, policy, days, employees).collect()
-    events = _events(inputs, employees, base.lazy(), policy).collect()
-    reports = _reports(inputs, employees, base.lazy(), policy).collect()
+    employees = _employee_index(inputs).collect()
+    keys = _Keys(inputs, employees, employees.height * _span(inputs))
+    base, quality = _base(keys, policy, days)
+    events, quality["attendance_unknown_nip"] = _events(keys, base, policy)
+    reports, quality["outputs_unknown_nip"] = _reports(keys, base, policy)
     by = "ed_key"
     is_in, is_out = pl.col("kind") == "IN", pl.col("kind") == "OUT"
     # conditional columns first, then plain reductions (faster than filters inside agg)
@@ -387,13 +486,16 @@ def build_employee_days(
         pl.col("valid").sum().cast(pl.Int64).alias("valid_reports"),
         pl.col("submitted_at").filter(pl.col("valid")).min().alias("first_valid_report_at"),
     )
+    facts = pl.collect_all(
+        [event_facts, _travel(events.lazy(), policy), report_facts]
+    )
+    ed_key = base.get_column(by)
     deadline = pl.duration(days=policy.output_deadline_days + 1)
     counts = ("events", "in_events", "out_events", "located_events", "reports", "valid_reports")
     employee_days = (
-        base.lazy()
-        .join(event_facts, on=by, how="left")
-        .join(_travel(events.lazy(), policy), on=by, how="left")
-        .join(report_facts, on=by, how="left")
+        pl.concat(
+            [base, *(_align(f, by, ed_key, keys.size) for f in facts)], how="horizontal"
+        )
         .with_columns(pl.col(c).fill_null(0) for c in counts)
         .with_columns(
             pl.col("any_outside").fill_null(False),
@@ -405,7 +507,7 @@ def build_employee_days(
             (pl.col("date").cast(pl.Datetime("us")) + deadline).alias("report_cutoff"),
         )
         .drop("_all_home")
-        .sort(by)
-        .collect()
     )
-    return EmployeeDayFrames(employee_days=employee_days, events=events, reports=reports)
+    return EmployeeDayFrames(
+        employee_days=employee_days, events=events, reports=reports, quality=quality
+    )
