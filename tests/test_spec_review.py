@@ -924,3 +924,112 @@ def test_year_to_date_ignores_days_the_store_holds_only_for_other_agencies(
     assert a["absent_days"] == 1
     # the store holds no January day of U1: only the audited day counts, no tier
     assert (a["ytd_equivalent_days"], a["ytd_tier"]) == (pytest.approx(1.0), None)
+
+
+def test_report_submitted_before_its_day_is_valid_and_in_time(tmp_path: Path) -> None:
+    """rules.md sets only a cutoff, no earliest time: a report for 2 Dec submitted on
+    1 Dec counts for 2 Dec (spec-literal; noted in the review)."""
+    att, _ = full_day("2025-12-02")
+    store = make_store(tmp_path / "s", attendance=att,
+                       outputs=[report("2025-12-02", "2025-12-01 20:00:00")])
+    assert rows(audit(store, "2025-12-02")) == []
+
+
+# --- randomised: the engine against the plain-Python reference, other policy and days ---
+
+
+def _random_data(rng, days: list[dt.date], nips: list[str], unknown: str) -> dict:
+    points = [(-6.9022, 107.6186), (-6.9200, 107.6000), (-6.7063, 108.5570),
+              (-6.9030, 107.6190), (-6.9022, 107.6250)]
+    texts = ["ok", "", "Menyusun laporan", "Rapat  koordinasi", "x" * 12, "Rapat koordinasi"]
+
+    def some_day():
+        return rng.choice(days[:6]) if rng.random() < 0.6 else rng.choice(days)
+
+    employees = []
+    for n in nips:
+        employees.append({
+            "nip": n, "name": "P", "unit_code": rng.choice(["U1", "U2"]),
+            "office_id": rng.choice(["O1", "O2", "O9"]),
+            "home": rng.choice([None, *points]),
+            "active_from": rng.choice([None, None, rng.choice(days)]),
+            "active_to": rng.choice([None, None, rng.choice(days)]),
+        })
+    events = [{
+        "nip": rng.choice([*nips, *nips, unknown]), "day": some_day(),
+        "minute": rng.choice([rng.randint(360, 900), rng.randint(0, 1439)]),
+        "second": rng.randint(0, 59), "kind": rng.choice(["IN", "OUT"]),
+        "point": rng.choice([None, *points]),
+        "accuracy_m": rng.choice([None, rng.uniform(0, 120)]),
+        "device_id": rng.choice([None, "", "d1", "d2"]),
+    } for _ in range(rng.randint(0, 70))]
+    crowds = [{
+        "nips": set(rng.sample(nips, rng.randint(2, 4))), "day": rng.choice(days[:6]),
+        "minute": rng.randint(360, 900), "kind": rng.choice(["IN", "OUT"]),
+        "point": rng.choice(points), "device_id": rng.choice([None, "d1"]),
+    } for _ in range(rng.randint(0, 3))]
+    trips = [{
+        "nip": rng.choice(nips), "day": rng.choice(days[:6]), "minute": rng.randint(360, 900),
+        "gap": rng.randint(0, 90), "points": (rng.choice(points), rng.choice(points)),
+        "kinds": (rng.choice(["IN", "OUT"]), rng.choice(["IN", "OUT"])),
+    } for _ in range(rng.randint(0, 3))]
+    outputs = [{"nip": rng.choice(nips), "day": some_day(), "delay_h": rng.randint(0, 70),
+                "text": rng.choice(texts)} for _ in range(rng.randint(0, 30))]
+    roster = [{"nip": rng.choice([*nips, unknown]), "date": rng.choice(days),
+               "mode": rng.choice(["WFH", "WFO"])} for _ in range(rng.randint(0, 20))]
+    leave_rows = [{"nip": rng.choice(nips), "start": rng.choice(days), "days": rng.randint(0, 4),
+                   "kind": rng.choice(["CUTI", "SAKIT", "IZIN", "DINAS_LUAR", "TUGAS_BELAJAR"])}
+                  for _ in range(rng.randint(0, 5))]
+    return {"employees": employees, "events": events, "crowds": crowds, "trips": trips,
+            "outputs": outputs, "roster": roster, "leave": leave_rows}
+
+
+WINDOWS = {
+    # Ramadan 2026: special hours, holidays, Thursday WFH by default, Friday allowed
+    "ramadan-2026": (dt.date(2026, 2, 12), dt.date(2026, 3, 24)),
+    # the end of the Thursday trial, the gap day 1 Dec, the 50:50 month with its cap
+    "december-2025": (dt.date(2025, 11, 24), dt.date(2025, 12, 12)),
+}
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("window", sorted(WINDOWS))
+def test_engine_equals_reference_with_another_policy(
+    monkeypatch: pytest.MonkeyPatch, window: str, seed: int
+) -> None:
+    """The plain-Python reference of test_audit_properties, moved to other days, under a
+    policy with grace, deadline_days = 1, other thresholds and an exempt unit."""
+    import dataclasses
+    import random
+
+    import test_audit_properties as ref
+
+    from wfhaudit.audit.calendar import calendar
+    from wfhaudit.audit.employee_days import audited_days
+    from wfhaudit.audit.run import audit_days
+
+    base = load_policy()
+    policy = dataclasses.replace(
+        base, late_grace_minutes=5, early_grace_minutes=3, output_deadline_days=1,
+        output_min_chars=12, duplicate_output_min_days=2, shared_coordinates_min_employees=2,
+        max_speed_kmh=60.0, accuracy_allowance_max_m=30.0,
+        wfh=tuple(dataclasses.replace(p, exempt_units=("U2",)) if p.max_share == 1.0 else p
+                  for p in base.wfh),
+    )
+    start, end = WINDOWS[window]
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    cal = calendar(policy, start, end)
+    for name, value in {"START": start, "END": end, "DAYS": days, "POLICY": policy,
+                        "CALENDAR": cal}.items():
+        monkeypatch.setattr(ref, name, value)
+    data = _random_data(random.Random(seed), days, ref.NIPS, ref.UNKNOWN)
+    _, violations, unit_findings = audit_days(ref._inputs(data), policy, audited_days(cal, None))
+    want, want_units = ref._reference(data)
+    assert {tuple(r.values()) for r in violations.to_dicts()} == want
+    got_units = {
+        (r["unit_code"], r["date"], r["rule"], r["count"], r["headcount"],
+         None if r["share"] is None else round(r["share"], 9))
+        for r in unit_findings.to_dicts()
+    }
+    assert got_units == want_units
+    assert violations.height > 0
