@@ -14,7 +14,6 @@ from wfhaudit.errors import DataError, UsageError
 from wfhaudit.ingest.profiles import load_profile
 from wfhaudit.ingest.readers import ROW, file_format, read_file
 from wfhaudit.ingest.validate import (
-    DUP_CANDIDATE,
     HDR,
     KEY_HASH,
     SHEET,
@@ -170,7 +169,7 @@ def _validate_file(
     summary.valid = valid.height
     summary.rejected = rejects.height
     summary.rejected_by_code = _by_code(rejects)
-    valid = valid.drop(SHEET, ROW, HDR, KEY_HASH, DUP_CANDIDATE).with_columns(
+    valid = valid.drop(SHEET, ROW, HDR, KEY_HASH).with_columns(
         pl.lit(file_index, pl.Int32).alias(_FILE)
     )
     return summary, valid, rejects
