@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import zipfile
@@ -22,6 +23,7 @@ from test_report_helpers import (
 from wfhaudit.errors import DataError, UsageError
 from wfhaudit.report import build_report, render_reports
 from wfhaudit.report.i18n import catalogue
+from wfhaudit.schema import VIOLATIONS_SCHEMA
 
 ALL = ["html", "md", "xlsx", "json"]
 
@@ -525,3 +527,24 @@ def test_unit_code_in_another_case_is_found(fixture_dirs, tmp_path):
     assert [p.name for p in paths] == ["wfhaudit-2025-12-U1.json"]
     doc = json.loads(paths[0].read_text("utf-8"))
     assert doc["header"]["unit"] == "U1"
+
+
+def test_shared_device_groups_are_per_device(tmp_path):
+    """A used HP-1 and HP-2, B used HP-1, C used HP-2: two groups of two, not three of one."""
+    results = make_results(tmp_path / "out")
+    day = dt.date(2025, 12, 3)
+    rows = [
+        ("198501012010011001", "HP-1,HP-2"),
+        ("198501012010011002", "HP-1"),
+        ("198501012010011003", "HP-2"),
+    ]
+    pl.DataFrame(
+        [(nip, day, "U1", "SHARED_DEVICE", None, None, device) for nip, device in rows],
+        schema=VIOLATIONS_SCHEMA,
+        orient="row",
+    ).write_parquet(results / "violations.parquet")
+    groups = build_report(results)["integrity"]["shared_devices"]
+    assert [(g["device"], [m["nip"] for m in g["members"]]) for g in groups] == [
+        ("HP-1", ["198501012010011001", "198501012010011002"]),
+        ("HP-2", ["198501012010011001", "198501012010011003"]),
+    ]

@@ -435,8 +435,12 @@ def _integrity(
             }
         )
         group_of[(r["date"].isoformat(), r["detail"] or "")] = label
+    # One group per (date, device): an employee whose detail names several shared devices
+    # ("HP-1,HP-2") belongs to the group of each.
     devices = (
         v.filter(pl.col("rule") == "SHARED_DEVICE")
+        .with_columns(pl.col("detail").str.split(","))
+        .explode("detail")
         .group_by("date", "detail")
         .agg(pl.col("nip").sort(), pl.col("unit_code").sort_by("nip"))
         .sort("date", "detail")
