@@ -115,12 +115,15 @@ def _leave_days(leave: pl.LazyFrame, start: dt.date, end: dt.date) -> pl.LazyFra
 
 
 def _employee_index(inputs: AuditInputs) -> pl.LazyFrame:
-    """Employees sorted by nip with a dense integer ``emp_idx`` (0, 1, ...)."""
+    """Employees sorted by unit, then nip, with a dense integer ``emp_idx`` (0, 1, ...).
+
+    The order of ``employee_days.parquet`` (unit, nip, date) is then ``ed_key`` order.
+    """
     return (
         inputs.employees.select(
             "nip", "unit_code", "office_id", "home_lat", "home_lon", "active_from", "active_to"
         )
-        .sort("nip")
+        .sort("unit_code", "nip")
         .with_row_index("emp_idx")
         .with_columns(pl.col("emp_idx").cast(pl.Int64))
     )
@@ -133,7 +136,7 @@ def _span(inputs: AuditInputs) -> int:
 def _ed_key(inputs: AuditInputs, date: pl.Expr) -> pl.Expr:
     """The integer key of an employee-day: ``emp_idx * days_in_period + day number``.
 
-    Sorting by it sorts by (nip, date); joins and group-bys on it are integer work.
+    Sorting by it sorts by (unit, nip, date); joins and group-bys on it are integer work.
     Only valid for dates inside ``[inputs.start, inputs.end]``.
     """
     day_number = (date - pl.lit(inputs.start)).dt.total_days().cast(pl.Int64)

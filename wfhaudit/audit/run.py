@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,18 +193,29 @@ def audit_days(
 
 
 def employee_day_evidence(employee_days: pl.DataFrame, violations: pl.DataFrame) -> pl.DataFrame:
-    """``employee_days.parquet``: one row per audited employee-day with its evidence."""
+    """``employee_days.parquet``: one row per audited employee-day with its evidence.
+
+    Sorted by unit, nip, date.  The engine's frame (with ``ed_key``) is usually in
+    that order already (employees are numbered by unit, then nip): then no sort.
+    """
     per_day = violations.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("violations"))
-    # ed_key (when present) orders (nip, date) as integers: same order, cheaper sort
-    order = ["unit_code", "ed_key"] if "ed_key" in employee_days.columns else [
-        "unit_code", "nip", "date"
-    ]
-    return (
-        employee_days.join(per_day, on=["nip", "date"], how="left")
-        .with_columns(pl.col("violations").fill_null(0))
-        .sort(order)
-        .select([pl.col(c).cast(t) for c, t in EMPLOYEE_DAY_COLUMNS.items()])
+    keyed = "ed_key" in employee_days.columns
+    columns = [c for c in EMPLOYEE_DAY_COLUMNS if c != "violations"]
+    evidence = employee_days.select(*columns, *(["ed_key"] if keyed else [])).join(
+        per_day, on=["nip", "date"], how="left", maintain_order="left"
     )
+    if not (keyed and _sorted_by_unit_and_key(evidence)):
+        # ed_key (when present) orders (nip, date) within a unit as integers: cheaper sort
+        evidence = evidence.sort(["unit_code", "ed_key"] if keyed else ["unit_code", "nip", "date"])
+    return evidence.with_columns(pl.col("violations").fill_null(0)).select(
+        [pl.col(c).cast(t) for c, t in EMPLOYEE_DAY_COLUMNS.items()]
+    )
+
+
+def _sorted_by_unit_and_key(frame: pl.DataFrame) -> bool:
+    """Whether rows are in (unit_code, ed_key) order: both columns ascending, no null unit."""
+    unit = frame.get_column("unit_code")
+    return unit.null_count() == 0 and unit.is_sorted() and frame.get_column("ed_key").is_sorted()
 
 
 def _attendance_totals(violations: pl.DataFrame) -> pl.DataFrame:
@@ -343,27 +354,44 @@ def _unknown_nip(lf: pl.LazyFrame, employees: pl.LazyFrame) -> int:
 
 
 def data_quality(
-    store: Store, inputs: AuditInputs, employee_days: pl.DataFrame
+    store: Store,
+    inputs: AuditInputs,
+    employee_days: pl.DataFrame,
+    known: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The data-quality counts of ``audit.json``."""
+    """The data-quality counts of ``audit.json``.
+
+    ``known``: facts already counted while building the employee-day frame
+    (``EmployeeDayFrames.quality``): the inputs are then not read again for them.
+    """
+    known = known or {}
     rejects: dict[str, int] = {}
     if store.exists(REJECTS.name):
         counts = store.scan(REJECTS.name).group_by("error_code").len().collect()
         rejects = {str(k): int(v) for k, v in sorted(counts.iter_rows())}
-    people = employee_days.unique("nip")
+    person = "emp_idx" if "emp_idx" in employee_days.columns else "nip"
+    people = employee_days.unique(person)
     audited_units = set(people["unit_code"].to_list())
-    rostered_units = set(
-        inputs.roster.join(inputs.employees.select("nip", "unit_code"), on="nip", how="inner")
-        .select("unit_code")
-        .unique()
-        .collect()["unit_code"]
-        .to_list()
-    )
+    if "rostered_units" in known:
+        rostered_units = set(known["rostered_units"])
+    else:
+        rostered_units = set(
+            inputs.roster.join(inputs.employees.select("nip", "unit_code"), on="nip", how="inner")
+            .select("unit_code")
+            .unique()
+            .collect()["unit_code"]
+            .to_list()
+        )
+
+    def unknown(kind: str, lf: pl.LazyFrame) -> int:
+        key = f"{kind}_unknown_nip"
+        return int(known[key]) if key in known else _unknown_nip(lf, inputs.employees)
+
     return {
         "rejects_by_code": rejects,
-        "attendance_unknown_nip": _unknown_nip(inputs.attendance, inputs.employees),
-        "roster_unknown_nip": _unknown_nip(inputs.roster, inputs.employees),
-        "outputs_unknown_nip": _unknown_nip(inputs.outputs, inputs.employees),
+        "attendance_unknown_nip": unknown("attendance", inputs.attendance),
+        "roster_unknown_nip": unknown("roster", inputs.roster),
+        "outputs_unknown_nip": unknown("outputs", inputs.outputs),
         "employees_without_home": int((~people["home_known"]).sum()),
         "employees_unknown_office": int((~people["office_known"]).sum()),
         "units_without_roster": sorted(audited_units - rostered_units),
@@ -402,7 +430,7 @@ def _meta(
             "versions": dict(inputs.versions),
         },
         "counts": {
-            "employees": int(ed["nip"].n_unique()),
+            "employees": int(ed["emp_idx" if "emp_idx" in ed.columns else "nip"].n_unique()),
             "employee_days": ed.height,
             "excused": int(status.get(STATUS_EXCUSED, 0)),
             "duty": int(status.get(STATUS_DUTY, 0)),
@@ -412,7 +440,7 @@ def _meta(
             "unit_findings": unit_findings.height,
             "unit_findings_by_rule": _by_rule(unit_findings, tuple(r.code for r in UNIT_RULES)),
         },
-        "data_quality": data_quality(store, inputs, ed),
+        "data_quality": data_quality(store, inputs, ed, frames.quality),
         "generated_at": dt.datetime.now(WIB).isoformat(timespec="seconds"),
     }
 
