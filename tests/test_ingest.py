@@ -699,3 +699,15 @@ def test_excel_csv_utf8_with_bom_and_crlf(tmp_path: Path) -> None:
     assert stored(store, "leave").rows() == [
         (NIP1, dt.date(2025, 12, 8), dt.date(2025, 12, 8), "CUTI")
     ]
+
+
+def test_rejects_csv_survives_housekeeping_of_the_rejects_table(tmp_path: Path) -> None:
+    """The CSV for people lives beside the Delta table, where vacuum never deletes it."""
+    store = Store(tmp_path / "s")
+    summary = ingest_files(store, "attendance", [INGEST / "errors_attendance.csv"])
+    assert summary.rejects_path is not None
+    csv_path = Path(summary.rejects_path)
+    assert csv_path.parent == store.path / "rejected-rows"
+    store.vacuum("rejects", retention_hours=0)
+    assert csv_path.is_file()
+    assert pl.read_csv(csv_path, infer_schema=False).height > 0

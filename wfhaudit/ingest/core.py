@@ -85,7 +85,7 @@ def _now_wib() -> dt.datetime:
 
 
 def _rejects_path(store: Store, kind: str) -> Path:
-    folder = store.path / "rejects"
+    folder = store.path / "rejected-rows"  # not inside the Delta table rejects/ (vacuum)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = folder / f"{stamp}-{kind}.csv"
     n = 1
@@ -192,7 +192,7 @@ def ingest_files(
 
     Rows of a later file replace rows of an earlier file with the same key (a
     revised roster wins).  Rejected rows go to the store's rejects table and a
-    CSV at ``<store>/rejects/<UTC timestamp>-<kind>.csv``.  ``strict``: any
+    CSV at ``<store>/rejected-rows/<UTC timestamp>-<kind>.csv``.  ``strict``: any
     rejected row raises DataError and nothing is stored (the rejects CSV is
     still written so the rows can be fixed).  ``dry_run``: nothing is written.
     """
