@@ -363,39 +363,29 @@ def _events(
     return events, unknown
 
 
-def _travel_candidates(events: pl.LazyFrame) -> pl.LazyFrame:
-    """Employee-days whose located events could hold two points more than 1000 m apart.
+def _travel_candidates(event_facts: pl.DataFrame) -> pl.Series:
+    """``ed_key``s whose located events could hold two points more than 1000 m apart.
 
-    No two points of a latitude/longitude box are farther apart than its diagonal
-    (for boxes of a few km; a box across the antimeridian is huge, hence a
+    ``event_facts`` holds per employee-day the number of located events and their
+    latitude/longitude box.  No two points of a box are farther apart than its
+    diagonal (for boxes of a few km; a box across the antimeridian is huge, hence a
     candidate).  With a 10% margin this only skips days that cannot have a hop
     over 1000 m: the exact check runs on every candidate.
     """
-    boxes = (
-        events.filter(pl.col("located"))
-        .group_by("ed_key")
-        .agg(
-            pl.len().alias("n"),
-            pl.col("lat").min().alias("lat_lo"),
-            pl.col("lat").max().alias("lat_hi"),
-            pl.col("lon").min().alias("lon_lo"),
-            pl.col("lon").max().alias("lon_hi"),
-        )
-    )
     diagonal = haversine_m(pl.col("lat_lo"), pl.col("lon_lo"), pl.col("lat_hi"), pl.col("lon_hi"))
-    return boxes.filter((pl.col("n") >= 2) & (diagonal > 0.9 * TRAVEL_MIN_DISTANCE_M)).select(
-        "ed_key"
-    )
+    return event_facts.filter(
+        (pl.col("located_events") >= 2) & (diagonal > 0.9 * TRAVEL_MIN_DISTANCE_M)
+    ).get_column("ed_key")
 
 
-def _travel(events: pl.LazyFrame, policy: Policy) -> pl.LazyFrame:
+def _travel(events: pl.LazyFrame, candidates: pl.Series, policy: Policy) -> pl.LazyFrame:
     """Per employee-day: the highest implied speed of an impossible hop (inf for zero time).
 
-    Consecutive located events of one employee-day, ordered by ts, then kind (IN < OUT).
+    Consecutive located events of one employee-day (of ``candidates``), ordered by
+    ts, then kind (IN < OUT).
     """
     hops = (
-        events.filter(pl.col("located"))
-        .join(_travel_candidates(events), on="ed_key", how="semi")
+        events.filter(pl.col("located") & pl.col("ed_key").is_in(candidates.implode()))
         .select("ed_key", "ts", (pl.col("kind") == "OUT").alias("kind_order"), "lat", "lon")
         .sort("ed_key", "ts", "kind_order")
         .with_columns(
@@ -472,6 +462,10 @@ def build_employee_days(
             pl.when(pl.col("outside")).then(pl.col("distance_m")).alias("outside_distance_m"),
             pl.col("outside").alias("any_outside"),
             pl.when(pl.col("located")).then(pl.col("inside_home")).alias("_all_home"),
+            pl.when(pl.col("located")).then(pl.col("lat")).alias("lat_lo"),
+            pl.when(pl.col("located")).then(pl.col("lat")).alias("lat_hi"),
+            pl.when(pl.col("located")).then(pl.col("lon")).alias("lon_lo"),
+            pl.when(pl.col("located")).then(pl.col("lon")).alias("lon_hi"),
         )
         .group_by(by)
         .agg(
@@ -482,6 +476,8 @@ def build_employee_days(
             pl.col("max_distance_m", "outside_distance_m").max(),
             pl.col("any_outside").max(),
             pl.col("_all_home").min(),  # false if any located event is away; null if none
+            pl.col("lat_lo", "lon_lo").min(),  # the located events' box (travel candidates)
+            pl.col("lat_hi", "lon_hi").max(),
         )
     )
     report_facts = reports.lazy().group_by(by).agg(
@@ -489,9 +485,9 @@ def build_employee_days(
         pl.col("valid").sum().cast(pl.Int64).alias("valid_reports"),
         pl.col("submitted_at").filter(pl.col("valid")).min().alias("first_valid_report_at"),
     )
-    facts = pl.collect_all(
-        [event_facts, _travel(events.lazy(), policy), report_facts]
-    )
+    event_facts, report_facts = pl.collect_all([event_facts, report_facts])
+    travel = _travel(events.lazy(), _travel_candidates(event_facts), policy).collect()
+    facts = [event_facts.drop("lat_lo", "lat_hi", "lon_lo", "lon_hi"), travel, report_facts]
     ed_key = base.get_column(by)
     deadline = pl.duration(days=policy.output_deadline_days + 1)
     counts = ("events", "in_events", "out_events", "located_events", "reports", "valid_reports")
