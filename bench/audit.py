@@ -1,6 +1,7 @@
 """Benchmark: audit a month for 40 000 employees in 30 agencies vs a bare read of its inputs.
 
     .venv/bin/python bench/audit.py [--employees 40000] [--units 30] [--data DIR] [--regen]
+                                    [--earlier-months N] [--repeat N]
 
 Generates (once, deterministic, vectorised Polars) a store for December 2025 with about
 4 attendance events per employee-day (IN, lunch OUT/IN, OUT: ~3.4 million rows), one
@@ -12,6 +13,10 @@ process, measures wall time and peak memory (max RSS) of
 - ``audit``: ``run_audit`` for the month (``--as-of 2026-01-01``), writing the results,
 
 and prints them side by side.  Targets: audit within 3x the bare read, peak < 4 GB.
+
+``--earlier-months N`` also stores the N months before December (same employees, own
+data directory): the audit's year to date then re-audits them (ABSENT, LATE,
+EARLY_LEAVE), as it does in a store that holds the year.
 """
 
 from __future__ import annotations
@@ -43,10 +48,22 @@ def _u(expr: pl.Expr, seed: int) -> pl.Expr:
     return (expr.hash(seed=seed) % (2**32)).cast(pl.Int64)
 
 
-def generate(path: Path, employees: int, units: int) -> None:
-    """Write a synthetic store for December 2025 into ``path``."""
+def _month_labels(earlier: int) -> list[str]:
+    """``PERIOD`` and the ``earlier`` months before it, oldest first."""
+    year, month = (int(x) for x in PERIOD.split("-"))
+    serial = year * 12 + month - 1
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(serial - earlier, serial + 1)]
+
+
+def generate(path: Path, employees: int, units: int, earlier: int = 0) -> None:
+    """Write a synthetic store for December 2025 (and ``earlier`` months before) into ``path``."""
+    for n, label in enumerate(_month_labels(earlier)):
+        _generate_month(path, employees, units, label, with_people=n == 0)
+
+
+def _generate_month(path: Path, employees: int, units: int, label: str, with_people: bool) -> None:
     policy = load_policy()
-    period = parse_period(PERIOD)
+    period = parse_period(label)
     days = calendar(policy, period.start, period.end).filter(pl.col("working")).select("date")
     idx = pl.int_range(0, employees, eager=True).alias("i")
     offices = pl.DataFrame(
@@ -133,22 +150,22 @@ def generate(path: Path, employees: int, units: int) -> None:
     )
     leave = emp.filter(_u(pl.col("nip"), 31) % 50 == 0).select(
         "nip",
-        pl.lit(dt.date(2025, 12, 8)).alias("start"),
-        pl.lit(dt.date(2025, 12, 10)).alias("end"),
+        pl.lit(period.start + dt.timedelta(days=7)).alias("start"),
+        pl.lit(period.start + dt.timedelta(days=9)).alias("end"),
         pl.when(pl.col("i") % 2 == 0).then(pl.lit("CUTI")).otherwise(pl.lit("DINAS_LUAR"))
         .alias("kind"),
     )
     store = Store(path)
+    people = [("employees", employees_df), ("offices", offices)] if with_people else []
     for kind, frame in (
-        ("employees", employees_df),
-        ("offices", offices),
+        *people,
         ("roster", roster),
         ("attendance", attendance),
         ("outputs", outputs),
         ("leave", leave),
     ):
         store.write(kind, frame)
-        print(f"  {kind}: {frame.height:,} rows", file=sys.stderr)
+        print(f"  {label} {kind}: {frame.height:,} rows", file=sys.stderr)
 
 
 def child_read(store_path: Path) -> dict:
@@ -196,10 +213,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="directory for the store")
     parser.add_argument("--out", type=Path, default=None, help="directory for audit results")
     parser.add_argument("--regen", action="store_true", help="regenerate the store")
+    parser.add_argument("--earlier-months", type=int, default=0,
+                        help="also store N months before December (year-to-date work)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each (best is shown)")
     parser.add_argument("--child", choices=["read", "audit"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    data = args.data or Path(tempfile.gettempdir()) / f"wfhaudit-bench-audit-{args.employees}"
+    suffix = f"-ytd{args.earlier_months}" if args.earlier_months else ""
+    name = f"wfhaudit-bench-audit-{args.employees}{suffix}"
+    data = args.data or Path(tempfile.gettempdir()) / name
     store_path = data / "store"
     out = args.out or data / "out"
     if args.child:
@@ -209,10 +230,11 @@ def main() -> None:
         import shutil
 
         shutil.rmtree(store_path, ignore_errors=True)
-        print(f"generating {args.employees:,} employees in {args.units} agencies, {PERIOD}...",
+        months = ", ".join(_month_labels(args.earlier_months))
+        print(f"generating {args.employees:,} employees in {args.units} agencies, {months}...",
               file=sys.stderr)
         t = time.perf_counter()
-        generate(store_path, args.employees, args.units)
+        generate(store_path, args.employees, args.units, args.earlier_months)
         print(f"  generated in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     runs = {m: [_spawn(m, store_path, out) for _ in range(args.repeat)] for m in ("read", "audit")}
     best = {m: min(r, key=lambda x: x["seconds"]) for m, r in runs.items()}
