@@ -9,10 +9,12 @@ call a function of ``wfhaudit.ingest`` / ``store`` / ``audit`` / ``report`` /
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -20,7 +22,7 @@ import typer
 from rich.console import Console
 
 from wfhaudit import __version__
-from wfhaudit.errors import EXIT_USAGE, WfhauditError
+from wfhaudit.errors import EXIT_THRESHOLD, EXIT_USAGE, UsageError, WfhauditError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,46 +128,103 @@ def is_interactive() -> bool:
     return sys.stderr.isatty()
 
 
+@contextlib.contextmanager
+def status_line(show: bool, message: str) -> Iterator[Callable[[str], None] | None]:
+    """A Rich status line on stderr when ``show``; yields its ``update`` (or None)."""
+    if not show:
+        yield None
+        return
+    with err_console.status(message) as status:
+        yield status.update
+
+
+def step_progress(update: Callable[[str], None] | None, verb: str) -> Callable[[str], None] | None:
+    """A ``progress(step)`` callback showing "<verb>: <step>…" on the status line, or None."""
+    if update is None:
+        return None
+    return lambda step: update(f"{verb}: {step}…")
+
+
+def parse_as_of(as_of: str | None) -> dt.date | None:
+    """``--as-of YYYY-MM-DD`` as a date (None: today in WIB, decided by the audit)."""
+    if as_of is None:
+        return None
+    try:
+        return dt.date.fromisoformat(as_of.strip())
+    except ValueError:
+        raise UsageError(f"bad --as-of {as_of!r}: write a date as YYYY-MM-DD.") from None
+
+
+def report_threshold(crossed: list[str], where: str) -> None:
+    """Exit 1 naming the crossed ``--fail-on`` thresholds (results are already written)."""
+    if crossed:
+        err_console.print(
+            f"--fail-on threshold crossed: {'; '.join(crossed)} ({where}).",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_THRESHOLD)
+
+
 # --- ingest (issue 2) --------------------------------------------------------
 
 
 @app.command()
 @handle_errors
 def ingest(
-    kind: Annotated[str, typer.Argument(help="employees, offices, roster, attendance, outputs or leave.")],
+    kind: Annotated[
+        str, typer.Argument(help="employees, offices, roster, attendance, outputs or leave.")
+    ],
     files: Annotated[list[Path], typer.Argument(help="CSV, .xlsx or Parquet files.")],
     store: StoreOpt = None,
-    profile: Annotated[str, typer.Option(help="Import profile: canonical, kmob, or one of --profiles.")] = "canonical",
+    profile: Annotated[
+        str, typer.Option(help="Import profile: canonical, kmob, or one of --profiles.")
+    ] = "canonical",
     profiles: Annotated[
-        Path | None, typer.Option(help="TOML file with your own import profiles.", show_default=False)
+        Path | None,
+        typer.Option(help="TOML file with your own import profiles.", show_default=False),
     ] = None,
     fmt: Annotated[
-        str | None, typer.Option("--format", help="csv, xlsx or parquet (default: by extension).", show_default=False)
+        str | None,
+        typer.Option(
+            "--format", help="csv, xlsx or parquet (default: by extension).", show_default=False
+        ),
     ] = None,
     month: Annotated[
-        str | None, typer.Option(help="YYYY-MM of a roster grid whose headers are day numbers.", show_default=False)
+        str | None,
+        typer.Option(
+            help="YYYY-MM of a roster grid whose headers are day numbers.", show_default=False
+        ),
     ] = None,
-    strict: Annotated[bool, typer.Option(help="Any rejected row fails the command and stores nothing.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; store nothing.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Any rejected row fails the command and stores nothing.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate only; store nothing.")
+    ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate files and store them. Example: [bold]wfhaudit ingest attendance kmob-2025-12.csv --profile kmob[/]"""
+    """Validate files and store them.
+
+    Example: [bold]wfhaudit ingest attendance kmob-2025-12.csv --profile kmob[/]"""
     from wfhaudit.ingest import ingest_files
     from wfhaudit.ingest.display import print_summary, summary_json
     from wfhaudit.store import Store
 
-    def run_ingest(step: Callable[[str], None] | None) -> Any:
-        return ingest_files(
-            Store(store_path(store)), kind, files, profile=profile, profiles_file=profiles,
-            fmt=fmt, month=month, strict=strict, dry_run=dry_run, on_step=step,
+    with status_line(is_interactive() and not quiet, f"ingesting {kind}") as update:
+        summary = ingest_files(
+            Store(store_path(store)),
+            kind,
+            files,
+            profile=profile,
+            profiles_file=profiles,
+            fmt=fmt,
+            month=month,
+            strict=strict,
+            dry_run=dry_run,
+            on_step=update,
         )
-
-    if is_interactive() and not quiet:
-        with err_console.status(f"ingesting {kind}") as status:
-            summary = run_ingest(lambda message: status.update(message))
-    else:
-        summary = run_ingest(None)
     if as_json:
         typer.echo(summary_json(summary))
     elif not quiet:
@@ -195,7 +254,9 @@ def store_info(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 @policy_app.command("show")
 @handle_errors
 def policy_show(policy: PolicyOpt = None) -> None:
-    """Print the policy in force as TOML. Example: [bold]wfhaudit policy show --policy mine.toml[/]"""
+    """Print the policy in force as TOML.
+
+    Example: [bold]wfhaudit policy show --policy mine.toml[/]"""
     from wfhaudit.policy import load_policy, policy_to_toml
 
     text = policy_to_toml(load_policy(policy))
@@ -235,20 +296,29 @@ def audit(
     store: StoreOpt = None,
     policy: PolicyOpt = None,
     out: Annotated[
-        Path | None, typer.Option(help="Result directory (default: reports/out/<period>/).", show_default=False)
+        Path | None,
+        typer.Option(help="Result directory (default: reports/out/<period>/).", show_default=False),
     ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM-DD; days from it on are not audited (default: today, WIB).", show_default=False)
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="YYYY-MM-DD; days from it on are not audited (default: today, WIB).",
+            show_default=False,
+        ),
     ] = None,
     fail_on: Annotated[
-        list[str] | None, typer.Option("--fail-on", help="RULE=N or any=N: exit 1 when more than N violations.", show_default=False)
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            help="RULE=N or any=N: exit 1 when more than N violations.",
+            show_default=False,
+        ),
     ] = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the rules over a period. Example: [bold]wfhaudit audit 2025-12 --fail-on ABSENT=0[/]"""
-    import contextlib
-    import datetime as dt
     import json
 
     from wfhaudit.audit.period import parse_period
@@ -259,43 +329,28 @@ def audit(
         print_summary,
         summary_json,
     )
-    from wfhaudit.errors import EXIT_THRESHOLD, UsageError
     from wfhaudit.policy import load_policy
     from wfhaudit.store import Store
 
     audit_period = parse_period(period)
     thresholds = parse_fail_on(fail_on)
-    as_of_day = None
-    if as_of is not None:
-        try:
-            as_of_day = dt.date.fromisoformat(as_of.strip())
-        except ValueError:
-            raise UsageError(f"bad --as-of {as_of!r}: write a date as YYYY-MM-DD.") from None
+    as_of_day = parse_as_of(as_of)
     resolved = load_policy(policy)
     out_dir = out or Path("reports") / "out" / audit_period.label
-    show = is_interactive() and not quiet and not as_json
-    spinner = err_console.status("auditing…") if show else contextlib.nullcontext()
-    with spinner as status:
+    with status_line(is_interactive() and not quiet and not as_json, "auditing…") as update:
         result = run_audit(
             Store(store_path(store)),
             audit_period,
             resolved,
             as_of=as_of_day,
             out_dir=out_dir,
-            progress=(lambda step: status.update(f"auditing: {step}…")) if show else None,
+            progress=step_progress(update, "auditing"),
         )
     if as_json:
         typer.echo(json.dumps(summary_json(result), indent=2, ensure_ascii=False))
     elif not quiet:
         print_summary(console, result)
-    crossed = crossed_thresholds(result, thresholds)
-    if crossed:
-        err_console.print(
-            f"--fail-on threshold crossed: {'; '.join(crossed)} (results in {out_dir}/).",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(EXIT_THRESHOLD)
+    report_threshold(crossed_thresholds(result, thresholds), f"results in {out_dir}/")
 
 
 # --- report and run (issue 5) ------------------------------------------------
@@ -306,20 +361,33 @@ def audit(
 def report(
     period: Annotated[str, typer.Argument(help="2025-12, 2025-W49 or 2025-12-02..2025-12-19.")],
     results: Annotated[
-        Path | None, typer.Option(help="Audit result directory (default: reports/out/<period>/).", show_default=False)
+        Path | None,
+        typer.Option(
+            help="Audit result directory (default: reports/out/<period>/).", show_default=False
+        ),
     ] = None,
     fmt: Annotated[
-        list[str] | None, typer.Option("--format", help="html, md, xlsx or json (repeatable; default html and md).", show_default=False)
+        list[str] | None,
+        typer.Option(
+            "--format",
+            help="html, md, xlsx or json (repeatable; default html and md).",
+            show_default=False,
+        ),
     ] = None,
     lang: Annotated[str, typer.Option(help="id (Bahasa Indonesia) or en.")] = "id",
-    unit: Annotated[str | None, typer.Option(help="One agency's report (unit code).", show_default=False)] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="One agency's report (unit code).", show_default=False)
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Report directory (default: the results directory).", show_default=False)
+        Path | None,
+        typer.Option(help="Report directory (default: the results directory).", show_default=False),
     ] = None,
     store: StoreOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Render a report from an audit result. Example: [bold]wfhaudit report 2025-12 --format html --lang en[/]"""
+    """Render a report from an audit result.
+
+    Example: [bold]wfhaudit report 2025-12 --format html --lang en[/]"""
     from wfhaudit.report.command import report_command
 
     written = report_command(
@@ -337,19 +405,33 @@ def run(
     store: StoreOpt = None,
     policy: PolicyOpt = None,
     out: Annotated[
-        Path | None, typer.Option(help="Directory for results and reports (default: reports/out/<period>/).", show_default=False)
+        Path | None,
+        typer.Option(
+            help="Directory for results and reports (default: reports/out/<period>/).",
+            show_default=False,
+        ),
     ] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today, WIB).", show_default=False)] = None,
-    fail_on: Annotated[list[str] | None, typer.Option("--fail-on", help="RULE=N or any=N.", show_default=False)] = None,
-    fmt: Annotated[list[str] | None, typer.Option("--format", help="html, md, xlsx or json (repeatable).", show_default=False)] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="YYYY-MM-DD (default: today, WIB).", show_default=False),
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None, typer.Option("--fail-on", help="RULE=N or any=N.", show_default=False)
+    ] = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="html, md, xlsx or json (repeatable).", show_default=False),
+    ] = None,
     lang: Annotated[str, typer.Option(help="id or en.")] = "id",
-    unit: Annotated[str | None, typer.Option(help="One agency's report (unit code).", show_default=False)] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="One agency's report (unit code).", show_default=False)
+    ] = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Audit then report, for cron. Example: [bold]wfhaudit run 2025-W49 --quiet --fail-on any=100[/]"""
-    import contextlib
-    import datetime as dt
+    """Audit then report, for cron.
+
+    Example: [bold]wfhaudit run 2025-W49 --quiet --fail-on any=100[/]"""
     import json
 
     from wfhaudit.audit.period import parse_period
@@ -360,7 +442,6 @@ def run(
         print_summary,
         summary_json,
     )
-    from wfhaudit.errors import EXIT_THRESHOLD, UsageError
     from wfhaudit.policy import load_policy
     from wfhaudit.report.render import check_options, render_reports
     from wfhaudit.store import Store
@@ -369,28 +450,21 @@ def run(
     audit_period = parse_period(period)
     thresholds = parse_fail_on(fail_on)
     formats = check_options(fmt, lang)
-    as_of_day = None
-    if as_of is not None:
-        try:
-            as_of_day = dt.date.fromisoformat(as_of.strip())
-        except ValueError:
-            raise UsageError(f"bad --as-of {as_of!r}: write a date as YYYY-MM-DD.") from None
+    as_of_day = parse_as_of(as_of)
     resolved = load_policy(policy)
     out_dir = out or Path("reports") / "out" / audit_period.label
     the_store = store_path(store)
-    show = is_interactive() and not quiet and not as_json
-    spinner = err_console.status("auditing…") if show else contextlib.nullcontext()
-    with spinner as status:
+    with status_line(is_interactive() and not quiet and not as_json, "auditing…") as update:
         result = run_audit(
             Store(the_store),
             audit_period,
             resolved,
             as_of=as_of_day,
             out_dir=out_dir,
-            progress=(lambda step: status.update(f"auditing: {step}…")) if show else None,
+            progress=step_progress(update, "auditing"),
         )
-        if show:
-            status.update("rendering the reports…")
+        if update is not None:
+            update("rendering the reports…")
         written = render_reports(
             out_dir, formats=formats, lang=lang, unit=unit, out_dir=out_dir, store=the_store
         )
@@ -402,15 +476,7 @@ def run(
         print_summary(console, result)
         for path in written:
             console.print(f"wrote {path}", highlight=False, soft_wrap=True)
-    crossed = crossed_thresholds(result, thresholds)
-    if crossed:
-        err_console.print(
-            f"--fail-on threshold crossed: {'; '.join(crossed)} (results and reports in "
-            f"{out_dir}/).",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(EXIT_THRESHOLD)
+    report_threshold(crossed_thresholds(result, thresholds), f"results and reports in {out_dir}/")
 
 
 # --- sample (issue 4) --------------------------------------------------------
@@ -419,22 +485,24 @@ def run(
 @app.command()
 @handle_errors
 def sample(
-    out: Annotated[Path, typer.Option(help="Directory to write the data set into.")] = Path("sample_out"),
+    out: Annotated[Path, typer.Option(help="Directory to write the data set into.")] = Path(
+        "sample_out"
+    ),
     employees: Annotated[int, typer.Option(help="Number of employees.")] = 300,
     units: Annotated[int, typer.Option(help="Number of agencies.")] = 12,
     month: Annotated[str, typer.Option(help="YYYY-MM.")] = "2025-12",
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
-    fmt: Annotated[str, typer.Option("--format", help="export (as analysts receive files), csv or parquet.")] = "export",
+    fmt: Annotated[
+        str, typer.Option("--format", help="export (as analysts receive files), csv or parquet.")
+    ] = "export",
     quiet: QuietOpt = False,
 ) -> None:
-    """Write a synthetic Pemprov Jabar with known violations. Example: [bold]wfhaudit sample --out demo --seed 7[/]"""
-    import contextlib
+    """Write a synthetic Pemprov Jabar with known violations.
 
+    Example: [bold]wfhaudit sample --out demo --seed 7[/]"""
     from wfhaudit.sample import generate_sample
 
-    show = is_interactive() and not quiet
-    spinner = err_console.status("generating…") if show else contextlib.nullcontext()
-    with spinner as status:
+    with status_line(is_interactive() and not quiet, "generating…") as update:
         info = generate_sample(
             out,
             employees=employees,
@@ -442,7 +510,7 @@ def sample(
             month=month,
             seed=seed,
             fmt=fmt,
-            progress=(lambda step: status.update(f"generating: {step}…")) if show else None,
+            progress=step_progress(update, "generating"),
         )
     if quiet:
         return
