@@ -449,7 +449,7 @@ def build_employee_days(
     by = "ed_key"
     is_in, is_out = pl.col("kind") == "IN", pl.col("kind") == "OUT"
     # conditional columns first, then plain reductions (faster than filters inside agg)
-    event_facts = (
+    event_query = (
         events.lazy()
         .select(
             by,
@@ -480,12 +480,12 @@ def build_employee_days(
             pl.col("lat_hi", "lon_hi").max(),
         )
     )
-    report_facts = reports.lazy().group_by(by).agg(
+    report_query = reports.lazy().group_by(by).agg(
         pl.len().cast(pl.Int64).alias("reports"),
         pl.col("valid").sum().cast(pl.Int64).alias("valid_reports"),
         pl.col("submitted_at").filter(pl.col("valid")).min().alias("first_valid_report_at"),
     )
-    event_facts, report_facts = pl.collect_all([event_facts, report_facts])
+    event_facts, report_facts = pl.collect_all([event_query, report_query])
     travel = _travel(events.lazy(), _travel_candidates(event_facts), policy).collect()
     facts = [event_facts.drop("lat_lo", "lat_hi", "lon_lo", "lon_hi"), travel, report_facts]
     ed_key = base.get_column(by)
