@@ -41,7 +41,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
 
@@ -58,7 +58,7 @@ from wfhaudit.audit.employee_days import (
     audited_days,
     build_employee_days,
 )
-from wfhaudit.audit.inputs import REQUIRED_KINDS, AuditInputs
+from wfhaudit.audit.inputs import REQUIRED_KINDS, AuditInputs, load_inputs
 from wfhaudit.audit.period import Period
 from wfhaudit.audit.rules import (
     NOT_EXCUSED,
@@ -159,6 +159,16 @@ def text_hash(text: pl.Expr) -> pl.Expr:
 
 def probe_hash() -> int:
     return int(pl.Series([HASH_PROBE]).hash(seed=TEXT_HASH_SEED)[0])
+
+
+def bucket_count(rows: int) -> int:
+    """Buckets for ``rows`` rows: at most ``ROWS_PER_BUCKET`` each, and a number prime to 10
+    (NIPs end in small serial numbers: an even or a multiple-of-5 count would split them
+    unevenly)."""
+    count = max(1, math.ceil(rows / ROWS_PER_BUCKET))
+    while count > 1 and (count % 2 == 0 or count % 5 == 0):
+        count += 1
+    return count
 
 
 def nip_bucket(buckets: int) -> pl.Expr:
@@ -494,7 +504,7 @@ def duplicate_output_pass(work: Path, stage: Path, policy: Policy, buckets: int)
             .agg(pl.col("date").n_unique().alias("days"))
             .filter(pl.col("days") >= threshold)
         )
-        candidates = rows.join(repeated, on=["nip", "h"], how="semi").collect()
+        candidates = rows.join(repeated, on=["nip", "h"], how="semi").collect(engine="streaming")
         if candidates.height == 0:
             continue
         # Compare the candidates' real texts: equal hashes are not proof of equal texts.
@@ -562,7 +572,9 @@ def _write_sorted(
             in_range = pl.col("unit_code").is_between(pl.lit(lo), pl.lit(hi))
             parts = [extra.filter(in_range)]
             if files:
-                parts.insert(0, pl.scan_parquet(files).filter(in_range).collect())
+                parts.insert(
+                    0, pl.scan_parquet(files).filter(in_range).collect(engine="streaming")
+                )
             frame = pl.concat(parts, how="vertical") if ranges else pl.DataFrame(schema=schema)
             if adjust is not None:
                 frame = adjust(frame)
@@ -601,7 +613,7 @@ def _ytd_earlier(
         .select(pl.col("ts").dt.date().alias("date"))
         .filter(pl.col("date").is_between(year_start, before_end))
         .unique()
-        .collect()
+        .collect(engine="streaming")
     )
     if held.height == 0:
         return None
@@ -636,11 +648,16 @@ def _summary(
     parts: list[pl.DataFrame] = []
     for bucket in range(buckets):
         mine = nip_bucket(buckets) == bucket
-        ed = pl.scan_parquet(evidence_path).select("nip", "status").filter(mine).collect()
-        vio = pl.scan_parquet(violations_path).filter(mine).collect()
+        ed = (
+            pl.scan_parquet(evidence_path)
+            .select("nip", "status")
+            .filter(mine)
+            .collect(engine="streaming")
+        )
+        vio = pl.scan_parquet(violations_path).filter(mine).collect(engine="streaming")
         totals = [_attendance_totals(vio.filter(pl.col("date") >= year_start))]
         if earlier is not None:
-            totals.append(earlier.filter(mine).collect())
+            totals.append(earlier.filter(mine).collect(engine="streaming"))
         ytd = (
             pl.concat(totals)
             .group_by("nip")
@@ -719,7 +736,7 @@ def run_audit_partitioned(
         cal = calendar(policy, period.start, period.end)
         days = audited_days(cal, as_of)
         employees = pl.scan_parquet(stage / "employees.parquet").select(pl.len()).collect().item()
-        buckets = max(1, math.ceil(employees * max(days.height, 1) / ROWS_PER_BUCKET))
+        buckets = bucket_count(employees * max(days.height, 1))
         groups = unit_groups(stage, max(1, GROUP_EMPLOYEES // days_per_partition))
         tasks = [
             PartitionTask(i, chunk, str(stage), str(work), policy, buckets, groups=groups)
@@ -789,13 +806,13 @@ def run_audit_partitioned(
             earlier,
             period,
             policy,
-            max(1, math.ceil(n_evidence / ROWS_PER_BUCKET)),
+            bucket_count(n_evidence),
         )
         summary.write_parquet(tmp / "employee_summary.parquet")
         people = (
             pl.scan_parquet([str(p / "people.parquet") for p in chunk_files])
             .unique("nip")
-            .collect()
+            .collect(engine="streaming")
             if chunk_files
             else pl.DataFrame(
                 schema={"nip": pl.String, "unit_code": pl.String, "home_known": pl.Boolean,
@@ -810,7 +827,9 @@ def run_audit_partitioned(
             for k, v in r.status.items():
                 status[k] = status.get(k, 0) + v
         by_rule[PERIOD_RULE] = by_rule.get(PERIOD_RULE, 0) + duplicates.height
-        full_inputs = _period_inputs(stage, period, versions)
+        # The data-quality counts scan the whole period: from the store's few large files
+        # (the stage holds thousands of small ones, which a streaming scan would open at once).
+        full_inputs = replace(load_inputs(store, period.start, period.end), versions=versions)
         meta = _meta(
             store, period, policy, as_of, cal, full_inputs, people, n_evidence, status,
             n_violations, by_rule, unit_findings,
@@ -830,23 +849,6 @@ def run_audit_partitioned(
     return AuditResult(
         period, as_of, out_dir, pl.DataFrame(schema=VIOLATIONS_SCHEMA), unit_findings,
         empty_ev, summary, meta,
-    )
-
-
-def _period_inputs(stage: Path, period: Period, versions: dict[str, int | None]) -> AuditInputs:
-    """Lazy inputs of the whole period from the stage (for the data-quality counts)."""
-    days = [d for d in period.dates()]
-    inputs = staged_inputs(stage, days)
-    return AuditInputs(
-        start=period.start,
-        end=period.end,
-        employees=inputs.employees,
-        offices=inputs.offices,
-        roster=inputs.roster,
-        attendance=inputs.attendance,
-        outputs=inputs.outputs,
-        leave=inputs.leave,
-        versions=versions,
     )
 
 
