@@ -903,12 +903,6 @@ def test_nobody_active_in_the_period_gives_no_finding(tmp_path: Path) -> None:
     assert result.employee_days.height == 0 and result.employee_summary.height == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review finding (year to date): days before the period count as absence for an "
-    "agency whose attendance the store never held, because another agency's data exists on "
-    "those days; reports.md shows the tier only 'where the store holds the year'",
-)
 def test_year_to_date_ignores_days_the_store_holds_only_for_other_agencies(
     tmp_path: Path,
 ) -> None:

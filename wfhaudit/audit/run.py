@@ -238,8 +238,9 @@ def year_to_date(
 
     The year runs from 1 January of ``period.end``'s year to the period end (days
     before ``as_of``).  The period's own days count as audited.  Earlier days count
-    only where the store holds attendance on that day for someone (a month the
-    store does not hold is not counted as absence): they are audited with the
+    only where the store holds attendance on that day for someone of the
+    employee's agency (a month, or an agency, the store does not hold is not
+    counted as absence): they are audited with the
     ABSENT, LATE and EARLY_LEAVE rules under the same policy, month by month, on
     the reduced employee-day frame of ``build_attendance_days`` (no locations, no
     reports: a fraction of a full audit's work and memory).
@@ -249,13 +250,17 @@ def year_to_date(
     parts = [_attendance_totals(in_period)]
     before_end = min(period.start - dt.timedelta(days=1), as_of - dt.timedelta(days=1))
     if year_start <= before_end and store.exists("attendance"):
-        held = (
+        # (unit_code, date) pairs for which the store holds someone's attendance
+        held_unit_days = (
             store.scan("attendance", year_start, before_end)
-            .select(pl.col("ts").dt.date().alias("date"))
+            .select("nip", pl.col("ts").dt.date().alias("date"))
             .filter(pl.col("date").is_between(year_start, before_end))
+            .join(store.scan("employees").select("nip", "unit_code"), on="nip", how="inner")
+            .select("unit_code", "date")
             .unique()
             .collect(engine="streaming")
         )
+        held = held_unit_days.select("date").unique()
         for start, end in _months(year_start, before_end):
             days = audited_days(calendar(policy, start, end), as_of).join(
                 held, on="date", how="semi"
@@ -269,7 +274,11 @@ def year_to_date(
                 pl.LazyFrame(),
                 policy,
             )
-            earlier = pl.concat([absent(ctx), late(ctx), early_leave(ctx)]).collect()
+            earlier = (
+                pl.concat([absent(ctx), late(ctx), early_leave(ctx)])
+                .join(held_unit_days.lazy(), on=["unit_code", "date"], how="semi")
+                .collect()
+            )
             parts.append(_attendance_totals(earlier))
     totals = (
         pl.concat(parts)
