@@ -41,9 +41,11 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day)
 
 
-def _scan_optional(store: Store, kind: str, start: dt.date, end: dt.date) -> pl.LazyFrame:
-    if store.exists(kind):
-        return store.scan(kind, start, end)
+def _scan_optional(
+    store: Store, kind: str, start: dt.date, end: dt.date, version: int | None
+) -> pl.LazyFrame:
+    if version is not None:
+        return store.scan(kind, start, end, version=version)
     return TABLES[kind].empty().lazy()
 
 
@@ -53,25 +55,30 @@ def load_inputs(store: Store, start: dt.date, end: dt.date) -> AuditInputs:
     Raises ``DataError`` when a required table is missing.  Outputs are
     selected by the report's ``date`` (a report may be submitted days later).
     """
+    # The versions are taken first and every scan is pinned to them, so audit.json names
+    # exactly the data read even when an ingest commits while the audit runs.
+    versions = {kind: store.version(kind) for kind in TABLES}
     for kind in REQUIRED_KINDS:
-        store.scan(kind)  # raises DataError naming the missing table
+        if versions[kind] is None:
+            store.scan(kind)  # raises DataError naming the missing table
     lo, hi = _midnight(start), _midnight(end + dt.timedelta(days=1))
-    attendance = store.scan("attendance", start, end).filter(
+    attendance = store.scan("attendance", start, end, version=versions["attendance"]).filter(
         (pl.col("ts") >= lo) & (pl.col("ts") < hi)
     )
-    outputs = store.scan("outputs", start, end).filter(pl.col("date").is_between(start, end))
-    roster = _scan_optional(store, "roster", start, end).filter(
+    outputs = store.scan("outputs", start, end, version=versions["outputs"]).filter(
         pl.col("date").is_between(start, end)
     )
-    leave = _scan_optional(store, "leave", start, end).filter(
+    roster = _scan_optional(store, "roster", start, end, versions["roster"]).filter(
+        pl.col("date").is_between(start, end)
+    )
+    leave = _scan_optional(store, "leave", start, end, versions["leave"]).filter(
         (pl.col("start") <= end) & (pl.col("end") >= start)
     )
-    versions = {kind: store.version(kind) for kind in TABLES}
     return AuditInputs(
         start=start,
         end=end,
-        employees=store.scan("employees"),
-        offices=store.scan("offices"),
+        employees=store.scan("employees", version=versions["employees"]),
+        offices=store.scan("offices", version=versions["offices"]),
         roster=roster.select(list(ROSTER.columns)),
         attendance=attendance.select(list(ATTENDANCE.columns)),
         outputs=outputs.select(list(OUTPUTS.columns)),
