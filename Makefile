@@ -7,7 +7,7 @@ DEMO_STORE := .demo/store
 
 .PHONY: install demo test lint bench bench-scale clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,cluster]'
