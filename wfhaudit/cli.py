@@ -166,6 +166,70 @@ def report_threshold(crossed: list[str], where: str) -> None:
         raise typer.Exit(EXIT_THRESHOLD)
 
 
+# --- audit plumbing shared by `audit` and `run` -----------------------------
+
+
+def plan_audit(
+    period: str,
+    *,
+    policy: Path | None,
+    out: Path | None,
+    as_of: str | None,
+    fail_on: list[str] | None,
+) -> dict[str, Any]:
+    """Parse and check every audit option (nothing runs yet): a typo costs no audit."""
+    from wfhaudit.audit.period import parse_period
+    from wfhaudit.audit.summary import parse_fail_on
+    from wfhaudit.policy import load_policy
+
+    audit_period = parse_period(period)
+    return {
+        "period": audit_period,
+        "thresholds": parse_fail_on(fail_on),
+        "as_of": parse_as_of(as_of),
+        "policy": load_policy(policy),
+        "out_dir": out or Path("reports") / "out" / audit_period.label,
+    }
+
+
+def execute_audit(plan: dict[str, Any], store: Path, update: Callable[[str], None] | None) -> Any:
+    """Run the planned audit on ``store``; returns the ``AuditResult``."""
+    from wfhaudit.audit.run import run_audit
+    from wfhaudit.store import Store
+
+    return run_audit(
+        Store(store),
+        plan["period"],
+        plan["policy"],
+        as_of=plan["as_of"],
+        out_dir=plan["out_dir"],
+        progress=step_progress(update, "auditing"),
+    )
+
+
+def finish_audit(
+    plan: dict[str, Any], result: Any, *, quiet: bool, as_json: bool, written: list[Path]
+) -> None:
+    """Print the summary (table, JSON or nothing) and apply ``--fail-on``."""
+    import json
+
+    from wfhaudit.audit.summary import crossed_thresholds, print_summary, summary_json
+
+    if as_json:
+        doc = summary_json(result)
+        if written:
+            doc["reports"] = [str(p) for p in written]
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif not quiet:
+        print_summary(console, result)
+        for path in written:
+            console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+    where = "results and reports" if written else "results"
+    report_threshold(
+        crossed_thresholds(result, plan["thresholds"]), f"{where} in {plan['out_dir']}/"
+    )
+
+
 # --- ingest (issue 2) --------------------------------------------------------
 
 
@@ -319,38 +383,10 @@ def audit(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the rules over a period. Example: [bold]wfhaudit audit 2025-12 --fail-on ABSENT=0[/]"""
-    import json
-
-    from wfhaudit.audit.period import parse_period
-    from wfhaudit.audit.run import run_audit
-    from wfhaudit.audit.summary import (
-        crossed_thresholds,
-        parse_fail_on,
-        print_summary,
-        summary_json,
-    )
-    from wfhaudit.policy import load_policy
-    from wfhaudit.store import Store
-
-    audit_period = parse_period(period)
-    thresholds = parse_fail_on(fail_on)
-    as_of_day = parse_as_of(as_of)
-    resolved = load_policy(policy)
-    out_dir = out or Path("reports") / "out" / audit_period.label
+    plan = plan_audit(period, policy=policy, out=out, as_of=as_of, fail_on=fail_on)
     with status_line(is_interactive() and not quiet and not as_json, "auditing…") as update:
-        result = run_audit(
-            Store(store_path(store)),
-            audit_period,
-            resolved,
-            as_of=as_of_day,
-            out_dir=out_dir,
-            progress=step_progress(update, "auditing"),
-        )
-    if as_json:
-        typer.echo(json.dumps(summary_json(result), indent=2, ensure_ascii=False))
-    elif not quiet:
-        print_summary(console, result)
-    report_threshold(crossed_thresholds(result, thresholds), f"results in {out_dir}/")
+        result = execute_audit(plan, store_path(store), update)
+    finish_audit(plan, result, quiet=quiet, as_json=as_json, written=[])
 
 
 # --- report and run (issue 5) ------------------------------------------------
@@ -432,51 +468,24 @@ def run(
     """Audit then report, for cron.
 
     Example: [bold]wfhaudit run 2025-W49 --quiet --fail-on any=100[/]"""
-    import json
-
-    from wfhaudit.audit.period import parse_period
-    from wfhaudit.audit.run import run_audit
-    from wfhaudit.audit.summary import (
-        crossed_thresholds,
-        parse_fail_on,
-        print_summary,
-        summary_json,
-    )
-    from wfhaudit.policy import load_policy
     from wfhaudit.report.render import check_options, render_reports
-    from wfhaudit.store import Store
 
-    # Every option is checked before the audit starts: a typo costs no audit run.
-    audit_period = parse_period(period)
-    thresholds = parse_fail_on(fail_on)
-    formats = check_options(fmt, lang)
-    as_of_day = parse_as_of(as_of)
-    resolved = load_policy(policy)
-    out_dir = out or Path("reports") / "out" / audit_period.label
+    formats = check_options(fmt, lang)  # checked before the audit, like every audit option
+    plan = plan_audit(period, policy=policy, out=out, as_of=as_of, fail_on=fail_on)
     the_store = store_path(store)
     with status_line(is_interactive() and not quiet and not as_json, "auditing…") as update:
-        result = run_audit(
-            Store(the_store),
-            audit_period,
-            resolved,
-            as_of=as_of_day,
-            out_dir=out_dir,
-            progress=step_progress(update, "auditing"),
-        )
+        result = execute_audit(plan, the_store, update)
         if update is not None:
             update("rendering the reports…")
         written = render_reports(
-            out_dir, formats=formats, lang=lang, unit=unit, out_dir=out_dir, store=the_store
+            plan["out_dir"],
+            formats=formats,
+            lang=lang,
+            unit=unit,
+            out_dir=plan["out_dir"],
+            store=the_store,
         )
-    if as_json:
-        doc = summary_json(result)
-        doc["reports"] = [str(p) for p in written]
-        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    elif not quiet:
-        print_summary(console, result)
-        for path in written:
-            console.print(f"wrote {path}", highlight=False, soft_wrap=True)
-    report_threshold(crossed_thresholds(result, thresholds), f"results and reports in {out_dir}/")
+    finish_audit(plan, result, quiet=quiet, as_json=as_json, written=written)
 
 
 # --- sample (issue 4) --------------------------------------------------------
