@@ -809,16 +809,7 @@ def run_audit_partitioned(
             bucket_count(n_evidence),
         )
         summary.write_parquet(tmp / "employee_summary.parquet")
-        people = (
-            pl.scan_parquet([str(p / "people.parquet") for p in chunk_files])
-            .unique("nip")
-            .collect(engine="streaming")
-            if chunk_files
-            else pl.DataFrame(
-                schema={"nip": pl.String, "unit_code": pl.String, "home_known": pl.Boolean,
-                        "office_known": pl.Boolean}
-            )
-        )
+        people = _people([p / "people.parquet" for p in chunk_files])
         by_rule: dict[str, int] = {}
         status: dict[str, int] = {}
         for r in results:
@@ -898,6 +889,20 @@ def _meta(
         "data_quality": _streaming(lambda: data_quality(store, inputs, people)),
         "generated_at": dt.datetime.now(WIB).isoformat(timespec="seconds"),
     }
+
+
+def _people(files: list[Path]) -> pl.DataFrame:
+    """One row per audited employee (nip, unit_code, home_known, office_known), adding the
+    new employees of one partition at a time (a unique over all partitions at once took
+    10 GB at 4M employees x 21 days)."""
+    people = pl.DataFrame(
+        schema={"nip": pl.String, "unit_code": pl.String, "home_known": pl.Boolean,
+                "office_known": pl.Boolean}
+    )
+    for file in files:
+        part = pl.read_parquet(file).select(list(people.columns))
+        people = pl.concat([people, part.join(people.select("nip"), on="nip", how="anti")])
+    return people
 
 
 def _streaming(func: Callable[[], T]) -> T:
