@@ -50,8 +50,7 @@ def peak_mb() -> float:
 # --- steps (each runs in a child process) ----------------------------------------------
 
 
-def step_generate(size: int, data: Path) -> dict[str, Any]:
-    units = 48  # about the number of agencies (perangkat daerah) of a province
+def step_generate(size: int, data: Path, units: int) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "wfhaudit", "sample", "--employees", str(size),
            "--units", str(units), "--month", MONTH, "--seed", str(SEED),
            "--format", "parquet", "--out", str(data), "--quiet"]
@@ -179,7 +178,7 @@ def child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     work = Path(args.work)
     if args.step == "generate":
-        info = step_generate(args.size, work / "data")
+        info = step_generate(args.size, work / "data", args.units)
     elif args.step == "load":
         info = step_load(work / "data", work / "store")
     elif args.step == "scan":
@@ -231,6 +230,8 @@ def main() -> None:
         "--work", default=os.environ.get("WFHAUDIT_BENCH_WORK", "/tmp/wfhaudit-scale")
     )
     parser.add_argument("--days-per-partition", type=int, default=1)
+    parser.add_argument("--units", type=int, default=48,
+                        help="agencies (about the number of perangkat daerah of a province)")
     parser.add_argument("--whole", action="store_true",
                         help="also run the in-memory run_audit at every size that fits")
     parser.add_argument("--budget-minutes", type=float, default=90.0,
@@ -268,9 +269,9 @@ def main() -> None:
         work.mkdir(parents=True)
         total = 0.0
         for step in ("generate", "load", "scan", "audit"):
-            extra = []
+            extra = ["--units", str(args.units)]
             if step == "audit":
-                extra = ["--days-per-partition", str(args.days_per_partition)]
+                extra += ["--days-per-partition", str(args.days_per_partition)]
             info = run_step(step, run_size, work, extra)
             if step == "audit" and "error" not in info:
                 info["note"] = (f"{info['partitions']} partitions, {info['employee_days']:,} "
