@@ -83,6 +83,9 @@ def found(results: Path) -> tuple[set[tuple[str, str, str]], set[tuple[str, str,
         ("export", 140, 3, 5, 17, "2025-12"),  # agencies written in several blocks of employees
         # Ramadan hours, holidays, every Thursday WFH with max_share 1.0 (no quota to exceed)
         ("csv", 120, 5, 9, None, "2026-03"),
+        # beyond the 30 named agencies: numbered UPTD offices far out, some near a town
+        # used for planted impossible travel
+        ("parquet", 400, 48, 1, None, "2025-12"),
     ],
 )
 def test_audit_finds_exactly_the_ground_truth(

@@ -91,6 +91,9 @@ class SampleInfo:
 # --- units, offices, employees ------------------------------------------------
 
 
+#: Smallest distance of a planted impossible-travel place from the office (metres).
+TRAVEL_FAR_M = 21_000.0
+
 def make_units(n_units: int) -> list[Unit]:
     """The first ``n_units`` agencies; beyond the 30 real ones, numbered UPTDs."""
     offices = {o.office_id: o for o in ref.OFFICES}
@@ -600,9 +603,15 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
             report(e, d, sec=86400 + rnd.randint(6 * 3600, 11 * 3600))
             add_truth(e, d, "LATE_DAILY_OUTPUT", k)
         elif k in (P.TRAVEL, P.TRAVEL_DUTY):
-            name, flat, flon = ref.FAR_PLACES[variant % len(ref.FAR_PLACES)]
-            far = near(flat, flon)
             office = (float(people.office_lat[e]), float(people.office_lon[e]))
+            # The far place must be out of reach in the largest gap (8 min at 150 km/h =
+            # 20 km): numbered UPTD offices can lie near one of the towns, so take the
+            # first place from this variant on that is far enough from the office.
+            places = ref.FAR_PLACES[variant % len(ref.FAR_PLACES) :] + ref.FAR_PLACES
+            name, flat, flon = next(
+                p for p in places if float(haversine_m(p[1], p[2], *office)) > TRAVEL_FAR_M
+            )
+            far = near(flat, flon)
             there = near(*office)
             t0 = int(ctx.start_s[d]) - rnd.randint(20, 40) * 60
             gap = rnd.randint(3 * 60, 8 * 60)
