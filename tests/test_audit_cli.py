@@ -169,3 +169,37 @@ def test_rerun_replaces_results_and_leaves_no_temporary_files(
     assert second["days_left_out"][0] == "2025-12-05"
     assert pl.read_parquet(out / "violations.parquet")["date"].max().isoformat() < "2025-12-05"
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ("--partition-days", "1"),
+        ("--partition-days", "3"),
+        pytest.param(
+            ("--cluster", "local:2"),
+            marks=pytest.mark.skipif(
+                not __import__("wfhaudit.cluster").cluster.available(),
+                reason="Dask distributed is not installed (pip install 'wfhaudit[cluster]')",
+            ),
+        ),
+    ],
+)
+def test_partitioned_and_cluster_runs_give_the_same_files(
+    store_dir: Path, tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    assert _audit(store_dir, tmp_path / "whole").exit_code == 0
+    result = _audit(store_dir, tmp_path / "parts", *extra)
+    assert result.exit_code == 0, result.output
+    assert "167" in result.output  # the same summary
+    for name in ("violations.parquet", "unit_findings.parquet"):
+        assert pl.read_parquet(tmp_path / "parts" / name).equals(
+            pl.read_parquet(tmp_path / "whole" / name)
+        ), name
+
+
+@pytest.mark.parametrize("bad", ["local:0", "local", "spark://x:7077"])
+def test_bad_cluster_address_is_a_usage_error(store_dir: Path, tmp_path: Path, bad: str) -> None:
+    result = _audit(store_dir, tmp_path / "out", "--cluster", bad)
+    assert result.exit_code == 2
+    assert "local:N" in result.output and "Traceback" not in result.output

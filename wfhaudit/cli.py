@@ -60,6 +60,23 @@ PolicyOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (cron).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON (scripts).")]
+PartitionDaysOpt = Annotated[
+    int,
+    typer.Option(
+        "--partition-days",
+        min=0,
+        help="Audit N days at a time (out of core, for very large stores; 0: all at once).",
+    ),
+]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Run the partitions on Dask: local:N (N worker processes here) or "
+        "tcp://HOST:PORT (a running scheduler). Needs pip install 'wfhaudit[cluster]'.",
+        show_default=False,
+    ),
+]
 
 
 def store_path(store: Path | None) -> Path:
@@ -176,6 +193,8 @@ def plan_audit(
     out: Path | None,
     as_of: str | None,
     fail_on: list[str] | None,
+    partition_days: int = 0,
+    cluster: str | None = None,
 ) -> dict[str, Any]:
     """Parse and check every audit option (nothing runs yet): a typo costs no audit."""
     from wfhaudit.audit.period import parse_period
@@ -189,22 +208,60 @@ def plan_audit(
         "as_of": parse_as_of(as_of),
         "policy": load_policy(policy),
         "out_dir": out or Path("reports") / "out" / audit_period.label,
+        "partition_days": partition_days or (1 if cluster else 0),
+        "cluster": parse_cluster(cluster),
     }
 
 
+def parse_cluster(cluster: str | None) -> tuple[str, int | str] | None:
+    """``--cluster local:N`` or ``tcp://HOST:PORT`` as ("local", N) / ("connect", address)."""
+    if cluster is None:
+        return None
+    from wfhaudit import cluster as dask_cluster
+
+    text = cluster.strip()
+    if text.startswith("local:") and text[6:].isdigit() and int(text[6:]) > 0:
+        parsed: tuple[str, int | str] = ("local", int(text[6:]))
+    elif text.startswith("tcp://") and len(text) > 6:
+        parsed = ("connect", text)
+    else:
+        raise UsageError(
+            f"bad --cluster {cluster!r}: write local:N (e.g. local:2) or tcp://HOST:PORT."
+        )
+    if not dask_cluster.available():
+        raise UsageError(
+            "--cluster needs Dask distributed: install it with pip install 'wfhaudit[cluster]'."
+        )
+    return parsed
+
+
 def execute_audit(plan: dict[str, Any], store: Path, update: Callable[[str], None] | None) -> Any:
-    """Run the planned audit on ``store``; returns the ``AuditResult``."""
+    """Run the planned audit on ``store`` (in memory, by partitions, or on a Dask cluster)."""
     from wfhaudit.audit.run import run_audit
     from wfhaudit.store import Store
 
-    return run_audit(
-        Store(store),
-        plan["period"],
-        plan["policy"],
-        as_of=plan["as_of"],
-        out_dir=plan["out_dir"],
-        progress=step_progress(update, "auditing"),
+    args = (Store(store), plan["period"], plan["policy"])
+    kwargs: dict[str, Any] = {
+        "as_of": plan["as_of"],
+        "out_dir": plan["out_dir"],
+        "progress": step_progress(update, "auditing"),
+    }
+    if not plan["partition_days"]:
+        return run_audit(*args, **kwargs)
+    from wfhaudit import cluster as dask_cluster
+    from wfhaudit.audit.partitioned import run_audit_partitioned
+
+    kwargs["days_per_partition"] = plan["partition_days"]
+    if plan["cluster"] is None:
+        return run_audit_partitioned(*args, **kwargs)
+    how, where = plan["cluster"]
+    executor = (
+        dask_cluster.local_cluster(n_workers=int(where))
+        if how == "local"
+        else dask_cluster.connect(str(where))
     )
+    with executor as running:
+        return run_audit_partitioned(*args, executor=running, **kwargs)
 
 
 def finish_audit(
@@ -379,11 +436,21 @@ def audit(
             show_default=False,
         ),
     ] = None,
+    partition_days: PartitionDaysOpt = 0,
+    cluster: ClusterOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the rules over a period. Example: [bold]wfhaudit audit 2025-12 --fail-on ABSENT=0[/]"""
-    plan = plan_audit(period, policy=policy, out=out, as_of=as_of, fail_on=fail_on)
+    plan = plan_audit(
+        period,
+        policy=policy,
+        out=out,
+        as_of=as_of,
+        fail_on=fail_on,
+        partition_days=partition_days,
+        cluster=cluster,
+    )
     with status_line(is_interactive() and not quiet and not as_json, "auditing…") as update:
         result = execute_audit(plan, store_path(store), update)
     finish_audit(plan, result, quiet=quiet, as_json=as_json, written=[])
@@ -462,6 +529,8 @@ def run(
     unit: Annotated[
         str | None, typer.Option(help="One agency's report (unit code).", show_default=False)
     ] = None,
+    partition_days: PartitionDaysOpt = 0,
+    cluster: ClusterOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -471,7 +540,15 @@ def run(
     from wfhaudit.report.render import check_options, render_reports
 
     formats = check_options(fmt, lang)  # checked before the audit, like every audit option
-    plan = plan_audit(period, policy=policy, out=out, as_of=as_of, fail_on=fail_on)
+    plan = plan_audit(
+        period,
+        policy=policy,
+        out=out,
+        as_of=as_of,
+        fail_on=fail_on,
+        partition_days=partition_days,
+        cluster=cluster,
+    )
     the_store = store_path(store)
     with status_line(is_interactive() and not quiet and not as_json, "auditing…") as update:
         result = execute_audit(plan, the_store, update)
