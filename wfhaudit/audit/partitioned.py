@@ -49,12 +49,8 @@ import polars as pl
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
-from wfhaudit import __version__
 from wfhaudit.audit.calendar import calendar
 from wfhaudit.audit.employee_days import (
-    STATUS_DUTY,
-    STATUS_EXCUSED,
-    STATUS_REQUIRED,
     audited_days,
     build_employee_days,
 )
@@ -72,10 +68,9 @@ from wfhaudit.audit.rules import (
 )
 from wfhaudit.audit.run import (
     EMPLOYEE_DAY_COLUMNS,
-    WIB,
     AuditResult,
-    _by_rule,
     _jsonable,
+    audit_meta,
     data_quality,
     employee_day_evidence,
     employee_summary,
@@ -818,12 +813,17 @@ def run_audit_partitioned(
             for k, v in r.status.items():
                 status[k] = status.get(k, 0) + v
         by_rule[PERIOD_RULE] = by_rule.get(PERIOD_RULE, 0) + duplicates.height
+        if n_violations != sum(by_rule.values()):  # audit.json counts what was written
+            raise RuntimeError(
+                f"internal: {n_violations} violations written but {sum(by_rule.values())} "
+                "counted; run with --debug and report it."
+            )
         # The data-quality counts scan the whole period: from the store's few large files
         # (the stage holds thousands of small ones, which a streaming scan would open at once).
         full_inputs = replace(load_inputs(store, period.start, period.end), versions=versions)
         meta = _meta(
             store, period, policy, as_of, cal, full_inputs, people, n_evidence, status,
-            n_violations, by_rule, unit_findings,
+            by_rule, unit_findings,
         )
         meta["execution"] = {
             "partitions": len(tasks),
@@ -853,42 +853,24 @@ def _meta(
     people: pl.DataFrame,
     employee_days: int,
     status: dict[str, int],
-    n_violations: int,
     by_rule: dict[str, int],
     unit_findings: pl.DataFrame,
 ) -> dict[str, Any]:
     """``audit.json`` as ``run_audit`` writes it, from the partitions' counts."""
-    from wfhaudit.audit.rules import UNIT_RULES, VIOLATION_RULES
-
-    audited = cal.filter(pl.col("working") & (pl.col("date") < as_of))
-    in_force = audited.get_column("wfh_period").drop_nulls().unique(maintain_order=True)
-    return {
-        "tool_version": __version__,
-        "period": {
-            "label": period.label,
-            "start": period.start.isoformat(),
-            "end": period.end.isoformat(),
-        },
-        "as_of": as_of.isoformat(),
-        "days_left_out": [d.isoformat() for d in period.dates() if d >= as_of],
-        "policy": _jsonable(policy.raw),
-        "policy_sources": list(policy.sources),
-        "wfh_periods_in_force": in_force.to_list(),
-        "store": {"path": str(store.path.resolve()), "versions": dict(inputs.versions)},
-        "counts": {
-            "employees": people.height,
-            "employee_days": employee_days,
-            "excused": int(status.get(STATUS_EXCUSED, 0)),
-            "duty": int(status.get(STATUS_DUTY, 0)),
-            "required": int(status.get(STATUS_REQUIRED, 0)),
-            "violations": n_violations,
-            "by_rule": {r.code: int(by_rule.get(r.code, 0)) for r in VIOLATION_RULES},
-            "unit_findings": unit_findings.height,
-            "unit_findings_by_rule": _by_rule(unit_findings, tuple(r.code for r in UNIT_RULES)),
-        },
-        "data_quality": _streaming(lambda: data_quality(store, inputs, people)),
-        "generated_at": dt.datetime.now(WIB).isoformat(timespec="seconds"),
-    }
+    return audit_meta(
+        store,
+        period,
+        policy,
+        as_of,
+        cal,
+        inputs,
+        employees=people.height,
+        employee_days=employee_days,
+        status=status,
+        by_rule=by_rule,
+        unit_findings=unit_findings,
+        quality=_streaming(lambda: data_quality(store, inputs, people)),
+    )
 
 
 def _people(files: list[Path]) -> pl.DataFrame:

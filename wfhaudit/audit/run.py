@@ -46,6 +46,7 @@ from wfhaudit.audit.rules import (
 from wfhaudit.errors import DataError
 from wfhaudit.policy.model import Policy
 from wfhaudit.policy.sanctions import sanction_tier
+from wfhaudit.policy.toml_out import policy_dict
 from wfhaudit.schema import REJECTS, VIOLATIONS_SCHEMA
 from wfhaudit.store import Store
 
@@ -416,6 +417,59 @@ def data_quality(
     }
 
 
+def audit_meta(
+    store: Store,
+    period: Period,
+    policy: Policy,
+    as_of: dt.date,
+    cal: pl.DataFrame,
+    inputs: AuditInputs,
+    *,
+    employees: int,
+    employee_days: int,
+    status: dict[str, int],
+    by_rule: dict[str, int],
+    unit_findings: pl.DataFrame,
+    quality: dict[str, Any],
+) -> dict[str, Any]:
+    """``audit.json``: where the result came from and what it counts.
+
+    Shared by ``run_audit`` and the partitioned runner, which pass their counts.
+    """
+    audited = cal.filter(pl.col("working") & (pl.col("date") < as_of))
+    in_force = audited.get_column("wfh_period").drop_nulls().unique(maintain_order=True)
+    return {
+        "tool_version": __version__,
+        "period": {
+            "label": period.label,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+        },
+        "as_of": as_of.isoformat(),
+        "days_left_out": [d.isoformat() for d in period.dates() if d >= as_of],
+        "policy": _jsonable(policy_dict(policy)),
+        "policy_sources": list(policy.sources),
+        "wfh_periods_in_force": in_force.to_list(),
+        "store": {
+            "path": str(store.path.resolve()),
+            "versions": dict(inputs.versions),
+        },
+        "counts": {
+            "employees": employees,
+            "employee_days": employee_days,
+            "excused": int(status.get(STATUS_EXCUSED, 0)),
+            "duty": int(status.get(STATUS_DUTY, 0)),
+            "required": int(status.get(STATUS_REQUIRED, 0)),
+            "violations": sum(by_rule.values()),
+            "by_rule": {r.code: int(by_rule.get(r.code, 0)) for r in VIOLATION_RULES},
+            "unit_findings": unit_findings.height,
+            "unit_findings_by_rule": _by_rule(unit_findings, tuple(r.code for r in UNIT_RULES)),
+        },
+        "data_quality": quality,
+        "generated_at": dt.datetime.now(WIB).isoformat(timespec="seconds"),
+    }
+
+
 def _meta(
     store: Store,
     period: Period,
@@ -428,39 +482,20 @@ def _meta(
     unit_findings: pl.DataFrame,
 ) -> dict[str, Any]:
     ed = frames.employee_days
-    status = dict(ed.group_by("status").len().iter_rows())
-    audited = cal.filter(pl.col("working") & (pl.col("date") < as_of))
-    in_force = audited.get_column("wfh_period").drop_nulls().unique(maintain_order=True)
-    return {
-        "tool_version": __version__,
-        "period": {
-            "label": period.label,
-            "start": period.start.isoformat(),
-            "end": period.end.isoformat(),
-        },
-        "as_of": as_of.isoformat(),
-        "days_left_out": [d.isoformat() for d in period.dates() if d >= as_of],
-        "policy": _jsonable(policy.raw),
-        "policy_sources": list(policy.sources),
-        "wfh_periods_in_force": in_force.to_list(),
-        "store": {
-            "path": str(store.path.resolve()),
-            "versions": dict(inputs.versions),
-        },
-        "counts": {
-            "employees": int(ed["emp_idx" if "emp_idx" in ed.columns else "nip"].n_unique()),
-            "employee_days": ed.height,
-            "excused": int(status.get(STATUS_EXCUSED, 0)),
-            "duty": int(status.get(STATUS_DUTY, 0)),
-            "required": int(status.get(STATUS_REQUIRED, 0)),
-            "violations": violations.height,
-            "by_rule": _by_rule(violations, tuple(r.code for r in VIOLATION_RULES)),
-            "unit_findings": unit_findings.height,
-            "unit_findings_by_rule": _by_rule(unit_findings, tuple(r.code for r in UNIT_RULES)),
-        },
-        "data_quality": data_quality(store, inputs, ed, frames.quality),
-        "generated_at": dt.datetime.now(WIB).isoformat(timespec="seconds"),
-    }
+    return audit_meta(
+        store,
+        period,
+        policy,
+        as_of,
+        cal,
+        inputs,
+        employees=int(ed["emp_idx" if "emp_idx" in ed.columns else "nip"].n_unique()),
+        employee_days=ed.height,
+        status=dict(ed.group_by("status").len().iter_rows()),
+        by_rule=_by_rule(violations, tuple(r.code for r in VIOLATION_RULES)),
+        unit_findings=unit_findings,
+        quality=data_quality(store, inputs, ed, frames.quality),
+    )
 
 
 # --- writing ----------------------------------------------------------------------
