@@ -69,6 +69,7 @@ from wfhaudit.audit.rules import (
 from wfhaudit.audit.run import (
     EMPLOYEE_DAY_COLUMNS,
     AuditResult,
+    _attendance_totals,
     _jsonable,
     audit_meta,
     data_quality,
@@ -349,18 +350,6 @@ class PartitionResult:
 
 def _chunk_dir(work: str, mode: str, index: int) -> Path:
     return Path(work) / mode / f"part-{index:05d}"
-
-
-def _attendance_totals(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.group_by("nip").agg(
-        (pl.col("rule") == "ABSENT").sum().cast(pl.Int64).alias("absent_days"),
-        pl.col("minutes").filter(pl.col("rule") == "LATE").sum().cast(pl.Int64).alias(
-            "late_minutes"
-        ),
-        pl.col("minutes").filter(pl.col("rule") == "EARLY_LEAVE").sum().cast(pl.Int64).alias(
-            "early_minutes"
-        ),
-    )
 
 
 def audit_partition(task: PartitionTask) -> PartitionResult:
