@@ -711,3 +711,25 @@ def test_rejects_csv_survives_housekeeping_of_the_rejects_table(tmp_path: Path) 
     store.vacuum("rejects", retention_hours=0)
     assert csv_path.is_file()
     assert pl.read_csv(csv_path, infer_schema=False).height > 0
+
+
+def test_kmob_time_cells_that_only_look_like_hh_mm_ss(tmp_path: Path) -> None:
+    """'+7:03:45' and '24:00:00' are type-errors; '7:05:00' is 07:05 (every format tried)."""
+    kmob = tmp_path / "k.csv"
+    kmob.write_text(
+        "NIP;Tanggal;Jam;Jenis;Latitude;Longitude;Akurasi\n"
+        f"{NIP1};02/12/2025;+7:03:45;Masuk;-6,9;107,6;4,5\n"
+        f"{NIP1};02/12/2025;24:00:00;Masuk;-6,9;107,6;4,5\n"
+        f"{NIP1};02/12/2025;7:05:00;Pulang;-6,9;107,6;4,5\n"
+        f"{NIP1};03/12/2025;07:00:00;Masuk;-6,9;107,6;4,5\n"
+    )
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "attendance", [kmob], profile="kmob")
+    assert [(r["source_row"], r["error_code"]) for r in s.rejects_sample] == [
+        ("2", "type-error"),
+        ("3", "type-error"),
+    ]
+    assert stored(store, "attendance").select("ts", "kind").rows() == [
+        (dt.datetime(2025, 12, 2, 7, 5), "OUT"),
+        (dt.datetime(2025, 12, 3, 7, 0), "IN"),
+    ]

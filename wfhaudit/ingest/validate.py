@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from wfhaudit.errors import DataError, UsageError
+from wfhaudit.hashing import row_hash
 from wfhaudit.ingest.profiles import Combine, Profile
 from wfhaudit.ingest.readers import NIP_NUMERIC, ROW, RawSheet
 from wfhaudit.schema import DATETIME, Table
@@ -448,7 +449,7 @@ def validate_sheet(
     checks = _checks(table, profile, combine, numeric_nip)
     # the common case is a clean row: one OR over all checks, the rest on bad rows only
     any_bad = pl.any_horizontal([mask.fill_null(False) for _, mask, _ in checks])
-    key_hash = pl.struct([pl.col("p:" + k).alias(k) for k in table.key]).hash()
+    key_hash = row_hash([pl.col("p:" + k) for k in table.key])
     if table.name == "attendance":
         # an exact (0, 0) is what phones send when GPS fails: stored as empty, counted
         is_zero = ((pl.col("p:lat") == 0) & (pl.col("p:lon") == 0)).fill_null(False)
@@ -479,7 +480,7 @@ def validate_sheet(
         return got.select(columns)
 
     w, _ = _fallbacks(w, fetch, sources, table, profile, combine)
-    w = w.lazy().with_columns(judged).collect()
+    w = w.lazy().with_columns(judged).collect(engine="in-memory")
     ok = ~w.get_column(_CHECK)
     n_bad = w.height - int(ok.sum())
     if n_bad:
@@ -514,7 +515,7 @@ def validate_sheet(
         )
     else:
         rejects = _empty_rejects(grid)
-    valid = w.select(
+    valid = w.lazy().select(
         ROW,
         (pl.col(HDR) if grid else pl.lit(None, pl.String)).alias(HDR),
         *[
@@ -532,7 +533,7 @@ def validate_sheet(
         ],
         "__zero",
         KEY_HASH,
-    )
+    ).collect(engine="in-memory")
     del w
     if n_bad:
         valid = valid.filter(ok)
@@ -570,8 +571,11 @@ def _first_pass(
             # re-parsed (stripped, every format) in _fallbacks
             date, time = pl.col(sources[col + ":date"]), pl.col(sources[col + ":time"])
             out.append((_filled(date) & _filled(time)).alias("present:" + col))
-            day = date.str.to_date(profile.date_formats[0], strict=False)
-            out.append(_combine_fast(day, time, profile.time_formats[0]).alias(target))
+            out.append(
+                _combine_fast(date, time, profile.date_formats[0], profile.time_formats[0]).alias(
+                    target
+                )
+            )
             continue
         if col not in sources:
             out.append(pl.lit(False).alias("present:" + col))
@@ -615,27 +619,19 @@ def _filled(e: pl.Expr) -> pl.Expr:
     return e.is_not_null() & (e.str.len_bytes() > 0)
 
 
-def _combine_fast(day: pl.Expr, time: pl.Expr, time_format: str) -> pl.Expr:
-    """Date + ``HH:MM:SS`` by slicing (3x faster than str.to_time); other forms -> null.
+def _combine_fast(date: pl.Expr, time: pl.Expr, date_format: str, time_format: str) -> pl.Expr:
+    """Datetime from a date cell and a time cell, parsed with the first formats; else null.
 
-    A null here is only a first-pass miss: ``_fallbacks`` re-parses it with every
-    format of the profile, so the fast path never decides a type-error by itself.
+    One ``str.to_datetime`` over "date time" costs less than a date parse plus a
+    time parse (measured on 5 M K-Mob rows: 0.40 CPU-s against 0.65 for slicing
+    HH:MM:SS by hand, which also took '+7:03:45' for 07:03:45).  A null here is
+    only a first-pass miss: ``_fallbacks`` re-parses it with every format of the
+    profile, so the fast path never decides a type-error by itself.
     """
-    if time_format != "%H:%M:%S":
-        return day.dt.combine(time.str.to_time(time_format, strict=False), "us")
-    hours = time.str.slice(0, 2).cast(pl.Int64, strict=False)
-    minutes = time.str.slice(3, 2).cast(pl.Int64, strict=False)
-    seconds = time.str.slice(6, 2).cast(pl.Int64, strict=False)
-    well_formed = (
-        (time.str.len_bytes() == 8)
-        & (time.str.slice(2, 1) == ":")
-        & (time.str.slice(5, 1) == ":")
-        & hours.is_between(0, 23)
-        & minutes.is_between(0, 59)
-        & seconds.is_between(0, 59)
+    text = pl.concat_str([date, time], separator=" ")
+    return text.str.to_datetime(
+        f"{date_format} {time_format}", strict=False, time_unit="us", cache=False
     )
-    clock = pl.duration(hours=hours, minutes=minutes, seconds=seconds, time_unit="us")
-    return pl.when(well_formed).then(day.cast(DATETIME) + clock)
 
 
 def _spellings(table: Table, profile: Profile, col: str) -> dict[str, str]:
@@ -803,7 +799,7 @@ def duplicate_candidates(table: Table, valid: pl.DataFrame) -> pl.Series:
     if KEY_HASH in valid.columns:
         hashes = valid.get_column(KEY_HASH)
     else:
-        hashes = valid.select(pl.struct(list(table.key)).hash()).to_series()
+        hashes = valid.select(row_hash([pl.col(k) for k in table.key])).to_series()
     # sort and compare neighbours: 2-3x cheaper than a hash table over millions of rows
     ordered = hashes.sort()
     repeated = ordered.filter(ordered == ordered.shift(1))

@@ -46,6 +46,7 @@ from deltalake.transaction import (
 )
 
 from wfhaudit.errors import DataError
+from wfhaudit.hashing import row_hash
 from wfhaudit.schema import PARTITION_COLUMN, REJECTS, TABLES, Table
 
 try:  # POSIX only; elsewhere only Delta's optimistic concurrency protects writers
@@ -124,7 +125,7 @@ def _has_duplicate_keys(df: pl.DataFrame, key: tuple[str, ...]) -> bool:
 
 def _key_hash(key: list[str]) -> pl.Expr:
     """A 64-bit hash of the key columns (equal keys, equal hashes; the converse is checked)."""
-    return pl.struct(key).hash()
+    return row_hash([pl.col(k) for k in key])
 
 
 def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
