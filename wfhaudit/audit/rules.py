@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from wfhaudit.audit.employee_days import STATUS_DUTY, STATUS_EXCUSED, STATUS_REQUIRED
+from wfhaudit.hashing import row_hash
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import (
     ALL_RULES,
@@ -208,7 +209,7 @@ def _hash(*columns: str) -> pl.Expr:
     Used to pre-filter rows with integer work before the exact grouping: a hash
     collision can let a row through, but rows of one exact group are never split.
     """
-    return pl.struct(*columns).hash()
+    return row_hash([pl.col(c) for c in columns])
 
 
 def shared_coordinates(ctx: RuleContext) -> pl.LazyFrame:
