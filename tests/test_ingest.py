@@ -733,3 +733,92 @@ def test_kmob_time_cells_that_only_look_like_hh_mm_ss(tmp_path: Path) -> None:
         (dt.datetime(2025, 12, 2, 7, 5), "OUT"),
         (dt.datetime(2025, 12, 3, 7, 0), "IN"),
     ]
+
+
+def test_blank_lines_are_ignored_but_a_row_with_only_unmapped_cells_is_rejected(
+    tmp_path: Path,
+) -> None:
+    """Only the mapped columns are parsed; a row is blank only if *every* cell is empty."""
+    kmob = tmp_path / "k.csv"
+    kmob.write_text(
+        "NIP;Nama;Tanggal;Jam;Jenis;Latitude;Longitude;Akurasi;ID Perangkat;Mode\n"
+        f"{NIP1};Ani;02/12/2025;07:00:00;Masuk;-6,9;107,6;4,5;dA;WFO\n"
+        ";;;;;;;;;\n"  # line 3: separators only
+        "\n"  # line 4: empty
+        ";Budi;;;;;;;;\n"  # line 5: only the unmapped 'Nama'
+        f"{NIP1};Ani;02/12/2025;16:00:00;Pulang;-6,9;107,6;4,5;dA;WFO\n"
+        f"{NIP1};Ani;03/12/2025;xx;Pulang;-6,9;107,6;4,5;dA;WFO\n"
+        ";;;;;;;;;\n"
+    )
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "attendance", [kmob], profile="kmob")
+    assert (s.read, s.stored, s.rejected) == (4, 2, 2)
+    rejects = pl.read_csv(s.rejects_path, infer_schema=False)
+    assert rejects.select("source_row", "error_code").rows() == [
+        ("5", "missing-value"),
+        ("7", "type-error"),
+    ]
+    cells = json.loads(rejects["values"][0])
+    assert cells["Nama"] == "Budi" and cells["NIP"] is None
+    assert json.loads(rejects["values"][1])["Nama"] == "Ani"
+
+
+def test_blank_parquet_rows_are_ignored(tmp_path: Path) -> None:
+    f = tmp_path / "a.parquet"
+    pl.DataFrame(
+        {
+            "nip": [NIP1, None, None, NIP1],
+            "ts": ["2025-12-02 07:00:00", None, None, "2025-12-02 16:00:00"],
+            "kind": ["IN", None, None, "OUT"],
+            "note": ["a", None, "only a note", None],
+        }
+    ).write_parquet(f)
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "attendance", [f])
+    assert (s.read, s.stored) == (3, 2)
+    assert [(r["source_row"], r["error_code"]) for r in s.rejects_sample] == [
+        ("3", "missing-value")
+    ]
+
+
+def test_nip_of_non_ascii_digits_is_bad_nip(tmp_path: Path) -> None:
+    """Regex \\d takes Arabic-Indic and full-width digits; no employee NIP holds them."""
+    arabic = NIP1.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    wide = NIP1.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    f = tmp_path / "a.csv"
+    f.write_text(
+        "nip,ts,kind\n"
+        f"{arabic},2025-12-02 07:00:00,IN\n"
+        f"{wide},2025-12-02 07:00:00,IN\n"
+        f"+{NIP1[1:]},2025-12-02 07:00:00,IN\n"
+        f"{NIP1},2025-12-02 07:00:00,IN\n",
+        encoding="utf-8",
+    )
+    store = Store(tmp_path / "s")
+    s = ingest_files(store, "attendance", [f])
+    assert [(r["source_row"], r["error_code"]) for r in s.rejects_sample] == [
+        ("2", "bad-nip"),
+        ("3", "bad-nip"),
+        ("4", "bad-nip"),
+    ]
+    assert stored(store, "attendance")["nip"].to_list() == [NIP1]
+
+
+def test_fast_nip_check_equals_the_pattern() -> None:
+    """``_is_nip`` relies on the integer parser: pin it (a Polars upgrade may change it)."""
+    from wfhaudit.ingest.validate import NIP_PATTERN, _is_nip
+
+    odd = [chr(c) for c in range(128) if not chr(c).isdigit()]
+    odd += ["٣", "３", "é", "\u00a0", "𝟏", "²"]
+    cells: list[str | None] = [None, "", NIP1, "0" * 18, "9" * 18, NIP1[:17], NIP1 + "0"]
+    for pos in range(18):
+        cells += [NIP1[:pos] + c + NIP1[pos + 1 :] for c in odd]
+    for prefix in ("+", "-", "0x", "0b", "0o", " ", "+-", "-+", "1_", "1e"):
+        cells += [prefix + NIP1[len(prefix) :], NIP1[: 18 - len(prefix)] + prefix]
+    cells += ["0x" + "f" * 16, "1e17" + "0" * 14, "1.0" + "0" * 15, "1,0" + "0" * 15]
+    frame = pl.DataFrame({"v": cells}, schema={"v": pl.String})
+    got = frame.select(
+        fast=_is_nip(pl.col("v")), regex=pl.col("v").str.contains(NIP_PATTERN).fill_null(False)
+    )
+    assert got["fast"].to_list() == got["regex"].to_list()
+    assert got["fast"].sum() == 3

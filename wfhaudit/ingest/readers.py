@@ -40,9 +40,11 @@ _EXTENSIONS = {
 class RawSheet:
     """One table read from a file: string columns with the source headers plus ``ROW``.
 
-    An .xlsx sheet is read eagerly (``frame``); a CSV or Parquet file is a lazy scan
-    (``lazy``): validation selects the parsed columns straight from the scan, so a
-    multi-million-row file never sits in memory as raw strings.
+    An .xlsx sheet is read eagerly (``frame``, blank rows already dropped); a CSV or
+    Parquet file is a lazy scan (``lazy``, every row incl. blank lines): validation
+    selects the parsed columns straight from the scan, so a multi-million-row file
+    never sits in memory as raw strings, and the unmapped columns (e.g. K-Mob's
+    'Nama') are not even parsed unless a row needs them (``blank_rows``).
     """
 
     frame: pl.DataFrame | None
@@ -57,10 +59,35 @@ class RawSheet:
         return [c for c in names if c not in (ROW, NIP_NUMERIC)]
 
     def scan(self) -> pl.LazyFrame:
+        """The rows that are not blank (some cell filled), every column."""
+        if self.frame is not None:
+            return self.frame.lazy()
+        assert self.lazy is not None
+        return self.lazy.filter(_non_empty(self.headers))
+
+    def scan_all(self) -> pl.LazyFrame:
+        """Every row, blank ones included: select only the columns you need.
+
+        Filtering the blank rows out in the scan (``scan``) makes the reader parse every
+        column of every row; a caller that reads a few columns drops them itself
+        (``blank_rows``).
+        """
         if self.frame is not None:
             return self.frame.lazy()
         assert self.lazy is not None
         return self.lazy
+
+    def blank_rows(self, rows: pl.Series, checked: list[str]) -> pl.Series:
+        """The ``ROW`` numbers among ``rows`` whose cells are all empty.
+
+        ``checked``: columns the caller already knows to be empty in ``rows``; only the
+        other columns are read (filtered by ROW, so only the few rows asked about).
+        """
+        others = [c for c in self.headers if c not in checked]
+        candidates = self.scan_all().filter(pl.col(ROW).is_in(rows.implode()))
+        if others:
+            candidates = candidates.filter(~_non_empty(others))
+        return self.collect(candidates.select(ROW)).get_column(ROW)
 
     def collect(self, query: pl.LazyFrame) -> pl.DataFrame:
         """Run ``query``; a read error becomes one DataError sentence."""
@@ -190,7 +217,8 @@ def _read_csv(path: Path, delimiter: str) -> RawSheet:
         raise on_error(exc) from None
     renames = {c: c.strip() for c in names if c != ROW}
     columns = [ROW, *renames.values()]
-    lazy = lazy.rename(renames).filter(_non_empty(list(renames.values())))
+    # blank lines are dropped by RawSheet.scan or by the caller (blank_rows)
+    lazy = lazy.rename(renames)
     return RawSheet(None, lazy=lazy, columns=columns, on_error=on_error)
 
 
@@ -292,5 +320,5 @@ def _read_parquet(path: Path) -> RawSheet:
         else:
             exprs.append(col.cast(pl.String).alias(name.strip()))
     names = [n.strip() for n in schema.names()]
-    lazy = lazy.select(exprs).with_row_index(ROW, offset=1).filter(_non_empty(names))
+    lazy = lazy.select(exprs).with_row_index(ROW, offset=1)  # blank rows: see RawSheet.scan
     return RawSheet(None, lazy=lazy, columns=[ROW, *names], on_error=on_error)
