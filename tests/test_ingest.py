@@ -822,3 +822,60 @@ def test_fast_nip_check_equals_the_pattern() -> None:
     )
     assert got["fast"].to_list() == got["regex"].to_list()
     assert got["fast"].sum() == 3
+
+
+def test_rows_to_reject_are_read_again_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV is re-read once for the rows with bad cells, not once per column with a miss."""
+    from wfhaudit.ingest import validate
+    from wfhaudit.ingest.readers import RawSheet
+
+    kmob = tmp_path / "k.csv"
+    kmob.write_text(
+        "NIP;Nama;Tanggal;Jam;Jenis;Latitude;Longitude;Akurasi;ID Perangkat;Mode\n"
+        f"{NIP1};Ani;02/12/2025;07:00:00;Masuk;-6,9;107,6;4,5;dA;WFO\n"
+        f"{NIP1};Ani;2025-12-02;16:00:00;Pulang;-6,9;107,6;4,5;dA;WFO\n"  # 2nd date format
+        f"{NIP1};Ani;03/12/2025;xx;Pulang;-6,9;107,6;4,5;dA;WFO\n"  # type-error
+        f"{NIP1};Ani;03/12/2025;07:00:00;masuk ;abc;107,6;4,5;dA;wfh\n"  # type-error
+        f"1985;Ani;04/12/2025;07:00:00;Masuk;-6,9;107,6;4,5;dA;WFO\n"  # bad-nip
+        f"{NIP1};Ani;05/12/2025;07:00:00;Masuk;;;;dA;WFO\n"
+        f"{NIP1};Ani;05/12/2025;07:00:00;Masuk;;;;dA;WFO\n"  # duplicate-row
+        f"{NIP1};Ani;06/12/2025;07:00:00;Kemana;-6,9;107,6;4,5;dA;WFO\n"  # bad-enum
+    )
+    reads: list[int] = []
+    collect = RawSheet.collect
+
+    def counting(self: RawSheet, query: pl.LazyFrame) -> pl.DataFrame:
+        out = collect(self, query)
+        reads.append(out.height)
+        return out
+
+    monkeypatch.setattr(RawSheet, "collect", counting)
+    results = []
+    for cached in (validate.CACHED_ROWS, 0):  # 0: every row re-read column by column
+        monkeypatch.setattr(validate, "CACHED_ROWS", cached)
+        reads.clear()
+        store = Store(tmp_path / f"s{cached}")
+        s = ingest_files(store, "attendance", [kmob], profile="kmob")
+        rejects = pl.read_csv(s.rejects_path, infer_schema=False).drop("ingested_at")
+        got = stored(store, "attendance")
+        results.append((s.rejected_by_code, rejects.drop("source_file"), got))
+        if cached:
+            # first pass, the 5 rows to look at (re-parse, reject), the 2 copies (core)
+            assert reads == [8, 5, 2]
+    assert results[0][0] == {"bad-nip": 1, "type-error": 2, "bad-enum": 1, "duplicate-row": 1}
+    assert results[0][1].equals(results[1][1])
+    assert results[0][2].equals(results[1][2])
+    assert results[0][2].height == 3
+    # nothing to re-parse: the rejected rows are read once, for the messages and the file
+    monkeypatch.setattr(validate, "CACHED_ROWS", 10)
+    reads.clear()
+    kmob.write_text(
+        "NIP;Nama;Tanggal;Jam;Jenis;Latitude;Longitude;Akurasi;ID Perangkat;Mode\n"
+        f"{NIP1};Ani;02/12/2025;07:00:00;Masuk;-6,9;107,6;4,5;dA;WFO\n"
+        f"{NIP1};Ani;02/12/2025;16:00:00;Pulang;-96,9;107,6;4,5;dA;WFO\n"
+    )
+    s = ingest_files(Store(tmp_path / "s"), "attendance", [kmob], profile="kmob")
+    assert s.rejected_by_code == {"out-of-range": 1}
+    assert reads == [2, 1]

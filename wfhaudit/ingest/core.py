@@ -146,9 +146,18 @@ def _validate_file(
         if needed.len() == 0:  # nothing to point at: do not read the file again
             result.frame = scan.head(0).collect()
             continue
-        result.frame = result.source.collect(
-            scan.filter(pl.col(ROW).is_in(needed.unique().implode()))
-        )
+        needed = needed.unique().implode()
+        if result.frame is None and result.cells is not None:
+            # validation read the rejected rows already: read only the other rows (copies)
+            have = result.cells.filter(pl.col(ROW).is_in(needed))
+            missing = needed.list.set_difference(have.get_column(ROW).implode())
+            if missing.list.len().item() == 0:
+                result.frame = have
+                continue
+            more = result.source.collect(scan.filter(pl.col(ROW).is_in(missing)))
+            result.frame = pl.concat([have, more.select(have.columns)])
+            continue
+        result.frame = result.source.collect(scan.filter(pl.col(ROW).is_in(needed)))
     valid, dup_rejects = find_duplicates(TABLES[kind], valid, labels, dup_mask)
     parts: list[pl.DataFrame] = []
     for i, result in enumerate(results):

@@ -26,6 +26,9 @@ HDR = "__hdr"
 _CHECK = "__check"
 #: True where some mapped cell of a row is filled (a lazy source's blank lines)
 _MAPPED = "__mapped"
+#: a lazy source's rows to look at (re-parse, reject) are read once, every column, if at
+#: most this many; more are re-read column by column (memory)
+CACHED_ROWS = 200_000
 #: hash of the key columns of a valid row (duplicate candidates, computed with the checks)
 KEY_HASH = "__key_hash"
 
@@ -71,6 +74,8 @@ class SheetResult:
     originals: list[str]  # source headers to show in a reject's values
     sheet: str | None
     source: RawSheet
+    #: lazy source: the source rows (ROW + every column) already read for the rejects, or None
+    cells: pl.DataFrame | None = None
 
 
 # --- header mapping ----------------------------------------------------------
@@ -493,15 +498,39 @@ def validate_sheet(
     read = w.height
     source_rows = w.get_column(ROW)
 
+    # A lazy source is read again for the raw cells of the rows that need them (re-parse,
+    # messages, the rejects file).  The first time, every cell of every row a check may
+    # reject is read in one scan: those failing a check on the first-pass values, and
+    # those _fallbacks re-parses (the only rows whose values it changes).  Without this,
+    # each column with a miss and the messages cost a scan of the whole file each.
+    first_pass: pl.DataFrame | None = w
+    read_rows: pl.DataFrame | None = None  # ROW + every source column of those rows
+
     def fetch(idx: pl.Series, columns: list[str]) -> pl.DataFrame:
         """Raw cells (``columns``) of the rows of ``w`` at positions ``idx`` (ascending)."""
+        nonlocal first_pass, read_rows
         if frame is not None:
             return frame.select(columns).gather(idx)
         rows = source_rows.gather(idx)
+        if first_pass is not None:  # the first call: nothing has been re-parsed yet
+            retry = [pl.col(c) for c in first_pass.columns if c.startswith("retry:")]
+            suspect = first_pass.select(pl.any_horizontal(any_bad, *retry)).to_series()
+            first_pass = None
+            if suspect.sum() <= CACHED_ROWS:
+                wanted = source_rows.filter(suspect).implode()
+                read_rows = raw.collect(
+                    scan.filter(pl.col(ROW).is_in(wanted)).select(ROW, *raw.headers)
+                )
+        if read_rows is not None:
+            have = read_rows.get_column(ROW)
+            at = have.search_sorted(rows).clip(0, max(have.len() - 1, 0))
+            if have.len() and have.gather(at).equals(rows, check_names=False):
+                return read_rows.select(columns).gather(at)
         got = raw.collect(scan.filter(pl.col(ROW).is_in(rows.implode())).select(ROW, *columns))
         assert got.get_column(ROW).equals(rows, check_names=False), "source rows out of order"
         return got.select(columns)
 
+    # (if _fallbacks fetched nothing, it changed nothing: first_pass still picks the rows)
     w, _ = _fallbacks(w, fetch, sources, table, profile, combine)
     w = w.lazy().with_columns(judged).collect(engine="in-memory")
     ok = ~w.get_column(_CHECK)
@@ -574,6 +603,7 @@ def validate_sheet(
         originals=originals,
         sheet=raw.sheet,
         source=raw,
+        cells=read_rows,
     )
 
 
