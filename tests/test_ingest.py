@@ -749,14 +749,18 @@ def test_blank_lines_are_ignored_but_a_row_with_only_unmapped_cells_is_rejected(
         f"{NIP1};Ani;02/12/2025;16:00:00;Pulang;-6,9;107,6;4,5;dA;WFO\n"
         f"{NIP1};Ani;03/12/2025;xx;Pulang;-6,9;107,6;4,5;dA;WFO\n"
         ";;;;;;;;;\n"
+        '"";;;;;;;;;\n'  # line 9: an empty quoted cell is a cell, not a blank line
+        " ;;;;;;;;  ;\n"  # line 10: spaces too
     )
     store = Store(tmp_path / "s")
     s = ingest_files(store, "attendance", [kmob], profile="kmob")
-    assert (s.read, s.stored, s.rejected) == (4, 2, 2)
+    assert (s.read, s.stored, s.rejected) == (6, 2, 4)
     rejects = pl.read_csv(s.rejects_path, infer_schema=False)
     assert rejects.select("source_row", "error_code").rows() == [
         ("5", "missing-value"),
         ("7", "type-error"),
+        ("9", "missing-value"),
+        ("10", "missing-value"),
     ]
     cells = json.loads(rejects["values"][0])
     assert cells["Nama"] == "Budi" and cells["NIP"] is None

@@ -77,16 +77,14 @@ class RawSheet:
         assert self.lazy is not None
         return self.lazy
 
-    def blank_rows(self, rows: pl.Series, checked: list[str]) -> pl.Series:
-        """The ``ROW`` numbers among ``rows`` whose cells are all empty.
+    def blank_rows(self, rows: pl.Series) -> pl.Series:
+        """The ``ROW`` numbers among ``rows`` whose cells are all empty (null).
 
-        ``checked``: columns the caller already knows to be empty in ``rows``; only the
-        other columns are read (filtered by ROW, so only the few rows asked about).
+        Reads every column, but keeps only the rows asked about.
         """
-        others = [c for c in self.headers if c not in checked]
         candidates = self.scan_all().filter(pl.col(ROW).is_in(rows.implode()))
-        if others:
-            candidates = candidates.filter(~_non_empty(others))
+        if self.headers:
+            candidates = candidates.filter(~_non_empty(self.headers))
         return self.collect(candidates.select(ROW)).get_column(ROW)
 
     def collect(self, query: pl.LazyFrame) -> pl.DataFrame:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from wfhaudit.errors import DataError, UsageError
@@ -24,8 +25,6 @@ from wfhaudit.schema import DATETIME, Table
 #: grid column header of a roster-grid cell (part of the source row label).
 HDR = "__hdr"
 _CHECK = "__check"
-#: True where some mapped cell of a row is filled (a lazy source's blank lines)
-_MAPPED = "__mapped"
 #: a lazy source's rows to look at (re-parse, reject) are read once, every column, if at
 #: most this many; more are re-read column by column (memory)
 CACHED_ROWS = 200_000
@@ -463,16 +462,13 @@ def validate_sheet(
             date_h, time_h = _find(headers, combine[col].date), _find(headers, combine[col].time)
             assert date_h is not None and time_h is not None
             sources[col + ":date"], sources[col + ":time"] = date_h, time_h
-    # an eager frame has no blank rows; a lazy scan still has them, and reads only the
-    # mapped columns: a row with no mapped cell is blank unless another cell is filled
+    # an eager frame has no blank rows; a lazy scan still has them (filtering them in the
+    # scan would parse every column, 'Nama' too): see _drop_blank_rows
     scan = frame.lazy() if frame is not None else raw.scan_all()
-    mapped = list(dict.fromkeys(sources.values()))
     numeric_nip = NIP_NUMERIC in scan.collect_schema().names()
     keep: list[pl.Expr] = [pl.col(ROW)] + ([pl.col(HDR)] if grid else [])
     if numeric_nip:
         keep.append(pl.col(NIP_NUMERIC).fill_null(False))
-    if frame is None:
-        keep.append(pl.any_horizontal([pl.col(c).is_not_null() for c in mapped]).alias(_MAPPED))
     checks = _checks(table, profile, combine, numeric_nip)
     # the common case is a clean row: one OR over all checks, the rest on bad rows only
     any_bad = pl.any_horizontal([mask.fill_null(False) for _, mask, _ in checks])
@@ -494,7 +490,7 @@ def validate_sheet(
         scan.select(*keep, *first).with_columns(*derived, *_retry_masks(table, combine))
     )
     if frame is None:
-        w = _drop_blank_rows(w, raw, mapped)
+        w = _drop_blank_rows(w, raw)
     read = w.height
     source_rows = w.get_column(ROW)
 
@@ -607,18 +603,22 @@ def validate_sheet(
     )
 
 
-def _drop_blank_rows(w: pl.DataFrame, raw: RawSheet, mapped: list[str]) -> pl.DataFrame:
-    """Drop the rows of ``w`` whose cells are all empty (``_MAPPED``: a mapped cell is filled).
+def _drop_blank_rows(w: pl.DataFrame, raw: RawSheet) -> pl.DataFrame:
+    """Drop the rows of ``w`` (first pass over a lazy source) whose cells are all empty.
 
-    A row without a mapped cell is looked at again only if there is one: it is a blank
-    line unless an unmapped cell (e.g. 'Nama') is filled, which makes it a row to reject.
+    A row with a ``present:`` flag set is not blank.  The others (blank lines, and rows
+    with only empty strings, spaces or unmapped cells such as 'Nama') are few: only they
+    are read again, every column, to keep exactly the rows with some cell not null.
+    (A flag for "some mapped cell is not null" in the first-pass query cost 0.9 CPU-s
+    per 5 M rows with one thread; the flags are there anyway.)
     """
-    filled = w.get_column(_MAPPED)
-    if not filled.all():
-        blank = raw.blank_rows(w.get_column(ROW).filter(~filled), mapped)
+    present = [c for c in w.columns if c.startswith("present:")]
+    some = w.select(pl.any_horizontal(present)).to_series()
+    if not some.all():
+        blank = raw.blank_rows(w.get_column(ROW).filter(~some))
         if blank.len():
             w = w.filter(~pl.col(ROW).is_in(blank.implode()))
-    return w.drop(_MAPPED)
+    return w
 
 
 def _first_pass(
@@ -876,8 +876,13 @@ def duplicate_candidates(table: Table, valid: pl.DataFrame) -> pl.Series:
     else:
         hashes = valid.select(row_hash([pl.col(k) for k in table.key])).to_series()
     # sort and compare neighbours: 2-3x cheaper than a hash table over millions of rows
-    ordered = hashes.sort()
-    repeated = ordered.filter(ordered == ordered.shift(1))
+    if hashes.dtype == pl.UInt64 and hashes.null_count() == 0:
+        # NumPy's (SIMD) sort: 0.05 CPU-s for 5 M hashes against 0.19 for Polars' sort
+        ordered_np = np.sort(hashes.to_numpy())
+        repeated = pl.Series(ordered_np[1:][ordered_np[1:] == ordered_np[:-1]])
+    else:
+        ordered = hashes.sort()
+        repeated = ordered.filter(ordered == ordered.shift(1))
     if repeated.len() == 0:
         return pl.repeat(False, hashes.len(), eager=True)
     return hashes.is_in(repeated.unique().implode())
