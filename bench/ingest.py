@@ -3,11 +3,14 @@
     .venv/bin/python bench/ingest.py              # 5 million rows
     .venv/bin/python bench/ingest.py --rows 200000
     .venv/bin/python bench/ingest.py --repeat 3    # best of 3, on a busy machine
+    .venv/bin/python bench/ingest.py --bad-cells 20  # with 20 bad or odd cells
 
 Generates ``bench/out/kmob-<rows>.csv`` (kmob profile: semicolon separated,
 decimal comma, dd/mm/yyyy + HH:MM:SS) once, then runs each contender in its own
 subprocess and prints rows/s and peak memory (ru_maxrss of the child).
 Target: ingest at least half the raw speed, peak memory under 3 GB.
+``--bad-cells N`` measures a file like a real export instead: N cells spread
+over the file are rejected or need a second parse (``kmob-<rows>-bad<N>.csv``).
 """
 
 from __future__ import annotations
@@ -127,6 +130,33 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rows": s.read, "stored": 
 """
 
 
+#: (column, cell) written into the --bad-cells rows, in turn: rejected or re-parsed
+BAD_CELLS = (
+    ("NIP", "19800101200501100"),  # bad-nip
+    ("Tanggal", "2025-12-01"),  # the profile's second date format: re-parsed, stored
+    ("Jam", "7:03"),  # the second time format: re-parsed, stored
+    ("Jenis", "MASUK "),  # odd spelling: re-parsed, stored
+    ("Latitude", "abc"),  # type-error
+    ("Longitude", " 107,6 "),  # padded: re-parsed, stored
+    ("Akurasi", "x"),  # type-error
+    ("Mode", "wfo"),  # odd case: re-parsed, stored
+)
+
+
+def add_bad_cells(clean: Path, path: Path, n: int) -> None:
+    """``clean`` with ``n`` cells replaced (``BAD_CELLS`` in turn), evenly spread."""
+    df = pl.read_csv(clean, separator=";", infer_schema=False)
+    step = max(df.height // n, 1)
+    i = pl.int_range(pl.len())
+    hit = (i % step == step // 2) & (i // step < n)
+    turn = (i // step) % len(BAD_CELLS)
+    df = df.with_columns(
+        pl.when(hit & (turn == k)).then(pl.lit(cell)).otherwise(pl.col(col)).alias(col)
+        for k, (col, cell) in enumerate(BAD_CELLS)
+    )
+    df.write_csv(path, separator=";")
+
+
 def _child(code: str, *args: str) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
@@ -138,6 +168,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; the best counts")
+    parser.add_argument(
+        "--bad-cells", type=int, default=0, help="cells to spoil (rejects, re-parses)"
+    )
     args = parser.parse_args()
     csv = OUT / f"kmob-{args.rows}.csv"
     if not csv.exists():
@@ -147,6 +180,11 @@ def main() -> None:
             f"generated {csv} ({csv.stat().st_size / 1e6:.0f} MB) "
             f"in {time.perf_counter() - t:.1f} s"
         )
+    if args.bad_cells:
+        clean, csv = csv, OUT / f"kmob-{args.rows}-bad{args.bad_cells}.csv"
+        if not csv.exists():
+            add_bad_cells(clean, csv, args.bad_cells)
+            print(f"wrote {csv} ({args.bad_cells} bad or odd cells)")
     store = OUT / f"store-{args.rows}"
     raw: dict | None = None
     ing: dict | None = None
