@@ -883,3 +883,23 @@ def test_rows_to_reject_are_read_again_once(
     s = ingest_files(Store(tmp_path / "s"), "attendance", [kmob], profile="kmob")
     assert s.rejected_by_code == {"out-of-range": 1}
     assert reads == [2, 1]
+
+
+def test_key_hash_collisions_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Duplicates are found from a key hash, then confirmed on the key: with every hash
+    equal, the same rows are stored and the same rows rejected, with the same codes."""
+    from wfhaudit.ingest import validate
+
+    def ingest(folder: str) -> tuple[list[tuple], list[tuple]]:
+        store = Store(tmp_path / folder)
+        s = ingest_files(store, "attendance", [INGEST / "errors_attendance.csv"])
+        rejects = pl.read_csv(s.rejects_path, infer_schema=False)
+        got = sorted(rejects.select("source_row", "error_code", "message").rows())
+        return stored(store, "attendance").rows(), got
+
+    honest = ingest("honest")
+    assert ("11", "duplicate-row") in [(r, c) for r, c, _ in honest[1]]
+    monkeypatch.setattr(validate, "row_hash", lambda columns: pl.lit(7, pl.UInt64))
+    assert ingest("colliding") == honest

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import polars as pl
+import pytest
 from test_audit_support import NIP_A, O1, audit, employee, event, make_store, report, rows
 
+from wfhaudit.audit import rules
 from wfhaudit.audit.rules import normalised_text
 
 B = "199002022015010002"
@@ -191,3 +194,24 @@ def test_duplicate_of_invalid_reports_is_no_finding(tmp_path: Path) -> None:
     result = audit(store, "2025-12-02", "2025-12-04")
     assert rows(result, "DUPLICATE_OUTPUT") == []
     assert len(rows(result, "NO_DAILY_OUTPUT")) == 3
+
+
+def test_hash_collisions_in_the_pre_filters_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SHARED_COORDINATES and SHARED_DEVICE pre-filter on a hash; with every hash equal
+    (all rows collide) the exact grouping must still give the same findings, no more."""
+    nips = (NIP_A, B, C, D)
+    days = {
+        NIP_A: {"2025-12-02": {"where": SPOT, "device": "HP-1"}},
+        B: {"2025-12-02": {"where": SPOT, "device": "HP-1"}},
+        C: {"2025-12-02": {"where": SPOT, "device": "HP-2"}, "2025-12-03": {"device": "HP-9"}},
+        D: {"2025-12-03": {"where": CIREBON, "device": "HP-9"}},
+    }
+    store = _store(tmp_path, nips, days)
+    wanted = ("SHARED_COORDINATES", "SHARED_DEVICE")
+    honest = [r for r in rows(audit(store, "2025-12-02", "2025-12-03")) if r[2] in wanted]
+    assert {r[2] for r in honest} == set(wanted)
+    monkeypatch.setattr(rules, "row_hash", lambda columns: pl.lit(7, pl.UInt64))
+    colliding = [r for r in rows(audit(store, "2025-12-02", "2025-12-03")) if r[2] in wanted]
+    assert colliding == honest
