@@ -875,14 +875,11 @@ def duplicate_candidates(table: Table, valid: pl.DataFrame) -> pl.Series:
         hashes = valid.get_column(KEY_HASH)
     else:
         hashes = valid.select(row_hash([pl.col(k) for k in table.key])).to_series()
-    # sort and compare neighbours: 2-3x cheaper than a hash table over millions of rows
-    if hashes.dtype == pl.UInt64 and hashes.null_count() == 0:
-        # NumPy's (SIMD) sort: 0.05 CPU-s for 5 M hashes against 0.19 for Polars' sort
-        ordered_np = np.sort(hashes.to_numpy())
-        repeated = pl.Series(ordered_np[1:][ordered_np[1:] == ordered_np[:-1]])
-    else:
-        ordered = hashes.sort()
-        repeated = ordered.filter(ordered == ordered.shift(1))
+    # sort and compare neighbours: 2-3x cheaper than a hash table over millions of rows;
+    # NumPy's (SIMD) sort: 0.05 CPU-s for 5 M hashes against 0.19 for Polars' sort.
+    # (row_hash gives UInt64 and never null: a null key value hashes too)
+    ordered = np.sort(hashes.to_numpy())
+    repeated = pl.Series(ordered[1:][ordered[1:] == ordered[:-1]])
     if repeated.len() == 0:
         return pl.repeat(False, hashes.len(), eager=True)
     return hashes.is_in(repeated.unique().implode())
