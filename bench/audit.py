@@ -172,12 +172,16 @@ def _generate_month(path: Path, employees: int, units: int, label: str, with_peo
         print(f"  {label} {kind}: {frame.height:,} rows", file=sys.stderr)
 
 
+def _files(store_path: Path, kind: str) -> list[str]:
+    """The Parquet files of one table (the bench store is never merged: no stale files)."""
+    return sorted(str(p) for p in (store_path / kind).rglob("*.parquet"))
+
+
 def child_read(store_path: Path) -> dict:
     started = time.perf_counter()
     rows = 0
     for kind in TABLES:
-        files = sorted(str(p) for p in (store_path / kind).rglob("*.parquet"))
-        rows += pl.read_parquet(files).height
+        rows += pl.read_parquet(_files(store_path, kind)).height
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
@@ -197,15 +201,12 @@ def child_audit(store_path: Path, out: Path) -> dict:
 
 def child_floor(store_path: Path, out: Path) -> dict:
     started = time.perf_counter()
-
-    def files(kind: str) -> list[str]:
-        return sorted(str(p) for p in (store_path / kind).rglob("*.parquet"))
-
-    employees = pl.read_parquet(files("employees"), columns=["nip"]).with_row_index("emp_idx")
+    employees = pl.read_parquet(_files(store_path, "employees"), columns=["nip"])
+    employees = employees.with_row_index("emp_idx")
     start = parse_period(PERIOD).start
     day = (pl.col("ts").dt.date() - pl.lit(start)).dt.total_days()
     facts = (
-        pl.scan_parquet(files("attendance"))
+        pl.scan_parquet(_files(store_path, "attendance"))
         .select("nip", "ts", "kind")
         .join(employees.lazy(), on="nip", how="inner")
         .with_columns((pl.col("emp_idx").cast(pl.Int64) * 31 + day).alias("ed_key"))
@@ -217,7 +218,7 @@ def child_floor(store_path: Path, out: Path) -> dict:
         )
     )
     reports = (
-        pl.scan_parquet(files("outputs"))
+        pl.scan_parquet(_files(store_path, "outputs"))
         .group_by("nip", "date")
         .agg(pl.col("text").str.len_chars().max(), pl.col("submitted_at").min())
     )

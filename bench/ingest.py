@@ -25,6 +25,8 @@ from pathlib import Path
 
 import polars as pl
 
+from wfhaudit.sample.generator import KMOB_HEADERS
+
 OUT = Path(__file__).resolve().parent / "out"
 EVENTS_PER_EMPLOYEE = 44  # 22 work days, IN and OUT
 
@@ -81,20 +83,8 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
         pl.format("dev-{}", pl.col("employee")).alias("ID Perangkat"),
         pl.when(pl.col("day") % 2 == 0).then(pl.lit("WFO")).otherwise(pl.lit("WFH")).alias("Mode"),
     )
-    cols = [
-        "NIP",
-        "Nama",
-        "Tanggal",
-        "Jam",
-        "Jenis",
-        "Latitude",
-        "Longitude",
-        "Akurasi",
-        "ID Perangkat",
-        "Mode",
-    ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.select(cols).write_csv(path, separator=";")
+    df.select(KMOB_HEADERS).write_csv(path, separator=";")
 
 
 _RAW = """
