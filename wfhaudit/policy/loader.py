@@ -63,6 +63,7 @@ KEYS: dict[str, Any] = {
         "home_radius_m": None,
         "accuracy_allowance_max_m": None,
     },
+    "data": {"gap_min_employees": None},
     "output": {"min_chars": None, "deadline_days": None},
     "integrity": {
         "shared_coordinates_min_employees": None,
@@ -398,6 +399,13 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
         "output.deadline_days", _require(output, "deadline_days", "output.", check, add), 0
     )
 
+    data_table = _require(data, "data", "", check, add)
+    gap_min = check.integer(
+        "data.gap_min_employees",
+        _require(data_table, "gap_min_employees", "data.", check, add),
+        1,
+    )
+
     integrity = _require(data, "integrity", "", check, add)
     shared_min = check.integer(
         "integrity.shared_coordinates_min_employees",
@@ -488,6 +496,7 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
         max_speed_kmh=max_speed,
         duplicate_output_min_days=duplicate_min,
         wfh=tuple(periods),
+        gap_min_employees=gap_min,
         sources=sources,
     )
     return replace(policy, raw=policy_dict(policy))

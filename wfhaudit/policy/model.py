@@ -62,6 +62,9 @@ class Policy:
     max_speed_kmh: float
     duplicate_output_min_days: int
     wfh: tuple[WfhPeriod, ...]
+    #: `[data] gap_min_employees`: an agency-day with at least this many required staff and
+    #: no check-in (no report) at all is missing data, not a mass absence (rules.md).
+    gap_min_employees: int = 5
     #: the resolved policy as a plain TOML-able dict (for `policy show` and audit.json)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
     #: where it came from: ("default",) or ("default", "/path/to/user.toml")

@@ -159,6 +159,7 @@ def policy_dict(policy: Policy) -> dict[str, Any]:
             "home_radius_m": _number(policy.home_radius_m),
             "accuracy_allowance_max_m": _number(policy.accuracy_allowance_max_m),
         },
+        "data": {"gap_min_employees": policy.gap_min_employees},
         "output": {
             "min_chars": policy.output_min_chars,
             "deadline_days": policy.output_deadline_days,
