@@ -45,9 +45,9 @@ from test_audit_support import (
     O1,
     employee,
     event,
-    make_store,
     rows,
 )
+from test_rules_support import make_store
 from test_audit_support import audit as _audit
 from test_audit_support import report as _report
 

@@ -34,6 +34,9 @@ class Table:
     partition_source: str | None = None
     #: pairs of columns that must be both present or both empty.
     pairs: tuple[tuple[str, str], ...] = ()
+    #: the date (or datetime) column ``ingest --replace-period FROM..TO`` selects the rows
+    #: to replace by; None: the table has no dates to replace by.
+    period_column: str | None = None
 
     @property
     def schema(self) -> pl.Schema:
@@ -76,10 +79,12 @@ EMPLOYEES = Table(
         "home_lon": pl.Float64(),
         "active_from": pl.Date(),
         "active_to": pl.Date(),
+        "valid_from": pl.Date(),
     },
     required=("nip", "name", "unit_code", "office_id"),
-    key=("nip",),
+    key=("nip", "valid_from"),
     pairs=(("home_lat", "home_lon"),),
+    period_column="valid_from",
 )
 
 OFFICES = Table(
@@ -227,7 +232,6 @@ EMPLOYEE_DAY_RULES: tuple[str, ...] = (
     "WRONG_LOCATION",
     "NO_LOCATION",
     "HOME_UNREGISTERED",
-    "OFFICE_UNKNOWN",
     "NO_DAILY_OUTPUT",
     "LATE_DAILY_OUTPUT",
 )
@@ -237,5 +241,55 @@ INTEGRITY_RULES: tuple[str, ...] = (
     "IMPOSSIBLE_TRAVEL",
     "DUPLICATE_OUTPUT",
 )
-UNIT_RULES: tuple[str, ...] = ("WFH_QUOTA_EXCEEDED", "WFH_NOT_ALLOWED")
+UNIT_RULES: tuple[str, ...] = (
+    "WFH_QUOTA_EXCEEDED",
+    "WFH_NOT_ALLOWED",
+    "ATTENDANCE_DATA_MISSING",
+    "OUTPUT_DATA_MISSING",
+)
+#: Agency findings that say data is missing (shown as missing data, not as violations).
+DATA_MISSING_RULES: tuple[str, ...] = ("ATTENDANCE_DATA_MISSING", "OUTPUT_DATA_MISSING")
 ALL_RULES: tuple[str, ...] = EMPLOYEE_DAY_RULES + INTEGRITY_RULES + UNIT_RULES
+
+#: Statuses of an audited employee-day (rules.md), in the order they are decided.
+STATUS_EXCUSED = "excused"
+STATUS_DUTY = "duty"
+STATUS_NO_ATTENDANCE_DATA = "no_attendance_data"
+STATUS_REQUIRED = "required"
+STATUSES: tuple[str, ...] = (
+    STATUS_EXCUSED,
+    STATUS_DUTY,
+    STATUS_NO_ATTENDANCE_DATA,
+    STATUS_REQUIRED,
+)
+
+#: Values of the evidence column ``output_data`` (null on an excused day).
+OUTPUT_PRESENT = "present"
+OUTPUT_MISSING = "missing"
+OUTPUT_PENDING = "pending"
+OUTPUT_DATA_VALUES: tuple[str, ...] = (OUTPUT_PRESENT, OUTPUT_MISSING, OUTPUT_PENDING)
+
+#: Columns of ``employee_days.parquet`` (the evidence), in order.
+EMPLOYEE_DAYS_SCHEMA = pl.Schema(
+    {
+        "nip": pl.String(),
+        "date": pl.Date(),
+        "unit_code": pl.String(),
+        "office_id": pl.String(),
+        "status": pl.String(),
+        "output_data": pl.String(),
+        "leave_kind": pl.String(),
+        "planned_mode": pl.String(),
+        "expected_mode": pl.String(),
+        "home_accepted": pl.Boolean(),
+        "start_min": pl.Int32(),
+        "end_min": pl.Int32(),
+        "first_in": pl.Datetime("us"),
+        "last_out": pl.Datetime("us"),
+        "events": pl.Int64(),
+        "max_distance_m": pl.Float64(),
+        "at_home": pl.Boolean(),
+        "first_valid_report_at": pl.Datetime("us"),
+        "violations": pl.Int64(),
+    }
+)

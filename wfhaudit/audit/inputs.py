@@ -35,6 +35,25 @@ class AuditInputs:
     outputs: pl.LazyFrame
     leave: pl.LazyFrame
     versions: dict[str, int | None] = field(default_factory=dict)
+    #: Every attendance date (``nip``, ``date`` of ``ts``) and report date (``nip``,
+    #: ``date``) of the whole store, for the agencies' data spans (``rules.md``);
+    #: None: the period's own rows stand for them (inputs built by hand in tests).
+    store_attendance_dates: pl.LazyFrame | None = None
+    store_output_dates: pl.LazyFrame | None = None
+    #: The as-of date (reports whose cutoff is after its start are ``pending``); None: none.
+    as_of: dt.date | None = None
+
+    def attendance_dates(self) -> pl.LazyFrame:
+        """``(nip, date)`` of every attendance row the spans look at."""
+        if self.store_attendance_dates is not None:
+            return self.store_attendance_dates
+        return self.attendance.select("nip", pl.col("ts").dt.date().alias("date"))
+
+    def output_dates(self) -> pl.LazyFrame:
+        """``(nip, date)`` of every report the spans look at."""
+        if self.store_output_dates is not None:
+            return self.store_output_dates
+        return self.outputs.select("nip", "date")
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -49,7 +68,9 @@ def _scan_optional(
     return TABLES[kind].empty().lazy()
 
 
-def load_inputs(store: Store, start: dt.date, end: dt.date) -> AuditInputs:
+def load_inputs(
+    store: Store, start: dt.date, end: dt.date, *, as_of: dt.date | None = None
+) -> AuditInputs:
     """The store's tables needed to audit ``[start, end]`` (inclusive), lazily.
 
     Raises ``DataError`` when a required table is missing.  Outputs are
@@ -84,4 +105,11 @@ def load_inputs(store: Store, start: dt.date, end: dt.date) -> AuditInputs:
         outputs=outputs.select(list(OUTPUTS.columns)),
         leave=leave.select(list(LEAVE.columns)),
         versions=versions,
+        store_attendance_dates=store.scan("attendance", version=versions["attendance"]).select(
+            "nip", pl.col("ts").dt.date().alias("date")
+        ),
+        store_output_dates=store.scan("outputs", version=versions["outputs"]).select(
+            "nip", "date"
+        ),
+        as_of=as_of,
     )

@@ -401,7 +401,7 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
         )
         for k, v in ed.group_by("status").len().iter_rows():
             status[str(k)] = status.get(str(k), 0) + int(v)
-        day_who.append(ed.select("nip", "date", "unit_code"))
+        day_who.append(ed.select("nip", "date", "unit_code", "home_lat", "home_lon"))
         day_events.append(
             frames.events.select("ed_key", "status", "located", "lat", "lon", "device_id")
             .join(ed.select("ed_key", "nip", "date"), on="ed_key", how="inner")

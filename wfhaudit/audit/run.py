@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -34,6 +35,7 @@ from wfhaudit.audit.employee_days import (
 )
 from wfhaudit.audit.inputs import AuditInputs, load_inputs
 from wfhaudit.audit.period import Period
+from wfhaudit.audit.spans import reports_warning, require_attendance
 from wfhaudit.audit.rules import (
     UNIT_RULES,
     VIOLATION_RULES,
@@ -47,31 +49,19 @@ from wfhaudit.errors import DataError
 from wfhaudit.policy.model import Policy
 from wfhaudit.policy.sanctions import sanction_tier
 from wfhaudit.policy.toml_out import policy_dict
-from wfhaudit.schema import REJECTS, VIOLATIONS_SCHEMA
+from wfhaudit.schema import (
+    EMPLOYEE_DAYS_SCHEMA,
+    REJECTS,
+    STATUS_NO_ATTENDANCE_DATA,
+    VIOLATIONS_SCHEMA,
+)
 from wfhaudit.store import Store
 
 #: Offset of WIB from UTC (no daylight saving time in Indonesia).
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
 
 #: Columns of ``employee_days.parquet``, in order.
-EMPLOYEE_DAY_COLUMNS: dict[str, pl.DataType] = {
-    "nip": pl.String(),
-    "date": pl.Date(),
-    "unit_code": pl.String(),
-    "office_id": pl.String(),
-    "status": pl.String(),
-    "leave_kind": pl.String(),
-    "expected_mode": pl.String(),
-    "start_min": pl.Int32(),
-    "end_min": pl.Int32(),
-    "first_in": pl.Datetime("us"),
-    "last_out": pl.Datetime("us"),
-    "events": pl.Int64(),
-    "max_distance_m": pl.Float64(),
-    "at_home": pl.Boolean(),
-    "first_valid_report_at": pl.Datetime("us"),
-    "violations": pl.Int64(),
-}
+EMPLOYEE_DAY_COLUMNS: dict[str, pl.DataType] = dict(EMPLOYEE_DAYS_SCHEMA)
 
 EMPLOYEE_SUMMARY_COLUMNS: dict[str, pl.DataType] = {
     "nip": pl.String(),
@@ -80,6 +70,7 @@ EMPLOYEE_SUMMARY_COLUMNS: dict[str, pl.DataType] = {
     "working_days": pl.Int64(),
     "excused_days": pl.Int64(),
     "duty_days": pl.Int64(),
+    "no_attendance_data_days": pl.Int64(),
     "violation_days": pl.Int64(),
     "absent_days": pl.Int64(),
     "late_minutes": pl.Int64(),
@@ -148,9 +139,11 @@ def run_audit(
     started = time.perf_counter()
     as_of = as_of or today_wib()
     step("reading the store")
-    inputs = load_inputs(store, period.start, period.end)
+    inputs = load_inputs(store, period.start, period.end, as_of=as_of)
     cal = calendar(policy, period.start, period.end)
     days = audited_days(cal, as_of)
+    require_attendance(days, inputs.attendance, inputs.attendance_dates())
+    warnings = [w for w in [reports_warning(days, inputs.outputs)] if w]
     step("building employee-days and applying the rules")
     frames, violations, unit_findings = audit_days(inputs, policy, days)
     step("summarising")
@@ -159,6 +152,9 @@ def run_audit(
     summary = employee_summary(inputs, frames.employee_days, violations, ytd, policy)
     meta = _meta(store, period, policy, as_of, cal, inputs, frames, violations, unit_findings)
     meta["run_seconds"] = round(time.perf_counter() - started, 3)
+    meta["warnings"] = warnings
+    for warning in warnings:
+        print(warning, file=sys.stderr)
     step("writing results")
     write_results(
         out_dir,
@@ -319,11 +315,24 @@ def employee_summary(
         pl.len().cast(pl.Int64).alias("working_days"),
         (pl.col("status") == STATUS_EXCUSED).sum().cast(pl.Int64).alias("excused_days"),
         (pl.col("status") == STATUS_DUTY).sum().cast(pl.Int64).alias("duty_days"),
+        (pl.col("status") == STATUS_NO_ATTENDANCE_DATA)
+        .sum()
+        .cast(pl.Int64)
+        .alias("no_attendance_data_days"),
     )
     violation_days = violations.group_by("nip").agg(
         pl.col("date").n_unique().cast(pl.Int64).alias("violation_days")
     )
-    names = inputs.employees.select("nip", "name", "unit_code").collect()
+    # history: the name of the latest employees row, the unit of the last audited day
+    names = (
+        inputs.employees.sort("valid_from", nulls_last=False)
+        .group_by("nip")
+        .agg(pl.col("name", "unit_code").last())
+        .collect()
+    )
+    if {"unit_code", "date"} <= set(employee_days.columns):
+        last_unit = employee_days.group_by("nip").agg(pl.col("unit_code").sort_by("date").last())
+        names = names.drop("unit_code").join(last_unit, on="nip", how="left")
     summary = (
         days.join(names, on="nip", how="left")
         .join(violation_days, on="nip", how="left")
@@ -407,6 +416,7 @@ def data_quality(
         return int(known[key]) if key in known else _unknown_nip(lf, inputs.employees)
 
     return {
+        **quality_lists(employee_days, known),
         "rejects_by_code": rejects,
         "attendance_unknown_nip": unknown("attendance", inputs.attendance),
         "roster_unknown_nip": unknown("roster", inputs.roster),
@@ -414,6 +424,45 @@ def data_quality(
         "employees_without_home": int((~people["home_known"]).sum()),
         "employees_unknown_office": int((~people["office_known"]).sum()),
         "units_without_roster": sorted(audited_units - rostered_units),
+    }
+
+
+def quality_lists(employee_days: pl.DataFrame, known: Mapping[str, Any]) -> dict[str, Any]:
+    """The data-quality items of the v2 rules (``rules.md``), from the employee-day frame.
+
+    - ``possibly_missing_data``: agency-days too small for the gap rule (fewer than
+      ``gap_min_employees`` required staff) inside the attendance span where nobody
+      checked in: ``[{unit_code, date, employees}]``;
+    - ``home_accepted_without_roster``: per agency, the required employee-days with
+      events on a WFH-allowed day without a roster entry (default WFO: the home is
+      also accepted);
+    - ``unknown_office``: per employee whose office is not in ``offices``, the number
+      of WFO days with events whose location could not be checked; and
+      ``unknown_office_wfo_days``, their total.
+    """
+    small = known.get("possibly_missing_data")
+    ed = employee_days
+    needed = {"status", "events", "home_accepted", "roster_mode", "expected_mode", "office_id"}
+    if not needed <= set(ed.columns):  # a compact frame (partitioned run): not computed here
+        return {}
+    with_events = (pl.col("status") == STATUS_REQUIRED) & (pl.col("events") > 0)
+    no_roster = (
+        ed.filter(with_events & pl.col("home_accepted") & pl.col("roster_mode").is_null())
+        .group_by("unit_code")
+        .len()
+        .sort("unit_code")
+    )
+    unknown = (
+        ed.filter(with_events & (pl.col("expected_mode") == "WFO") & ~pl.col("office_known"))
+        .group_by("nip", "unit_code", "office_id")
+        .agg(pl.len().cast(pl.Int64).alias("wfo_days"))
+        .sort("unit_code", "nip")
+    )
+    return {
+        "possibly_missing_data": [] if small is None else small.to_dicts(),
+        "home_accepted_without_roster": dict(no_roster.iter_rows()),
+        "unknown_office": unknown.to_dicts(),
+        "unknown_office_wfo_days": int(unknown.get_column("wfo_days").sum()),
     }
 
 
@@ -459,6 +508,7 @@ def audit_meta(
             "employee_days": employee_days,
             "excused": int(status.get(STATUS_EXCUSED, 0)),
             "duty": int(status.get(STATUS_DUTY, 0)),
+            "no_attendance_data": int(status.get(STATUS_NO_ATTENDANCE_DATA, 0)),
             "required": int(status.get(STATUS_REQUIRED, 0)),
             "violations": sum(by_rule.values()),
             "by_rule": {r.code: int(by_rule.get(r.code, 0)) for r in VIOLATION_RULES},
