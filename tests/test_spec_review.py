@@ -47,9 +47,9 @@ from test_audit_support import (
     event,
     rows,
 )
-from test_rules_support import make_store
 from test_audit_support import audit as _audit
 from test_audit_support import report as _report
+from test_rules_support import make_store
 
 from wfhaudit.audit.employee_days import EARTH_RADIUS_M
 from wfhaudit.audit.partitioned import run_audit_partitioned

@@ -23,7 +23,15 @@ from typing import Any
 import polars as pl
 
 from wfhaudit.audit.inputs import AuditInputs
-from wfhaudit.audit.spans import FORCE_FROM, FORCE_TO, HISTORY_FROM, active_on, in_force, on_day, unit_spans
+from wfhaudit.audit.spans import (
+    FORCE_FROM,
+    FORCE_TO,
+    HISTORY_FROM,
+    active_on,
+    in_force,
+    on_day,
+    unit_spans,
+)
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import (
     LEAVE_DUTY,

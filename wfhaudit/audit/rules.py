@@ -252,7 +252,9 @@ def shared_coordinates(ctx: RuleContext) -> pl.LazyFrame:
         .with_columns(
             (
                 decimetres(
-                    haversine_m(pl.col("lat"), pl.col("lon"), pl.col("home_lat"), pl.col("home_lon"))
+                    haversine_m(
+                        pl.col("lat"), pl.col("lon"), pl.col("home_lat"), pl.col("home_lon")
+                    )
                 )
                 <= home_radius_dm
             )

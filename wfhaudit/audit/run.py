@@ -35,7 +35,6 @@ from wfhaudit.audit.employee_days import (
 )
 from wfhaudit.audit.inputs import AuditInputs, load_inputs
 from wfhaudit.audit.period import Period
-from wfhaudit.audit.spans import reports_warning, require_attendance
 from wfhaudit.audit.rules import (
     UNIT_RULES,
     VIOLATION_RULES,
@@ -45,6 +44,7 @@ from wfhaudit.audit.rules import (
     evaluate,
     late,
 )
+from wfhaudit.audit.spans import reports_warning, require_attendance
 from wfhaudit.errors import DataError
 from wfhaudit.policy.model import Policy
 from wfhaudit.policy.sanctions import sanction_tier
