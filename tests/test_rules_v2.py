@@ -239,7 +239,7 @@ def test_small_agency_without_check_ins_is_possibly_missing_data(tmp_path: Path)
     result = audit(store, "2025-12-02", "2025-12-04")
     assert [r[2] for r in rows(result)] == ["ABSENT", "NO_DAILY_OUTPUT"]  # 3 Dec, in span
     assert result.meta["data_quality"]["possibly_missing_data"] == [
-        {"unit_code": "U1", "date": d("2025-12-03"), "employees": 1}
+        {"unit_code": "U1", "date": "2025-12-03", "employees": 1}
     ]
 
 

@@ -24,13 +24,15 @@ import polars as pl
 
 from wfhaudit.audit.inputs import AuditInputs
 from wfhaudit.audit.spans import (
+    ATTENDANCE_SPAN,
     FORCE_FROM,
     FORCE_TO,
     HISTORY_FROM,
+    OUTPUT_SPAN,
     active_on,
+    agency_spans,
     in_force,
     on_day,
-    unit_spans,
 )
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import (
@@ -558,13 +560,10 @@ def _missing_data(
     Also returns the small agency-days of the "possibly missing data" list.
     """
     inputs = keys.inputs
-    spans = {
-        name: unit_spans(dates, keys.people)
-        for name, dates in (
-            ("att", inputs.attendance_dates()),
-            ("out", inputs.output_dates()),
-        )
-    }
+    found = inputs.spans or agency_spans(
+        keys.people, inputs.attendance_dates(), inputs.output_dates()
+    )
+    spans = {"att": found[ATTENDANCE_SPAN], "out": found[OUTPUT_SPAN]}
     gap = int(policy.gap_min_employees)
     date = pl.col("date")
 

@@ -42,6 +42,9 @@ class AuditInputs:
     store_output_dates: pl.LazyFrame | None = None
     #: The as-of date (reports whose cutoff is after its start are ``pending``); None: none.
     as_of: dt.date | None = None
+    #: The agencies' spans, computed beforehand (``spans.agency_spans``: a partitioned run
+    #: computes them once over the whole store); None: computed from the dates above.
+    spans: dict[str, pl.DataFrame] | None = None
 
     def attendance_dates(self) -> pl.LazyFrame:
         """``(nip, date)`` of every attendance row the spans look at."""

@@ -71,12 +71,15 @@ from wfhaudit.audit.run import (
     AuditResult,
     _attendance_totals,
     _jsonable,
+    _office_ids,
     audit_meta,
     data_quality,
     employee_day_evidence,
     employee_summary,
+    quality_lists,
     today_wib,
 )
+from wfhaudit.audit.spans import ATTENDANCE_SPAN, OUTPUT_SPAN, agency_spans, in_force
 from wfhaudit.errors import DataError
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import (
@@ -213,6 +216,17 @@ def stage_inputs(store: Store, start: dt.date, end: dt.date, stage: Path) -> dic
         else LEAVE.empty().lazy()
     )
     leave.sink_parquet(stage / "leave.parquet")
+    # the agencies' data spans run over the whole store: computed once, here
+    people = in_force(store.scan("employees", version=versions["employees"])).collect()
+    found = agency_spans(
+        people,
+        store.scan("attendance", version=versions["attendance"]).select(
+            "nip", pl.col("ts").dt.date().alias("date")
+        ),
+        store.scan("outputs", version=versions["outputs"]).select("nip", "date"),
+    )
+    for name, frame in found.items():
+        frame.write_parquet(stage / f"spans-{name}.parquet")
     return versions
 
 
@@ -295,6 +309,12 @@ def staged_inputs(
         attendance=attendance.select(list(ATTENDANCE.columns)),
         outputs=outputs.select(list(OUTPUTS.columns)),
         leave=leave.select(list(LEAVE.columns)),
+        spans={
+            name: pl.read_parquet(stage / f"spans-{name}.parquet")
+            for name in (ATTENDANCE_SPAN, OUTPUT_SPAN)
+        }
+        if (stage / f"spans-{ATTENDANCE_SPAN}.parquet").exists()
+        else None,
     )
 
 
@@ -813,6 +833,13 @@ def run_audit_partitioned(
         meta = _meta(
             store, period, policy, as_of, cal, full_inputs, people, n_evidence, status,
             by_rule, unit_findings,
+        )
+        meta["data_quality"].update(  # the v2 data-quality lists, from the evidence
+            quality_lists(
+                pl.read_parquet(tmp / "employee_days.parquet"),
+                _office_ids(full_inputs),
+                policy.gap_min_employees,
+            )
         )
         meta["execution"] = {
             "partitions": len(tasks),

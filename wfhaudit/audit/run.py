@@ -152,7 +152,8 @@ def run_audit(
     summary = employee_summary(inputs, frames.employee_days, violations, ytd, policy)
     meta = _meta(store, period, policy, as_of, cal, inputs, frames, violations, unit_findings)
     meta["run_seconds"] = round(time.perf_counter() - started, 3)
-    meta["warnings"] = warnings
+    if warnings:
+        meta["warnings"] = warnings
     for warning in warnings:
         print(warning, file=sys.stderr)
     step("writing results")
@@ -416,7 +417,6 @@ def data_quality(
         return int(known[key]) if key in known else _unknown_nip(lf, inputs.employees)
 
     return {
-        **quality_lists(employee_days, known),
         "rejects_by_code": rejects,
         "attendance_unknown_nip": unknown("attendance", inputs.attendance),
         "roster_unknown_nip": unknown("roster", inputs.roster),
@@ -427,39 +427,54 @@ def data_quality(
     }
 
 
-def quality_lists(employee_days: pl.DataFrame, known: Mapping[str, Any]) -> dict[str, Any]:
-    """The data-quality items of the v2 rules (``rules.md``), from the employee-day frame.
+def quality_lists(
+    evidence: pl.DataFrame, known_offices: set[str], gap_min_employees: int
+) -> dict[str, Any]:
+    """The data-quality items of the v2 rules (``rules.md``), from the evidence columns
+    (``employee_days.parquet``: status, events, planned_mode, expected_mode,
+    home_accepted, unit_code, nip, date, office_id).
 
     - ``possibly_missing_data``: agency-days too small for the gap rule (fewer than
-      ``gap_min_employees`` required staff) inside the attendance span where nobody
-      checked in: ``[{unit_code, date, employees}]``;
+      ``gap_min_employees`` required staff) inside the attendance span (their staff
+      have the status ``required``) where nobody checked in:
+      ``[{unit_code, date, employees}]``;
     - ``home_accepted_without_roster``: per agency, the required employee-days with
-      events on a WFH-allowed day without a roster entry (default WFO: the home is
-      also accepted);
+      events on a WFH-allowed day without a roster entry (planned WFO by default,
+      the home also accepted);
     - ``unknown_office``: per employee whose office is not in ``offices``, the number
       of WFO days with events whose location could not be checked; and
       ``unknown_office_wfo_days``, their total.
     """
-    small = known.get("possibly_missing_data")
-    ed = employee_days
-    needed = {"status", "events", "home_accepted", "roster_mode", "expected_mode", "office_id"}
-    if not needed <= set(ed.columns):  # a compact frame (partitioned run): not computed here
-        return {}
-    with_events = (pl.col("status") == STATUS_REQUIRED) & (pl.col("events") > 0)
+    required = pl.col("status") == STATUS_REQUIRED
+    with_events = required & (pl.col("events") > 0)
+    small = (
+        evidence.filter(required)
+        .group_by("unit_code", "date")
+        .agg(pl.len().cast(pl.Int64).alias("employees"), pl.col("events").sum().alias("ev"))
+        .filter((pl.col("employees") < gap_min_employees) & (pl.col("ev") == 0))
+        .select("unit_code", "date", "employees")
+        .sort("unit_code", "date")
+    )
     no_roster = (
-        ed.filter(with_events & pl.col("home_accepted") & pl.col("roster_mode").is_null())
+        evidence.filter(
+            with_events & pl.col("home_accepted") & (pl.col("planned_mode") == "WFO")
+        )
         .group_by("unit_code")
         .len()
         .sort("unit_code")
     )
     unknown = (
-        ed.filter(with_events & (pl.col("expected_mode") == "WFO") & ~pl.col("office_known"))
+        evidence.filter(
+            with_events
+            & (pl.col("expected_mode") == "WFO")
+            & ~pl.col("office_id").is_in(sorted(known_offices))
+        )
         .group_by("nip", "unit_code", "office_id")
         .agg(pl.len().cast(pl.Int64).alias("wfo_days"))
         .sort("unit_code", "nip")
     )
     return {
-        "possibly_missing_data": [] if small is None else small.to_dicts(),
+        "possibly_missing_data": small.with_columns(pl.col("date").cast(pl.String)).to_dicts(),
         "home_accepted_without_roster": dict(no_roster.iter_rows()),
         "unknown_office": unknown.to_dicts(),
         "unknown_office_wfo_days": int(unknown.get_column("wfo_days").sum()),
@@ -544,8 +559,15 @@ def _meta(
         status=dict(ed.group_by("status").len().iter_rows()),
         by_rule=_by_rule(violations, tuple(r.code for r in VIOLATION_RULES)),
         unit_findings=unit_findings,
-        quality=data_quality(store, inputs, ed, frames.quality),
+        quality={
+            **data_quality(store, inputs, ed, frames.quality),
+            **quality_lists(ed, _office_ids(inputs), policy.gap_min_employees),
+        },
     )
+
+
+def _office_ids(inputs: AuditInputs) -> set[str]:
+    return set(inputs.offices.select("office_id").collect().get_column("office_id").to_list())
 
 
 # --- writing ----------------------------------------------------------------------

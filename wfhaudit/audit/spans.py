@@ -107,6 +107,20 @@ def unit_spans(dates: pl.LazyFrame, people: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: Names of the two spans of ``agency_spans``.
+ATTENDANCE_SPAN, OUTPUT_SPAN = "attendance", "outputs"
+
+
+def agency_spans(
+    people: pl.DataFrame, attendance_dates: pl.LazyFrame, output_dates: pl.LazyFrame
+) -> dict[str, pl.DataFrame]:
+    """Both spans per unit (``unit_spans``): ``{"attendance": ..., "outputs": ...}``."""
+    return {
+        ATTENDANCE_SPAN: unit_spans(attendance_dates, people),
+        OUTPUT_SPAN: unit_spans(output_dates, people),
+    }
+
+
 def _months(dates: pl.LazyFrame) -> list[str]:
     """The months (``YYYY-MM``) of ``dates`` (a ``date`` column), sorted."""
     months = (
