@@ -373,8 +373,9 @@ class Store:
 
     def _os_error(self, what: str, exc: OSError) -> DataError:
         return DataError(
-            f"could not write {what} in {self.path}: {exc.strerror or exc}; the store was "
-            "unchanged: free space or fix the permissions and run the ingest again."
+            f"could not write {what} in {self.path}: {exc.strerror or exc}; nothing was "
+            "stored, the store is unchanged: free space or fix the permissions and run the "
+            "ingest again."
         )
 
     @contextlib.contextmanager
