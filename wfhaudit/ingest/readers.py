@@ -217,16 +217,17 @@ def _sniff_text(path: Path) -> bool:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError as exc:
         raise _encoding_error(path, exc.start) from None
-    return b"\r" in head and b"\n" not in head
+    bare_cr = head.count(b"\r") - head.count(b"\r\n")
+    return bare_cr > 0 and bare_cr >= head.count(b"\n")
 
 
 def _cr_to_lf(path: Path) -> io.BytesIO:
     """The file with its CR-only line ends as LF (Polars splits lines on LF only)."""
     data = path.read_bytes()
-    if b"\n" in data:  # CR-only at the start, LF later: refuse rather than guess
+    if b"\n" in data:  # CR and LF line ends mixed: refuse rather than guess
         raise DataError(
-            f"cannot read {path}: its lines end in CR (old Mac style) at the start but in LF "
-            "later; save it again as 'CSV UTF-8' and ingest again."
+            f"cannot read {path}: some of its lines end in CR only (old Mac style) and others "
+            "in LF; save it again as 'CSV UTF-8' and ingest again."
         )
     return io.BytesIO(data.replace(b"\r", b"\n"))
 
