@@ -89,6 +89,10 @@ class Killed(BaseException):
     """Stands for SIGKILL: nothing after it runs (not even except Exception)."""
 
 
+def _killed(*args: object, **kwargs: object) -> None:
+    raise Killed
+
+
 def _two_bad_rows(tmp_path: Path) -> Path:
     f = tmp_path / "a.csv"
     f.write_text(
@@ -101,11 +105,7 @@ def test_2_kill_after_the_table_commit_is_repaired_by_the_next_ingest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = Store(tmp_path / "s")
-
-    def killed(*args: object, **kwargs: object) -> None:
-        raise Killed
-
-    monkeypatch.setattr(Store, "append_rejects", killed)
+    monkeypatch.setattr(Store, "append_rejects", _killed)
     with pytest.raises(Killed):
         ingest_files(store, "attendance", [_two_bad_rows(tmp_path)])
     monkeypatch.undo()
@@ -124,11 +124,7 @@ def test_2_kill_before_the_table_commit_stores_nothing_of_that_ingest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = Store(tmp_path / "s")
-
-    def killed(*args: object, **kwargs: object) -> None:
-        raise Killed
-
-    monkeypatch.setattr(Store, "_commit", killed)
+    monkeypatch.setattr(Store, "_commit", _killed)
     with pytest.raises(Killed):
         ingest_files(store, "attendance", [_two_bad_rows(tmp_path)])
     monkeypatch.undo()

@@ -445,6 +445,8 @@ class Store:
 
     def _finish(self, entry: Path, job: dict[str, object]) -> None:
         kind, token = str(job["kind"]), str(job["ingest"])
+        for tmp in (self.path / REJECTED_ROWS).glob(f".*-{token}.csv.tmp"):
+            tmp.unlink(missing_ok=True)  # a CSV killed while being written
         if self._tagged(REJECTS.name, token, job.get("rejects_version")) is not None:
             return  # both commits happened; only the journal was left
         committed = self._tagged(kind, token, job.get("table_version"))
