@@ -16,10 +16,12 @@ the unit being that of the row in force on the event's (report's) date.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 
 from wfhaudit.errors import DataError
+from wfhaudit.schema import STATUS_REQUIRED
 
 #: Columns of ``in_force``'s result beside the employees columns.
 FORCE_FROM, FORCE_TO, HISTORY_FROM = "force_from", "force_to", "history_from"
@@ -118,6 +120,69 @@ def agency_spans(
     return {
         ATTENDANCE_SPAN: unit_spans(attendance_dates, people),
         OUTPUT_SPAN: unit_spans(output_dates, people),
+    }
+
+
+#: The data-quality items of ``quality_lists`` (keys of audit.json's ``data_quality``).
+QUALITY_LISTS: tuple[str, ...] = (
+    "possibly_missing_data",
+    "home_accepted_without_roster",
+    "unknown_office",
+    "unknown_office_wfo_days",
+)
+
+
+def quality_lists(
+    evidence: pl.DataFrame, known_offices: set[str], gap_min_employees: int
+) -> dict[str, Any]:
+    """The data-quality items of the v2 rules (``rules.md``), from the evidence columns
+    (``employee_days.parquet``: status, events, planned_mode, expected_mode,
+    home_accepted, unit_code, nip, date, office_id).
+
+    - ``possibly_missing_data``: agency-days too small for the gap rule (fewer than
+      ``gap_min_employees`` required staff) inside the attendance span (their staff
+      have the status ``required``) where nobody checked in:
+      ``[{unit_code, date, employees}]``;
+    - ``home_accepted_without_roster``: per agency, the required employee-days with
+      events on a WFH-allowed day without a roster entry (planned WFO by default,
+      the home also accepted);
+    - ``unknown_office``: per employee whose office is not in ``offices``, the number
+      of WFO days with events whose location could not be checked; and
+      ``unknown_office_wfo_days``, their total.
+    """
+    required = pl.col("status") == STATUS_REQUIRED
+    with_events = required & (pl.col("events") > 0)
+    small = (
+        evidence.filter(required)
+        .group_by("unit_code", "date")
+        .agg(pl.len().cast(pl.Int64).alias("employees"), pl.col("events").sum().alias("ev"))
+        .filter((pl.col("employees") < gap_min_employees) & (pl.col("ev") == 0))
+        .select("unit_code", "date", "employees")
+        .sort("unit_code", "date")
+    )
+    no_roster = (
+        evidence.filter(
+            with_events & pl.col("home_accepted") & (pl.col("planned_mode") == "WFO")
+        )
+        .group_by("unit_code")
+        .len()
+        .sort("unit_code")
+    )
+    unknown = (
+        evidence.filter(
+            with_events
+            & (pl.col("expected_mode") == "WFO")
+            & ~pl.col("office_id").is_in(sorted(known_offices))
+        )
+        .group_by("nip", "unit_code", "office_id")
+        .agg(pl.len().cast(pl.Int64).alias("wfo_days"))
+        .sort("unit_code", "nip")
+    )
+    return {
+        "possibly_missing_data": small.with_columns(pl.col("date").cast(pl.String)).to_dicts(),
+        "home_accepted_without_roster": dict(no_roster.iter_rows()),
+        "unknown_office": unknown.to_dicts(),
+        "unknown_office_wfo_days": int(unknown.get_column("wfo_days").sum()),
     }
 
 
