@@ -312,17 +312,27 @@ def test_13_a_read_only_store_is_one_sentence(
     assert "Read-only file system" in message and "the store is unchanged" in message
 
 
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (OSError(errno.EROFS, "Read-only file system", "/out/x"), " /out/x: Read-only file system"),
+        (  # what Polars raises for a full disk
+            pl.exceptions.ComputeError("parquet: underlying IO error: (os error 28)"),
+            ": No space left on device",
+        ),
+    ],
+)
 def test_13_an_oserror_anywhere_is_one_sentence_exit_3(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, words: str
 ) -> None:
     import wfhaudit.ingest.core as core
 
     def broken(*args: object, **kwargs: object) -> None:
-        raise OSError(errno.EROFS, "Read-only file system", "/out/x")
+        raise error
 
     monkeypatch.setattr(core, "load_profile", broken)
     message = fails(tmp_path / "s", "offices", WORKED / "offices.csv")
-    assert message.startswith("error: could not read or write /out/x: Read-only file system")
+    assert message.startswith(f"error: could not read or write{words}"), message
 
 
 # --- 14: policy numbers and nesting --------------------------------------------------------

@@ -22,7 +22,14 @@ import typer
 from rich.console import Console
 
 from wfhaudit import __version__
-from wfhaudit.errors import EXIT_DATA, EXIT_THRESHOLD, EXIT_USAGE, UsageError, WfhauditError
+from wfhaudit.errors import (
+    EXIT_DATA,
+    EXIT_THRESHOLD,
+    EXIT_USAGE,
+    UsageError,
+    WfhauditError,
+    as_os_error,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,18 +114,17 @@ def handle_errors(func: F) -> F:
             fail(exc.message, exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted; the store is unchanged by the unfinished step.", 130)
-        except OSError as exc:  # disk full, read-only or unwritable folder (issue 17)
-            if _state["debug"]:
-                raise
-            where = f" {exc.filename}" if exc.filename else ""
-            fail(
-                f"could not read or write{where}: {exc.strerror or exc}; free space or fix the "
-                "permissions and run again.",
-                EXIT_DATA,
-            )
         except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
             if _state["debug"]:
                 raise
+            error = as_os_error(exc)  # disk full, read-only or unwritable folder (issue 17)
+            if error is not None:
+                where = f" {error.filename}" if error.filename else ""
+                fail(
+                    f"could not read or write{where}: {error.strerror or error}; free space or "
+                    "fix the permissions and run again.",
+                    EXIT_DATA,
+                )
             fail(
                 f"unexpected {type(exc).__name__}: {exc}. Run again with --debug for the "
                 "traceback and report it.",
