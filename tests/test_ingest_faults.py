@@ -166,6 +166,26 @@ def test_3_rejects_csv_names_are_unique_even_with_the_same_id(tmp_path: Path) ->
     assert all(p.read_text().startswith("kind,source_file") for p in paths)
 
 
+def test_3_an_ingest_never_overwrites_another_s_rejects_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race of concurrent ingests, made certain: every existence check of a rejects
+    file says 'free' (as when another writer creates it just after the check)."""
+    real = Path.exists
+    monkeypatch.setattr(
+        Path, "exists", lambda self: False if "rejected-rows" in str(self) else real(self)
+    )
+    store = Store(tmp_path / "s")
+    for i in range(8):  # several within one second: the old names were per second
+        f = tmp_path / f"a{i}.csv"
+        f.write_text(att(att_row(f"2025-12-02 07:00:0{i}"), att_row("bad")))
+        ingest_files(store, "attendance", [f])
+    monkeypatch.undo()
+    csvs = sorted((tmp_path / "s" / "rejected-rows").glob("*.csv"))
+    sources = [pl.read_csv(c).get_column("source_file").to_list() for c in csvs]
+    assert sorted(sources) == [[str(tmp_path / f"a{i}.csv")] for i in range(8)]
+
+
 # --- 4: leap seconds -------------------------------------------------------------------
 
 
