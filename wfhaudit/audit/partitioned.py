@@ -200,15 +200,15 @@ def stage_inputs(
     template: AuditInputs,
     stage: Path,
     *,
-    homes: bool = True,
+    ytd: bool = False,
 ) -> StageSource:
     """Copy the store's tables for ``[template.start, template.end]`` at ``template.versions``
-    into ``stage`` (streaming, bounded memory); without ``homes``, the employees' home
-    coordinates are left out (chunks that do not read them)."""
+    into ``stage`` (streaming, bounded memory).  For year-to-date chunks (``ytd``) without
+    what they do not read: the employees' home coordinates and the reports."""
     start, end, versions = template.start, template.end, template.versions
     stage.mkdir(parents=True, exist_ok=True)
     for kind in DAILY_KINDS:
-        if versions.get(kind) is None:
+        if versions.get(kind) is None or (ytd and kind == "outputs"):
             continue
         for number, batch in enumerate(_store_batches(store, kind, start, end, versions[kind])):
             rows = in_range({**_empty_tables(), kind: batch.lazy()}, start, end)[kind].collect()
@@ -216,7 +216,7 @@ def stage_inputs(
                 rows = rows.with_columns(pl.col("ts").dt.date().alias("date"))
             _write_days(rows, stage / kind, number)
     small = in_range({**_empty_tables(), **store_tables(store, start, end, versions)}, start, end)
-    if not homes:
+    if ytd:
         small["employees"] = small["employees"].with_columns(
             pl.lit(None, pl.Float64).alias("home_lat"), pl.lit(None, pl.Float64).alias("home_lon")
         )
@@ -448,7 +448,8 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
     started = time.perf_counter()
     inputs = chunk.source.inputs(chunk.start, chunk.end)
     result = ChunkResult(chunk.index, pid=os.getpid())
-    if chunk.ytd:
+    if chunk.ytd:  # what the YTD rules read: no reports
+        inputs = replace(inputs, outputs=TABLES["outputs"].empty().lazy())
         frames, vio, _ = audit_days(inputs, chunk.policy, chunk.days, YTD_RULES)
         # (the clarifications' waivers apply here too, as in a full chunk)
         # Until the missing-data rule: a unit-day counts only when someone of the unit

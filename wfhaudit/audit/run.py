@@ -333,13 +333,13 @@ def _run_chunks(
     work: Path | None, executor: Executor, step: Progress,
 ) -> tuple[list[ChunkResult], list[ChunkResult], dict[str, Any]]:
     """The period's chunks and the year to date's; and what ran (for audit.json)."""
-    def source(inputs: AuditInputs, name: str, homes: bool) -> Any:
+    def source(inputs: AuditInputs, name: str, ytd: bool) -> Any:
         if work is None:
             return StoreSource(store, inputs)
         step(f"staging {inputs.start} .. {inputs.end}")
-        return stage_inputs(store, inputs, work / name, homes=homes)
+        return stage_inputs(store, inputs, work / name, ytd=ytd)
 
-    period_source = source(snap.inputs, "stage", True)
+    period_source = source(snap.inputs, "stage", False)
     groups = None
     if work is not None:
         groups = unit_groups(
@@ -359,7 +359,7 @@ def _run_chunks(
     ytd: list[ChunkResult] = []
     if snap.earlier is not None and snap.earlier_days.height:
         step("year to date")
-        earlier_source = source(snap.earlier, "stage-ytd", False)
+        earlier_source = source(snap.earlier, "stage-ytd", True)
         if days_per_chunk:
             cuts = [snap.earlier_days.slice(o, days_per_chunk)
                     for o in range(0, snap.earlier_days.height, days_per_chunk)]
