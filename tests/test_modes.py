@@ -314,3 +314,52 @@ def test_auto_says_what_it_chose_and_why(tmp_path: Path, monkeypatch: pytest.Mon
     assert "exceed" in big.meta["execution"]["reason"]
     assert small.counts == big.counts
     assert_same_results(tmp_path / "a", tmp_path / "b")
+
+
+# --- the year to date (rules.md v2) ------------------------------------------------------
+
+
+def _ytd(result: Any) -> dict[str, float]:
+    return dict(result.employee_summary.select("nip", "ytd_equivalent_days").iter_rows())
+
+
+@pytest.mark.parametrize("partition_days", [0, 2])
+def test_year_to_date_does_not_depend_on_the_period_length(
+    tmp_path: Path, partition_days: int
+) -> None:
+    """The same last audited day: the same year to date, whatever the period's first day."""
+    from wfhaudit.audit.period import parse_period, range_period
+
+    store = build_store(tmp_path / "s")
+    as_of, policy = dt.date(2025, 12, 13), load_policy()
+    month = run_audit(store, parse_period("2025-12"), policy, as_of=as_of,
+                      out_dir=tmp_path / "m", partition_days=partition_days)
+    week = run_audit(store, range_period(dt.date(2025, 12, 8), dt.date(2025, 12, 12)), policy,
+                     as_of=as_of, out_dir=tmp_path / "w", partition_days=partition_days)
+    in_week = _ytd(week)
+    assert in_week == {nip: v for nip, v in _ytd(month).items() if nip in in_week}
+    assert sum(in_week.values()) > sum(week.employee_summary["equivalent_days"])
+
+
+def test_year_to_date_is_of_the_last_audited_day_s_year(tmp_path: Path) -> None:
+    """A period across the new year audited before 1 January counts the old year."""
+    from wfhaudit.audit.period import range_period
+
+    store = build_store(tmp_path / "s")
+    period = range_period(dt.date(2025, 12, 8), dt.date(2026, 1, 9))
+    old_year = run_audit(store, period, load_policy(), as_of=dt.date(2025, 12, 13),
+                         out_dir=tmp_path / "a", partition_days=0)
+    month = run_audit(store, range_period(dt.date(2025, 12, 1), dt.date(2025, 12, 12)),
+                      load_policy(), as_of=dt.date(2025, 12, 13), out_dir=tmp_path / "b")
+    assert _ytd(old_year) == {nip: v for nip, v in _ytd(month).items() if nip in _ytd(old_year)}
+    new_year = run_audit(store, period, load_policy(), as_of=dt.date(2026, 1, 10),
+                         out_dir=tmp_path / "c", partition_days=0)
+    summary = new_year.employee_summary  # 2026: only the period's January days count
+    january = new_year.violations.filter(pl.col("date") >= dt.date(2026, 1, 1))
+    absent = dict(january.filter(pl.col("rule") == "ABSENT").group_by("nip").len().iter_rows())
+    minutes = dict(january.filter(pl.col("rule").is_in(["LATE", "EARLY_LEAVE"]))
+                   .group_by("nip").agg(pl.col("minutes").sum()).iter_rows())
+    assert dict(summary.select("nip", "ytd_equivalent_days").iter_rows()) == {
+        nip: absent.get(nip, 0) + minutes.get(nip, 0) / 450 for nip in summary["nip"]
+    }
+    assert _ytd(new_year) != _ytd(old_year)

@@ -349,10 +349,11 @@ def _run_chunks(
     employees = int(snap.inputs.employees.select(pl.len()).collect().item())
     buckets = bucket_count(employees * max(snap.days.height, 1))
     start, end = snap.inputs.start, snap.inputs.end
+    tiles = list(_tiles(snap.days, days_per_chunk, start, end))
     chunks = [
         Chunk(i, lo, hi, part, policy, period_source, str(work) if work else None,
-              groups=groups, buckets=buckets)
-        for i, (lo, hi, part) in enumerate(_tiles(snap.days, days_per_chunk, start, end))
+              groups=groups, buckets=buckets, whole=len(tiles) == 1)
+        for i, (lo, hi, part) in enumerate(tiles)
     ]
     step(f"auditing {len(chunks)} chunk(s)")
     results = executor.map(audit_chunk, chunks)
@@ -426,9 +427,10 @@ def _write_sorted(
     ranges: list[tuple[str, str]],
     name: str,
     adjust: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    presorted: bool = False,
 ) -> int:
     """Write ``rows`` as the result file ``name`` (its columns and order), one range of
-    unit codes at a time (memory bounded by a range)."""
+    unit codes at a time (memory bounded by a range); ``presorted``: already in order."""
     schema, sort = RESULT_FILES[name]
     writer: pq.ParquetWriter | None = None
     count = 0
@@ -442,7 +444,12 @@ def _write_sorted(
             )
             if adjust is not None:
                 frame = adjust(frame)
-            table = frame.select(list(schema)).cast(schema).sort(list(sort)).to_arrow()
+            frame = frame.select(list(schema)).cast(schema)
+            frame = frame if presorted else frame.sort(list(sort))
+            if len(ranges) <= 1:  # one piece: Polars' own writer is faster
+                frame.write_parquet(path, compression="zstd")
+                return frame.height
+            table = frame.to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(str(path), table.schema, compression="zstd")
             writer.write_table(table)
@@ -530,6 +537,7 @@ def period_step(
         pl.concat([_concat(results, "violations", VIOLATIONS_SCHEMA), duplicates.lazy()]),
         unit_ranges(vio_rows, partitioned.ROWS_PER_BUCKET),
         "violations.parquet",
+        presorted=len(results) == 1 and duplicates.is_empty(),
     )
     dup_days = duplicates.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("_dup"))
 
@@ -546,6 +554,7 @@ def period_step(
         unit_ranges(ev_rows, partitioned.ROWS_PER_BUCKET),
         "employee_days.parquet",
         adjust=add_duplicates,
+        presorted=len(results) == 1,
     )
     unit_findings = _concat(results, "unit_findings", RESULT_FILES["unit_findings.parquet"][0])
     _write_sorted(tmp / "unit_findings.parquet", unit_findings, [("", "\uffff")],
