@@ -53,6 +53,7 @@ from wfhaudit.audit.partitioned import (
     ChunkResult,
     Executor,
     LocalExecutor,
+    Progress,
     StoreSource,
     attendance_totals,
     audit_chunk,
@@ -95,9 +96,6 @@ IN_MEMORY_SHARE = 0.25
 #: Prefixes of the private directories (stale ones of killed runs are removed).
 WORK_PREFIX = "wfhaudit-audit-"
 RESULTS_PREFIX = ".wfhaudit-results-"
-
-Progress = Callable[[str], None]
-
 
 def today_wib() -> dt.date:
     """Today's date in WIB."""
@@ -268,10 +266,8 @@ def choose_mode(store: Store, snap: Snapshot, execution: Execution) -> dict[str,
         return {"days_per_chunk": n, "chosen_by": "--partition-days", "reason": "given"}
     if execution.executor is not None:
         return {"days_per_chunk": 1, "chosen_by": "--cluster", "reason": "one day per task"}
-    versions, start, end = snap.inputs.versions, snap.inputs.start, snap.inputs.end
-    months = sorted({d.strftime("%Y-%m") for d in (start, end)} | {
-        (start + dt.timedelta(days=n)).strftime("%Y-%m") for n in range((end - start).days)
-    })
+    versions = snap.inputs.versions
+    months = snap.calendar.get_column("date").dt.strftime("%Y-%m").unique().to_list()
     working = max(snap.days.height, 1)
     rows = _rows(store, "employees", versions["employees"], None) * working + sum(
         _rows(store, kind, versions[kind], months) for kind in ("attendance", "outputs", "roster")
@@ -393,17 +389,14 @@ def _concat(results: Sequence[ChunkResult], name: str, schema: pl.Schema) -> pl.
 
 
 def period_violations(
-    results: Sequence[ChunkResult], period: Period, policy: Policy, buckets: int
+    results: Sequence[ChunkResult], period: Period, policy: Policy
 ) -> pl.DataFrame:
     """The period-scope rules (``DUPLICATE_OUTPUT``) over the chunks' report rows, one nip
     bucket at a time, with the engine's own rule functions (re-keyed for the period)."""
     span = (period.end - period.start).days + 1
     found = []
-    for bucket in range(buckets):
-        parts = [lf for r in results if (lf := r.lazy(f"reports-{bucket}")) is not None]
-        if not parts:
-            continue
-        rows = pl.concat(parts, how="vertical").collect()
+    for bucket in sorted({name for r in results for name in r.parts if "reports-" in name}):
+        rows = _concat(results, bucket, pl.Schema()).collect()
         nips = rows.get_column("nip").unique()
         rows = rows.with_columns(
             pl.col("nip").replace_strict(nips, pl.int_range(len(nips), eager=True),
@@ -522,8 +515,7 @@ def period_step(
     tmp: Path,
 ) -> dict[str, Any]:
     """Write every result file into ``tmp`` from the chunks; the counts for audit.json."""
-    buckets = bucket_count(sum(r.employee_days for r in results))
-    duplicates = period_violations(results, period, policy, buckets)
+    duplicates = period_violations(results, period, policy)
     ev_rows: dict[str, int] = {}
     vio_rows: dict[str, int] = {}
     for r in results:
