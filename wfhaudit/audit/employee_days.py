@@ -24,10 +24,8 @@ import polars as pl
 
 from wfhaudit.audit.inputs import AuditInputs
 from wfhaudit.policy.model import Policy
-from wfhaudit.schema import LEAVE_DUTY, LEAVE_EXCUSED
+from wfhaudit.schema import EARTH_RADIUS_M, LEAVE_DUTY, LEAVE_EXCUSED
 
-#: Mean Earth radius (IUGG), metres: the sphere of every haversine distance.
-EARTH_RADIUS_M = 6_371_008.8
 #: Consecutive located events closer than this are never impossible travel.
 TRAVEL_MIN_DISTANCE_M = 1000.0
 #: Floating-point noise forgiven when comparing a distance with a fence (1 micrometre):
@@ -511,53 +509,3 @@ def build_employee_days(
         employee_days=employee_days, events=events, reports=reports, quality=quality
     )
 
-
-def build_attendance_days(
-    inputs: AuditInputs, policy: Policy, days: pl.DataFrame
-) -> pl.DataFrame:
-    """The employee-day frame reduced to what ABSENT, LATE and EARLY_LEAVE read.
-
-    Same rows and same values as ``build_employee_days(...).employee_days`` for the
-    columns those rules use (status, events, in_events, out_events, late_minutes,
-    early_minutes, nip, date, unit_code), without locations, reports or integrity
-    facts: the attendance is grouped straight from the scan.  For the year to date.
-    """
-    employees = _employee_index(inputs).collect()
-    keys = _Keys(inputs, employees, employees.height * _span(inputs))
-    base, _ = _base(keys, policy, days)
-    is_in, is_out = pl.col("kind") == "IN", pl.col("kind") == "OUT"
-    attendance = inputs.attendance.with_columns(pl.col("ts").dt.date().alias("date"))
-    facts = (
-        _keyed(inputs, attendance, employees)
-        .filter(pl.col("ed_key").is_not_null())
-        .select(
-            "ed_key",
-            is_in.cast(pl.Int64).alias("in_events"),
-            is_out.cast(pl.Int64).alias("out_events"),
-            pl.when(is_in).then(pl.col("ts")).alias("first_in"),
-            pl.when(is_out).then(pl.col("ts")).alias("last_out"),
-        )
-        .group_by("ed_key")
-        .agg(
-            pl.len().cast(pl.Int64).alias("events"),
-            pl.col("in_events", "out_events").sum(),
-            pl.col("first_in").min(),
-            pl.col("last_out").max(),
-        )
-        .collect()
-    )
-    ed_key = base.get_column("ed_key")
-    return (
-        pl.concat(
-            [
-                base.select("nip", "date", "unit_code", "ed_key", "status", "start_min", "end_min"),
-                _align(facts, "ed_key", ed_key, keys.size),
-            ],
-            how="horizontal",
-        )
-        .with_columns(pl.col("events", "in_events", "out_events").fill_null(0))
-        .with_columns(
-            (minute_of_day(pl.col("first_in")) - pl.col("start_min")).alias("late_minutes"),
-            (pl.col("end_min") - minute_of_day(pl.col("last_out"))).alias("early_minutes"),
-        )
-    )

@@ -26,7 +26,7 @@ from wfhaudit.ingest.validate import (
     validate_sheet,
     with_source,
 )
-from wfhaudit.schema import ERROR_CODES, KINDS, REJECTS, TABLES
+from wfhaudit.schema import ERROR_CODES, KINDS, REJECTS, TABLES, WIB
 from wfhaudit.store import Store
 
 _FILE = "__file"
@@ -81,7 +81,7 @@ class IngestSummary:
 
 
 def _now_wib() -> dt.datetime:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).replace(tzinfo=None)
+    return dt.datetime.now(WIB).replace(tzinfo=None)
 
 
 def _by_code(rejects: pl.DataFrame) -> dict[str, int]:
