@@ -26,7 +26,7 @@ from wfhaudit.ingest.validate import (
     validate_sheet,
     with_source,
 )
-from wfhaudit.schema import ERROR_CODES, KINDS, REJECTS, TABLES
+from wfhaudit.schema import ACTION_BLANKED, ACTION_REJECTED, ERROR_CODES, KINDS, REJECTS, TABLES
 from wfhaudit.store import Store
 
 _FILE = "__file"
@@ -45,6 +45,9 @@ class FileSummary:
     superseded: int = 0
     rejected: int = 0
     rejected_by_code: dict[str, int] = field(default_factory=dict)
+    #: bad optional cells stored empty (their rows are valid rows), by error code
+    blanked: int = 0
+    blanked_by_code: dict[str, int] = field(default_factory=dict)
     zero_coordinates: int = 0
     grid: bool = False
     skipped_sheets: list[str] = field(default_factory=list)
@@ -66,13 +69,26 @@ class IngestSummary:
     superseded: int = 0
     rejected: int = 0
     rejected_by_code: dict[str, int] = field(default_factory=dict)
+    #: bad optional cells stored empty (rejects file rows with action "blanked"), by code
+    blanked: int = 0
+    blanked_by_code: dict[str, int] = field(default_factory=dict)
     zero_coordinates: int = 0
+    #: stored rows removed by --replace-period (dates of the range not ingested again)
+    removed: int = 0
+    replace_period: tuple[dt.date, dt.date] | None = None
+    #: employees: the valid_from given with --valid-from (rows lacking one got it)
+    valid_from: dt.date | None = None
+    #: employees --full-snapshot: in force in the store, absent from the snapshot, so
+    #: ended the day before it ({nip, name, unit_code, active_to})
+    ended: list[dict[str, str]] = field(default_factory=list)
     rejects_path: Path | None = None
     store_version: int | None = None
     dry_run: bool = False
     strict: bool = False
     #: the first rejected rows (source_file, source_row, error_code, message)
     rejects_sample: list[dict[str, str]] = field(default_factory=list)
+    #: the first blanked cells (source_file, source_row, error_code, message)
+    blanked_sample: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -93,6 +109,14 @@ def _rejects_path(store: Store, kind: str) -> Path:
         n += 1
         path = folder / f"{stamp}-{kind}-{n}.csv"
     return path
+
+
+def _rejected(rejects: pl.DataFrame) -> pl.DataFrame:
+    return rejects.filter(pl.col("action") == ACTION_REJECTED)
+
+
+def _blanked(rejects: pl.DataFrame) -> pl.DataFrame:
+    return rejects.filter(pl.col("action") == ACTION_BLANKED)
 
 
 def _by_code(rejects: pl.DataFrame) -> dict[str, int]:
@@ -161,13 +185,17 @@ def _validate_file(
     valid, dup_rejects = find_duplicates(TABLES[kind], valid, labels, dup_mask)
     parts: list[pl.DataFrame] = []
     for i, result in enumerate(results):
-        mine = pl.concat(
-            [
-                result.rejects,
-                dup_rejects.filter(pl.col(SHEET) == i).select(ROW, HDR, "error_code", "message"),
-            ],
-            how="vertical_relaxed",
+        dups = dup_rejects.filter(pl.col(SHEET) == i).select(
+            ROW, HDR, "error_code", "message", "action"
         )
+        own = result.rejects
+        if dups.height and own.height:
+            # a blanked row rejected as a copy or conflict after all: only the reject counts
+            gone = (pl.col("action") == ACTION_BLANKED) & pl.struct(ROW, HDR).is_in(
+                dups.select(pl.struct(ROW, HDR)).to_series().implode()
+            )
+            own = own.filter(~gone)
+        mine = pl.concat([own, dups], how="vertical_relaxed")
         parts.append(with_source(mine, result))
         summary.read += result.read
         summary.zero_coordinates += result.zero_coordinates
@@ -176,8 +204,10 @@ def _validate_file(
         pl.lit(kind).alias("kind"), pl.lit(str(path)).alias("source_file"), pl.all()
     )
     summary.valid = valid.height
-    summary.rejected = rejects.height
-    summary.rejected_by_code = _by_code(rejects)
+    summary.rejected = _rejected(rejects).height
+    summary.rejected_by_code = _by_code(_rejected(rejects))
+    summary.blanked = _blanked(rejects).height
+    summary.blanked_by_code = _by_code(_blanked(rejects))
     valid = valid.drop(SHEET, ROW, HDR, KEY_HASH).with_columns(
         pl.lit(file_index, pl.Int32).alias(_FILE)
     )
@@ -233,20 +263,23 @@ def ingest_files(
             rows = rows.filter(last)
     rows = rows.select(list(table.columns))
     all_rejects = pl.concat(rejects, how="vertical")
+    sample = ["source_file", "source_row", "error_code", "message"]
+    n_rejected = _rejected(all_rejects).height
     result = IngestSummary(
         kind=kind,
         profile=profile,
         files=summaries,
         read=sum(s.read for s in summaries),
         superseded=sum(s.superseded for s in summaries),
-        rejected=all_rejects.height,
-        rejected_by_code=_by_code(all_rejects),
+        rejected=n_rejected,
+        rejected_by_code=_by_code(_rejected(all_rejects)),
+        blanked=_blanked(all_rejects).height,
+        blanked_by_code=_by_code(_blanked(all_rejects)),
         zero_coordinates=sum(s.zero_coordinates for s in summaries),
         dry_run=dry_run,
         strict=strict,
-        rejects_sample=all_rejects.head(SAMPLE_REJECTS)
-        .select("source_file", "source_row", "error_code", "message")
-        .to_dicts(),
+        rejects_sample=_rejected(all_rejects).head(SAMPLE_REJECTS).select(sample).to_dicts(),
+        blanked_sample=_blanked(all_rejects).head(SAMPLE_REJECTS).select(sample).to_dicts(),
     )
     result.store_version = store.version(kind)
     if dry_run:
@@ -260,10 +293,10 @@ def ingest_files(
         path.parent.mkdir(parents=True, exist_ok=True)
         stamped.select(list(REJECTS.columns)).write_csv(path)
         result.rejects_path = path
-    if strict and all_rejects.height:
+    if strict and n_rejected:
         codes = ", ".join(f"{n} {c}" for c, n in result.rejected_by_code.items())
         raise DataError(
-            f"--strict: {all_rejects.height} rejected row(s) ({codes}); nothing was stored. "
+            f"--strict: {n_rejected} rejected row(s) ({codes}); nothing was stored. "
             f"The rows are listed in {result.rejects_path}; fix them and ingest again."
         )
     step(f"writing {rows.height:,} {kind} rows to the store")
