@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from wfhaudit.errors import DataError, UsageError
-from wfhaudit.ingest.profiles import load_profile
+from wfhaudit.ingest.history import fill_valid_from, leavers, snapshot_date
+from wfhaudit.ingest.profiles import Profile, load_profile
 from wfhaudit.ingest.readers import ROW, file_format, read_file
 from wfhaudit.ingest.validate import (
     HDR,
@@ -111,6 +112,41 @@ def _rejects_path(store: Store, kind: str) -> Path:
     return path
 
 
+def _with_options(profile: Profile, delimiter: str | None, decimal_comma: bool) -> Profile:
+    """``profile`` with ``--delimiter`` / ``--decimal-comma`` of the command line applied."""
+    if delimiter is not None:
+        profile = replace(profile, delimiter=parse_delimiter(delimiter))
+    if decimal_comma:
+        profile = replace(profile, decimal=",")
+    return profile
+
+
+#: names accepted by ``--delimiter`` for characters hard to type on a command line
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}
+
+
+def parse_delimiter(text: str) -> str:
+    """``--delimiter``: one character, or ``tab`` / ``\\t`` (and the names of ; , |)."""
+    value = _DELIMITER_NAMES.get(text.strip().lower(), text)
+    if len(value) != 1 or value in "\r\n\"":
+        raise UsageError(
+            f"bad --delimiter {text!r}: give one character, e.g. --delimiter ';' "
+            "(or --delimiter tab)."
+        )
+    return value
+
+
+def parse_replace_period(text: str) -> tuple[dt.date, dt.date]:
+    """``--replace-period FROM..TO`` (or a month / ISO week) as (first, last) dates."""
+    from wfhaudit.audit.period import parse_period
+
+    try:
+        period = parse_period(text)
+    except UsageError as exc:
+        raise UsageError(f"--replace-period: {exc.message}") from None
+    return period.start, period.end
+
+
 def _rejected(rejects: pl.DataFrame) -> pl.DataFrame:
     return rejects.filter(pl.col("action") == ACTION_REJECTED)
 
@@ -134,10 +170,14 @@ def _validate_file(
     profiles_file: Path | None,
     fmt: str | None,
     month: str | None,
+    valid_from: dt.date | None = None,
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
 ) -> tuple[FileSummary, pl.DataFrame, pl.DataFrame]:
     """(summary, valid rows with _FILE, rejects in schema.REJECTS columns minus ingested_at)."""
     table = TABLES[kind]
     profile = load_profile(profile_name, kind, profiles_file)
+    profile = _with_options(profile, delimiter, decimal_comma)
     sheets = read_file(path, file_format(path, fmt), profile.delimiter, nip_headers(table, profile))
     summary = FileSummary(file=str(path))
     results: list[SheetResult] = []
@@ -157,6 +197,8 @@ def _validate_file(
         [r.valid.with_columns(pl.lit(i, pl.Int16).alias(SHEET)) for i, r in enumerate(results)],
         how="vertical",
     )
+    if valid_from is not None:
+        valid = fill_valid_from(valid, valid_from)
     dup_mask = duplicate_candidates(table, valid)
     # keep only the source rows a reject can point at (memory: a big file is mostly valid)
     for i, result in enumerate(results):
@@ -226,14 +268,27 @@ def ingest_files(
     strict: bool = False,
     dry_run: bool = False,
     on_step: Callable[[str], None] | None = None,
+    valid_from: dt.date | None = None,
+    full_snapshot: bool = False,
+    replace_period: tuple[dt.date, dt.date] | str | None = None,
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
 ) -> IngestSummary:
     """Validate ``files`` of ``kind`` and store them in one write per kind.
 
     Rows of a later file replace rows of an earlier file with the same key (a
     revised roster wins).  Rejected rows go to the store's rejects table and a
-    CSV at ``<store>/rejected-rows/<UTC timestamp>-<kind>.csv``.  ``strict``: any
-    rejected row raises DataError and nothing is stored (the rejects CSV is
-    still written so the rows can be fixed).  ``dry_run``: nothing is written.
+    CSV at ``<store>/rejected-rows/<UTC timestamp>-<kind>.csv``; so do the bad
+    optional attendance cells that were blanked (``action`` = ``blanked``).
+    ``strict``: any rejected row raises DataError and nothing is stored (the
+    rejects CSV is still written so the rows can be fixed).  ``dry_run``:
+    nothing is written.  Employees: ``valid_from`` fills the rows without one;
+    ``full_snapshot`` ends the employees in force but absent from the files.
+    ``replace_period`` (``FROM..TO``): the table's rows of those dates are removed
+    in the same commit.  ``full_snapshot`` and ``replace_period`` imply ``strict``
+    (a rejected row would end an employee, or delete a row without replacing it).
+    ``delimiter`` / ``decimal_comma`` override the profile's CSV separator and
+    decimal separator.
     """
     if kind not in TABLES:
         raise UsageError(f"unknown kind '{kind}'; valid kinds: {', '.join(KINDS)}.")
@@ -242,14 +297,34 @@ def ingest_files(
     load_profile(profile, kind, profiles_file)  # unknown profile: UsageError before any reading
     if month is not None:
         parse_month(month)
+    if delimiter is not None:
+        parse_delimiter(delimiter)
+    if (valid_from is not None or full_snapshot) and kind != "employees":
+        option = "--valid-from" if valid_from is not None else "--full-snapshot"
+        raise UsageError(f"{option} applies to employees only, not to {kind}.")
+    if isinstance(replace_period, str):
+        replace_period = parse_replace_period(replace_period)
     table = TABLES[kind]
+    if replace_period is not None and table.period_column is None:
+        raise UsageError(f"--replace-period does not apply to {kind}: the table has no dates.")
     step = on_step or (lambda _message: None)
     summaries: list[FileSummary] = []
     valids: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
     for i, path in enumerate(Path(f) for f in files):
         step(f"reading and validating {path.name}")
-        summary, valid, rej = _validate_file(path, i, kind, profile, profiles_file, fmt, month)
+        summary, valid, rej = _validate_file(
+            path,
+            i,
+            kind,
+            profile,
+            profiles_file,
+            fmt,
+            month,
+            valid_from=valid_from,
+            delimiter=delimiter,
+            decimal_comma=decimal_comma,
+        )
         summaries.append(summary)
         valids.append(valid)
         rejects.append(rej)
@@ -282,6 +357,15 @@ def ingest_files(
         blanked_sample=_blanked(all_rejects).head(SAMPLE_REJECTS).select(sample).to_dicts(),
     )
     result.store_version = store.version(kind)
+    result.valid_from = valid_from
+    result.replace_period = replace_period
+    ended = table.empty()
+    if full_snapshot:
+        ended = leavers(store, rows, snapshot_date(rows, valid_from))
+        result.ended = [
+            {k: str(v) for k, v in row.items()}
+            for row in ended.select("nip", "name", "unit_code", "active_to").to_dicts()
+        ]
     if dry_run:
         result.stored = rows.height
         return result
@@ -293,15 +377,25 @@ def ingest_files(
         path.parent.mkdir(parents=True, exist_ok=True)
         stamped.select(list(REJECTS.columns)).write_csv(path)
         result.rejects_path = path
-    if strict and n_rejected:
+    if (strict or full_snapshot or replace_period is not None) and n_rejected:
         codes = ", ".join(f"{n} {c}" for c, n in result.rejected_by_code.items())
+        option = (
+            "--strict"
+            if strict
+            else "--full-snapshot (a rejected row would end an employee)"
+            if full_snapshot
+            else "--replace-period (a rejected row would delete a stored row)"
+        )
         raise DataError(
-            f"--strict: {n_rejected} rejected row(s) ({codes}); nothing was stored. "
+            f"{option}: {n_rejected} rejected row(s) ({codes}); nothing was stored. "
             f"The rows are listed in {result.rejects_path}; fix them and ingest again."
         )
     step(f"writing {rows.height:,} {kind} rows to the store")
-    written = store.write(kind, rows, assume_unique=True)
-    result.stored = rows.height
+    if ended.height:
+        rows = pl.concat([rows, ended])
+    written = store.write(kind, rows, assume_unique=True, replace_period=replace_period)
+    result.stored = rows.height - ended.height
+    result.removed = written.removed
     result.inserted = written.inserted
     result.replaced = written.replaced
     result.unchanged = written.unchanged

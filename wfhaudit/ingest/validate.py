@@ -459,10 +459,12 @@ def validate_sheet(
         missing.append(col)
     if missing:
         hint = ""
-        if len(headers) == 1 and any(sep in headers[0] for sep in ";,\t|"):
+        guess = [sep for sep in ";,\t|" if len(headers) == 1 and sep in headers[0]]
+        if guess:
+            shown = "tab" if guess[0] == "\t" else guess[0]
             hint = (
                 f" (the header '{headers[0][:40]}' looks like one column: is the separator "
-                f"'{profile.delimiter}' right? try another --profile)"
+                f"'{profile.delimiter}' right? pass --delimiter '{shown}', or another --profile)"
             )
         if table.name == "roster":
             hint += " (a roster needs nip, date and mode columns, or a grid: NIP then date columns)"
