@@ -441,10 +441,13 @@ def policy_show(policy: PolicyOpt = None) -> None:
 def policy_check(
     file: Annotated[Path, typer.Argument(help="Policy TOML to validate.")],
 ) -> None:
-    """Validate a policy file. Example: [bold]wfhaudit policy check mine.toml[/]"""
-    from wfhaudit.policy import check_policy_file
+    """Validate a policy file; warn when it drops default holidays, special hours or WFH
+    periods. Example: [bold]wfhaudit policy check mine.toml[/]"""
+    from wfhaudit.policy import check_policy_file, replaced_defaults
 
     checked = check_policy_file(file)
+    for warning in replaced_defaults(file, checked):
+        err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     console.print(
         f"ok: {file} is a valid policy ({len(checked.wfh)} WFH periods, "
         f"{len(checked.holidays)} holidays)",
