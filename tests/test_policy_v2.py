@@ -192,3 +192,19 @@ def test_no_warning_when_nothing_of_the_default_is_dropped(tmp_path: Path) -> No
     assert code == 0 and err == ""
     tables_only = write(tmp_path, "[location]\noffice_radius_m = 150\n")
     assert replaced_defaults(tables_only) == []
+
+
+# --- docs/policy.md stays true ------------------------------------------------------------
+
+
+def test_docs_policy_md_names_the_default_holidays_and_the_tier_bounds() -> None:
+    import re
+
+    from wfhaudit.policy.sanctions import TIERS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "policy.md").read_text("utf-8")
+    default = load_policy()
+    assert f"| `holidays` | {len(default.holidays)} dates:" in doc
+    assert f"({len(default.wfh)} WFH periods, {len(default.holidays)} holidays)" in doc
+    bounds = re.findall(r"^\| ≥ (\d+) \| `([A-Z_0-9]+)` \|", doc, flags=re.MULTILINE)
+    assert [(int(n), code) for n, code in bounds] == [(t.min_days, t.code) for t in TIERS]
