@@ -144,6 +144,7 @@ def test_2_a_running_ingest_s_journal_is_left_alone(tmp_path: Path) -> None:
                 "values": ["{}"],
                 "error_code": ["type-error"],
                 "message": ["x"],
+                "action": ["rejected"],
                 "ingested_at": [dt.datetime(2025, 12, 2)],
             },
             schema=REJECTS.schema,

@@ -41,6 +41,9 @@ class Table:
     partition_source: str | None = None
     #: pairs of columns that must be both present or both empty.
     pairs: tuple[tuple[str, str], ...] = ()
+    #: the date (or datetime) column ``ingest --replace-period FROM..TO`` selects the rows
+    #: to replace by; None: the table has no dates to replace by.
+    period_column: str | None = None
 
     @property
     def schema(self) -> pl.Schema:
@@ -83,10 +86,12 @@ EMPLOYEES = Table(
         "home_lon": pl.Float64(),
         "active_from": pl.Date(),
         "active_to": pl.Date(),
+        "valid_from": pl.Date(),
     },
     required=("nip", "name", "unit_code", "office_id"),
-    key=("nip",),
+    key=("nip", "valid_from"),
     pairs=(("home_lat", "home_lon"),),
+    period_column="valid_from",
 )
 
 OFFICES = Table(
@@ -113,6 +118,7 @@ ROSTER = Table(
     key=("nip", "date"),
     enums={"mode": ("WFH", "WFO")},
     partition_source="date",
+    period_column="date",
 )
 
 ATTENDANCE = Table(
@@ -132,6 +138,7 @@ ATTENDANCE = Table(
     enums={"kind": ("IN", "OUT"), "mode": ("WFO", "WFH")},
     partition_source="ts",
     pairs=(("lat", "lon"),),
+    period_column="ts",
 )
 
 OUTPUTS = Table(
@@ -145,6 +152,7 @@ OUTPUTS = Table(
     required=("nip", "date", "submitted_at", "text"),
     key=("nip", "date", "submitted_at"),
     partition_source="date",
+    period_column="date",
 )
 
 LEAVE = Table(
@@ -158,6 +166,7 @@ LEAVE = Table(
     required=("nip", "start", "end", "kind"),
     key=("nip", "start", "kind"),
     enums={"kind": ("CUTI", "SAKIT", "IZIN", "DINAS_LUAR", "TUGAS_BELAJAR")},
+    period_column="start",
 )
 
 #: The six input kinds, in the order a fresh store is best filled.
@@ -176,11 +185,18 @@ REJECTS = Table(
         "values": pl.String(),  # the original cells, as JSON
         "error_code": pl.String(),
         "message": pl.String(),
+        #: "rejected" (the row was not stored) or "blanked" (a bad optional cell was
+        #: stored empty, the row kept); empty in rows written before v2 = rejected
+        "action": pl.String(),
         "ingested_at": DATETIME,
     },
     required=("kind", "source_file", "source_row", "error_code", "message"),
     key=("kind", "source_file", "source_row", "error_code", "ingested_at"),
 )
+
+#: ``REJECTS.action`` values.
+ACTION_REJECTED = "rejected"
+ACTION_BLANKED = "blanked"
 
 #: Ingest error codes (data.md, after the Frictionless catalogue).
 ERROR_CODES: tuple[str, ...] = (

@@ -269,6 +269,7 @@ def make_people(
             "home_lon": pl.Series(pub_home_lon).fill_nan(None),
             "active_from": pl.Series(active_from, dtype=pl.Date),
             "active_to": pl.Series(active_to, dtype=pl.Date),
+            "valid_from": pl.Series([None] * n, dtype=pl.Date),
         },
         schema=TABLES["employees"].schema,
     )
@@ -1126,7 +1127,8 @@ def generate_sample(
     )
 
     writer = _Writer(out, fmt, month)
-    writer.write("employees", people.frame)
+    # no history in the sample (yet): a SIMPEG export has no valid_from column
+    writer.write("employees", people.frame.drop("valid_from") if fmt == "export" else people.frame)
     office_rows = {u.office.office_id: u.office for u in unit_list}
     writer.write(
         "offices",
