@@ -695,7 +695,8 @@ def test_ramadan_friday_ends_at_1400_and_the_day_before_is_normal(tmp_path: Path
     ]
 
 
-def test_special_period_without_a_weekday_makes_it_no_working_day(tmp_path: Path) -> None:
+def test_special_period_replaces_only_the_weekdays_it_lists(tmp_path: Path) -> None:
+    # v2 (policy.md): Friday, not listed, keeps its normal hours and is a working day
     policy_file = _write(tmp_path / "p.toml", """
 [[hours.special]]
 name = "Short week"
@@ -713,7 +714,7 @@ thu = "08:00-15:00"
                        outputs=[report("2025-12-02", "2025-12-02 17:00:00")])
     result = audit(store, "2025-12-02", "2025-12-05", policy=policy)
     assert rows(result, "LATE", "EARLY_LEAVE") == []
-    assert sorted({r[1] for r in rows(result)}) == ["2025-12-03", "2025-12-04"]
+    assert sorted({r[1] for r in rows(result)}) == ["2025-12-03", "2025-12-04", "2025-12-05"]
 
 
 # --- summary -----------------------------------------------------------------------

@@ -118,6 +118,7 @@ ROSTER = Table(
     key=("nip", "date"),
     enums={"mode": ("WFH", "WFO")},
     partition_source="date",
+    period_column="date",
 )
 
 ATTENDANCE = Table(
@@ -137,6 +138,7 @@ ATTENDANCE = Table(
     enums={"kind": ("IN", "OUT"), "mode": ("WFO", "WFH")},
     partition_source="ts",
     pairs=(("lat", "lon"),),
+    period_column="ts",
 )
 
 OUTPUTS = Table(
@@ -150,6 +152,7 @@ OUTPUTS = Table(
     required=("nip", "date", "submitted_at", "text"),
     key=("nip", "date", "submitted_at"),
     partition_source="date",
+    period_column="date",
 )
 
 LEAVE = Table(
@@ -163,6 +166,7 @@ LEAVE = Table(
     required=("nip", "start", "end", "kind"),
     key=("nip", "start", "kind"),
     enums={"kind": ("CUTI", "SAKIT", "IZIN", "DINAS_LUAR", "TUGAS_BELAJAR")},
+    period_column="start",
 )
 
 #: The six input kinds, in the order a fresh store is best filled.
@@ -181,11 +185,18 @@ REJECTS = Table(
         "values": pl.String(),  # the original cells, as JSON
         "error_code": pl.String(),
         "message": pl.String(),
+        #: "rejected" (the row was not stored) or "blanked" (a bad optional cell was
+        #: stored empty, the row kept); empty in rows written before v2 = rejected
+        "action": pl.String(),
         "ingested_at": DATETIME,
     },
     required=("kind", "source_file", "source_row", "error_code", "message"),
     key=("kind", "source_file", "source_row", "error_code", "ingested_at"),
 )
+
+#: ``REJECTS.action`` values.
+ACTION_REJECTED = "rejected"
+ACTION_BLANKED = "blanked"
 
 #: Ingest error codes (data.md, after the Frictionless catalogue).
 ERROR_CODES: tuple[str, ...] = (

@@ -36,6 +36,7 @@ from wfhaudit.audit.spans import (
 )
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import (
+    EARTH_RADIUS_M,
     LEAVE_DUTY,
     LEAVE_EXCUSED,
     OUTPUT_MISSING,
@@ -47,8 +48,6 @@ from wfhaudit.schema import (
     STATUS_REQUIRED,
 )
 
-#: Mean Earth radius (IUGG), metres: the sphere of every haversine distance.
-EARTH_RADIUS_M = 6_371_008.8
 #: Consecutive located events closer than this are never impossible travel.
 TRAVEL_MIN_DISTANCE_M = 1000.0
 
@@ -712,6 +711,7 @@ def build_employee_days(
     )
 
 
+
 def _minutes() -> tuple[pl.Expr, pl.Expr]:
     """``late_minutes`` / ``early_minutes``: whole minutes fully elapsed (floor) between
     the first IN and the start, and between the last OUT and the end (``rules.md``)."""
@@ -722,49 +722,4 @@ def _minutes() -> tuple[pl.Expr, pl.Expr]:
     return (
         ((pl.col("first_in") - start).dt.total_microseconds() // minute).alias("late_minutes"),
         ((end - pl.col("last_out")).dt.total_microseconds() // minute).alias("early_minutes"),
-    )
-
-
-def build_attendance_days(
-    inputs: AuditInputs, policy: Policy, days: pl.DataFrame
-) -> pl.DataFrame:
-    """The employee-day frame reduced to what ABSENT, LATE and EARLY_LEAVE read.
-
-    The old simplified copy for the year to date (no missing-data rule): to be
-    replaced by the full pipeline over 1 January .. the last audited day.
-    """
-    keys = _keys(inputs)
-    base, _ = _base(keys, policy, days)
-    is_in, is_out = pl.col("kind") == "IN", pl.col("kind") == "OUT"
-    attendance = inputs.attendance.with_columns(pl.col("ts").dt.date().alias("date"))
-    facts = (
-        _keyed(inputs, attendance, keys.nips)
-        .filter(pl.col("ed_key").is_not_null())
-        .select(
-            "ed_key",
-            is_in.cast(pl.Int64).alias("in_events"),
-            is_out.cast(pl.Int64).alias("out_events"),
-            pl.when(is_in).then(pl.col("ts")).alias("first_in"),
-            pl.when(is_out).then(pl.col("ts")).alias("last_out"),
-        )
-        .group_by("ed_key")
-        .agg(
-            pl.len().cast(pl.Int64).alias("events"),
-            pl.col("in_events", "out_events").sum(),
-            pl.col("first_in").min(),
-            pl.col("last_out").max(),
-        )
-        .collect()
-    )
-    ed_key = base.get_column("ed_key")
-    return (
-        pl.concat(
-            [
-                base.select("nip", "date", "unit_code", "ed_key", "status", "start_min", "end_min"),
-                _align(facts, "ed_key", ed_key, keys.size),
-            ],
-            how="horizontal",
-        )
-        .with_columns(pl.col("events", "in_events", "out_events").fill_null(0))
-        .with_columns(*_minutes())
     )

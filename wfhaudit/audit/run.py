@@ -55,6 +55,7 @@ from wfhaudit.audit.partitioned import (
     ChunkResult,
     Executor,
     LocalExecutor,
+    Progress,
     StoreSource,
     attendance_totals,
     audit_chunk,
@@ -105,9 +106,6 @@ IN_MEMORY_SHARE = 0.25
 #: Prefixes of the private directories (stale ones of killed runs are removed).
 WORK_PREFIX = "wfhaudit-audit-"
 RESULTS_PREFIX = ".wfhaudit-results-"
-
-Progress = Callable[[str], None]
-
 
 def today_wib() -> dt.date:
     """Today's date in WIB."""
@@ -286,10 +284,8 @@ def choose_mode(store: Store, snap: Snapshot, execution: Execution) -> dict[str,
         return {"days_per_chunk": n, "chosen_by": "--partition-days", "reason": "given"}
     if execution.executor is not None:
         return {"days_per_chunk": 1, "chosen_by": "--cluster", "reason": "one day per task"}
-    versions, start, end = snap.inputs.versions, snap.inputs.start, snap.inputs.end
-    months = sorted({d.strftime("%Y-%m") for d in (start, end)} | {
-        (start + dt.timedelta(days=n)).strftime("%Y-%m") for n in range((end - start).days)
-    })
+    versions = snap.inputs.versions
+    months = snap.calendar.get_column("date").dt.strftime("%Y-%m").unique().to_list()
     working = max(snap.days.height, 1)
     rows = _rows(store, "employees", versions["employees"], None) * working + sum(
         _rows(store, kind, versions[kind], months) for kind in ("attendance", "outputs", "roster")
@@ -351,13 +347,13 @@ def _run_chunks(
     work: Path | None, executor: Executor, step: Progress,
 ) -> tuple[list[ChunkResult], list[ChunkResult], dict[str, Any]]:
     """The period's chunks and the year to date's; and what ran (for audit.json)."""
-    def source(inputs: AuditInputs, name: str, homes: bool) -> Any:
+    def source(inputs: AuditInputs, name: str, ytd: bool) -> Any:
         if work is None:
             return StoreSource(store, inputs)
         step(f"staging {inputs.start} .. {inputs.end}")
-        return stage_inputs(store, inputs, work / name, homes=homes)
+        return stage_inputs(store, inputs, work / name, ytd=ytd)
 
-    period_source = source(snap.inputs, "stage", True)
+    period_source = source(snap.inputs, "stage", False)
     groups = None
     if work is not None:
         groups = unit_groups(
@@ -367,17 +363,18 @@ def _run_chunks(
     employees = int(snap.inputs.employees.select(pl.len()).collect().item())
     buckets = bucket_count(employees * max(snap.days.height, 1))
     start, end = snap.inputs.start, snap.inputs.end
+    tiles = list(_tiles(snap.days, days_per_chunk, start, end))
     chunks = [
         Chunk(i, lo, hi, part, policy, period_source, str(work) if work else None,
-              groups=groups, buckets=buckets)
-        for i, (lo, hi, part) in enumerate(_tiles(snap.days, days_per_chunk, start, end))
+              groups=groups, buckets=buckets, whole=len(tiles) == 1)
+        for i, (lo, hi, part) in enumerate(tiles)
     ]
     step(f"auditing {len(chunks)} chunk(s)")
     results = executor.map(audit_chunk, chunks)
     ytd: list[ChunkResult] = []
     if snap.earlier is not None and snap.earlier_days.height:
         step("year to date")
-        earlier_source = source(snap.earlier, "stage-ytd", False)
+        earlier_source = source(snap.earlier, "stage-ytd", True)
         if days_per_chunk:
             cuts = [snap.earlier_days.slice(o, days_per_chunk)
                     for o in range(0, snap.earlier_days.height, days_per_chunk)]
@@ -410,17 +407,14 @@ def _concat(results: Sequence[ChunkResult], name: str, schema: pl.Schema) -> pl.
 
 
 def period_violations(
-    results: Sequence[ChunkResult], period: Period, policy: Policy, buckets: int
+    results: Sequence[ChunkResult], period: Period, policy: Policy
 ) -> pl.DataFrame:
     """The period-scope rules (``DUPLICATE_OUTPUT``) over the chunks' report rows, one nip
     bucket at a time, with the engine's own rule functions (re-keyed for the period)."""
     span = (period.end - period.start).days + 1
     found = []
-    for bucket in range(buckets):
-        parts = [lf for r in results if (lf := r.lazy(f"reports-{bucket}")) is not None]
-        if not parts:
-            continue
-        rows = pl.concat(parts, how="vertical").collect()
+    for bucket in sorted({name for r in results for name in r.parts if "reports-" in name}):
+        rows = _concat(results, bucket, pl.Schema()).collect()
         nips = rows.get_column("nip").unique()
         rows = rows.with_columns(
             pl.col("nip").replace_strict(nips, pl.int_range(len(nips), eager=True),
@@ -444,9 +438,10 @@ def _write_sorted(
     ranges: list[tuple[str, str]],
     name: str,
     adjust: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    presorted: bool = False,
 ) -> int:
     """Write ``rows`` as the result file ``name`` (its columns and order), one range of
-    unit codes at a time (memory bounded by a range)."""
+    unit codes at a time (memory bounded by a range); ``presorted``: already in order."""
     schema, sort = RESULT_FILES[name]
     writer: pq.ParquetWriter | None = None
     count = 0
@@ -460,7 +455,12 @@ def _write_sorted(
             )
             if adjust is not None:
                 frame = adjust(frame)
-            table = frame.select(list(schema)).cast(schema).sort(list(sort)).to_arrow()
+            frame = frame.select(list(schema)).cast(schema)
+            frame = frame if presorted else frame.sort(list(sort))
+            if len(ranges) <= 1:  # one piece: Polars' own writer is faster
+                frame.write_parquet(path, compression="zstd")
+                return frame.height
+            table = frame.to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(str(path), table.schema, compression="zstd")
             writer.write_table(table)
@@ -537,8 +537,7 @@ def period_step(
     tmp: Path,
 ) -> dict[str, Any]:
     """Write every result file into ``tmp`` from the chunks; the counts for audit.json."""
-    buckets = bucket_count(sum(r.employee_days for r in results))
-    duplicates = period_violations(results, period, policy, buckets)
+    duplicates = period_violations(results, period, policy)
     ev_rows: dict[str, int] = {}
     vio_rows: dict[str, int] = {}
     for r in results:
@@ -552,6 +551,7 @@ def period_step(
         pl.concat([_concat(results, "violations", VIOLATIONS_SCHEMA), duplicates.lazy()]),
         unit_ranges(vio_rows, partitioned.ROWS_PER_BUCKET),
         "violations.parquet",
+        presorted=len(results) == 1 and duplicates.is_empty(),
     )
     dup_days = duplicates.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("_dup"))
 
@@ -568,6 +568,7 @@ def period_step(
         unit_ranges(ev_rows, partitioned.ROWS_PER_BUCKET),
         "employee_days.parquet",
         adjust=add_duplicates,
+        presorted=len(results) == 1,
     )
     unit_findings = _concat(results, "unit_findings", RESULT_FILES["unit_findings.parquet"][0])
     _write_sorted(tmp / "unit_findings.parquet", unit_findings, [("", "\uffff")],
