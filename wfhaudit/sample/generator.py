@@ -1064,6 +1064,56 @@ class _Writer:
 # --- the entry point ------------------------------------------------------------
 
 
+#: Rules that read a day's check-ins: none of them applies where the agency's export is
+#: missing (v2, ``rules.md``: missing data is not absence).
+ATTENDANCE_READING_RULES = frozenset(
+    {"ABSENT", "MISSING_CHECKIN", "MISSING_CHECKOUT", "LATE", "EARLY_LEAVE", "WRONG_LOCATION",
+     "NO_LOCATION", "HOME_UNREGISTERED", "IMPOSSIBLE_TRAVEL", "SHARED_DEVICE",
+     "SHARED_COORDINATES"}
+)
+#: The output rules, skipped where the agency's reports are missing.
+OUTPUT_RULES = frozenset({"NO_DAILY_OUTPUT", "LATE_DAILY_OUTPUT"})
+#: Scenario names of the two missing-data plants (ground truth, README).
+MISSING_EXPORT = "missing_export"  # an agency's check-ins absent from one day's export
+MISSING_REPORTS = "missing_reports"  # an agency's reports absent on one day
+
+
+def missing_data_days(
+    plan: P.Plan, sizes: list[int], unit_of: list[int], n_days: int
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``(unit, day)`` whose check-ins the export lacks, and ``(unit, day)`` whose reports are
+    missing: the two largest agencies (at least ``gap_min_employees`` staff), on days no
+    plant spanning several employees or days (ring, shared phone, duplicate texts) uses and
+    none of the agency's own plants, so that dropping the rows changes no other finding."""
+    busy = {
+        d for p in plan.plants if p.kind in (P.RING, P.SHARED_PHONE, P.DUPLICATE) for d in p.days
+    }
+    order = sorted(range(len(sizes)), key=lambda u: (-sizes[u], u))
+
+    def pick(unit: int, avoid: set[int]) -> int:
+        own = {d for (e, d) in plan.cells if unit_of[e] == unit}
+        own |= {d for p in plan.plants if p.kind == P.QUOTA and p.extra.get("unit") == unit
+                for d in p.days}
+        free = [d for d in range(1, n_days - 1) if d not in busy | own | avoid]
+        free = free or [d for d in range(n_days) if d not in avoid] or [0]
+        return free[len(free) // 2]
+
+    first_day = pick(order[0], set())
+    second_unit = order[1] if len(order) > 1 else order[0]
+    second_day = pick(second_unit, {first_day} if second_unit == order[0] else set())
+    return (order[0], first_day), (second_unit, second_day)
+
+
+def _drop_day(
+    frame: pl.DataFrame, column: str, day: dt.date, truth: list, code: str, rules: frozenset
+) -> tuple[pl.DataFrame, list]:
+    """``frame`` without its rows of ``day`` (by ``column``), and ``truth`` without the
+    findings of agency ``code`` on ``day`` that those rows decided."""
+    on_day = pl.col(column).dt.date() if frame.schema[column] != pl.Date else pl.col(column)
+    kept = [t for t in truth if not (t[1] == code and t[2] == day and t[3] in rules)]
+    return frame.filter(on_day != day), kept
+
+
 def generate_sample(
     out_dir: Path | str,
     *,
@@ -1138,18 +1188,37 @@ def generate_sample(
     names = people.frame.select("nip", "name")
     truth: list[tuple[str, str, dt.date, str, str]] = []
     bounds = np.concatenate([[0], np.cumsum(sizes)])
+    (gap_unit, gap_day), (quiet_unit, quiet_day) = missing_data_days(
+        plan, sizes, unit_of.tolist(), len(days)
+    )
     for u in range(units):
         if progress is not None:
             progress(f"agency {u + 1}/{units} ({unit_list[u].code}, {sizes[u]} employees)")
         unit_names = names.slice(int(bounds[u]), sizes[u])
+        code = unit_list[u].code
         for chunk in make_chunks(ctx, u, int(bounds[u]), int(bounds[u + 1])):
-            writer.write("attendance", chunk.attendance, unit_names)
+            attendance, outputs, found = chunk.attendance, chunk.outputs, chunk.truth
+            if u == gap_unit:  # the K-Mob export lacks this agency on one day
+                attendance, found = _drop_day(
+                    attendance, "ts", days[gap_day].date, found, code, ATTENDANCE_READING_RULES
+                )
+            if u == quiet_unit:  # and its daily reports are missing on another
+                outputs, found = _drop_day(
+                    outputs, "date", days[quiet_day].date, found, code, OUTPUT_RULES
+                )
+            writer.write("attendance", attendance, unit_names)
             writer.write("roster", chunk.roster)
-            writer.write("outputs", chunk.outputs)
+            writer.write("outputs", outputs)
             writer.write("leave", chunk.leave)
             if fmt == "export" and chunk.grid.width:
                 writer.write_grid(unit_list[u].code, chunk.grid)
-            truth.extend(chunk.truth)
+            truth.extend(found)
+        if u == gap_unit:
+            truth.append(
+                ("", code, days[gap_day].date, "ATTENDANCE_DATA_MISSING", MISSING_EXPORT)
+            )
+        if u == quiet_unit:
+            truth.append(("", code, days[quiet_day].date, "OUTPUT_DATA_MISSING", MISSING_REPORTS))
     files = writer.close()
 
     truth_schema = {c: (pl.Date if c == "date" else pl.String) for c in GROUND_TRUTH_COLUMNS}

@@ -164,7 +164,10 @@ def write_readme(info: SampleInfo) -> Path:
         "`WRONG_LOCATION` (not on a DINAS_LUAR day, where the jump is no finding at all); an "
         "employee without a home point gets `HOME_UNREGISTERED` on every WFH day; one with an "
         "unknown office gets no finding (the audit's data quality lists it). Scenarios marked "
-        "clean are edge cases that must give no violation.",
+        "clean are edge cases that must give no violation. Two agency-days test missing data: "
+        "the largest agency is absent from one day's K-Mob export (`ATTENDANCE_DATA_MISSING`, "
+        "no `ABSENT` for its staff) and the second largest sent no daily report on another day "
+        "(`OUTPUT_DATA_MISSING`, no `NO_DAILY_OUTPUT`).",
         "",
     ]
     lines += _table(
