@@ -771,6 +771,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
     nips_local = nips.slice(lo, n)
     devices_local = people.device_series.slice(lo, n)
 
+    places = _places(plan, mode, lo)
     for block_no, b0 in enumerate(range(0, n, BLOCK)):
         b1 = min(n, b0 + BLOCK)
         rng = np.random.default_rng([ctx.seed, 1000 + u, 1 + block_no])
@@ -778,7 +779,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
         sub_mode = mode[b0:b1]
         sub_plant = plant_mask[b0:b1]
         attendance_bulk, outputs_bulk = _bulk_rows(
-            ctx, rng, lo + b0, sub_status, sub_mode, sub_plant
+            ctx, rng, lo + b0, sub_status, places[b0:b1], sub_plant
         )
         attendance_bulk = attendance_bulk.with_columns(pl.col("e") + b0)
         outputs_bulk = outputs_bulk.with_columns(pl.col("e") + b0)
@@ -839,6 +840,19 @@ def _timestamps(ctx: _Ctx, day: np.ndarray, seconds: np.ndarray) -> pl.Series:
     """Local timestamps: working day number + seconds after its midnight."""
     stamps = ctx.day_dt[day.astype(np.int64)] + seconds.astype("timedelta64[s]")
     return pl.Series(stamps.astype("datetime64[us]"), dtype=pl.Datetime("us"))
+
+
+def _places(plan: P.Plan, mode: np.ndarray, lo: int) -> np.ndarray:
+    """Where each employee-day checks in (0 office, 1 home): the mode, except that the first
+    employee of each stale WFH roster (``not_allowed``: rostered WFH on a day WFH is not
+    allowed) went to the office; the others stayed home.  v2 accepts both: no finding,
+    only the agency's ``WFH_NOT_ALLOWED``."""
+    place = mode.copy()
+    for plant in plan.plants:
+        if plant.kind == P.NOT_ALLOWED and lo <= plant.employees[0] < lo + len(mode):
+            for d in plant.days:
+                place[plant.employees[0] - lo, d] = 0
+    return place
 
 
 def _bulk_rows(

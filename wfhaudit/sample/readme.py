@@ -38,7 +38,8 @@ SCENARIOS: dict[str, str] = {
     P.LEAVER: "clean: active_to in the middle of the month, no data after",
     P.RING: "3-4 employees of different agencies checking in at one exact (fake-GPS) coordinate",
     P.SHARED_PHONE: "an employee checking in with a colleague's phone",
-    P.NOT_ALLOWED: "1-2 employees rostered WFH on a day outside every WFH period",
+    P.NOT_ALLOWED: "1-2 employees rostered WFH on a day outside every WFH period (one at the "
+    "office, one at home: no finding, the agency gets WFH_NOT_ALLOWED)",
     P.QUOTA: "an agency rostering more than the allowed WFH share on a day",
 }
 
