@@ -771,7 +771,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
     nips_local = nips.slice(lo, n)
     devices_local = people.device_series.slice(lo, n)
 
-    places = _places(plan, mode, lo)
+    check_in_at = _places(plan, mode, lo)
     for block_no, b0 in enumerate(range(0, n, BLOCK)):
         b1 = min(n, b0 + BLOCK)
         rng = np.random.default_rng([ctx.seed, 1000 + u, 1 + block_no])
@@ -779,7 +779,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
         sub_mode = mode[b0:b1]
         sub_plant = plant_mask[b0:b1]
         attendance_bulk, outputs_bulk = _bulk_rows(
-            ctx, rng, lo + b0, sub_status, places[b0:b1], sub_plant
+            ctx, rng, lo + b0, sub_status, check_in_at[b0:b1], sub_plant
         )
         attendance_bulk = attendance_bulk.with_columns(pl.col("e") + b0)
         outputs_bulk = outputs_bulk.with_columns(pl.col("e") + b0)
