@@ -1128,6 +1128,33 @@ def _drop_day(
     return frame.filter(on_day != day), kept
 
 
+#: What the K-Mob export holds in the accuracy cell of one check-in: the ingest blanks the
+#: cell (``action = blanked`` in the rejects) and keeps the row; the check-in, well inside
+#: its fence, gives no finding (v2: one bad optional cell never costs the check-in).
+BAD_ACCURACY = "tidak terbaca"
+
+
+def nips_of(people: People, employees: list[int]) -> list[str]:
+    """The nips of the employees (indexes) of ``people``."""
+    nips = people.frame.get_column("nip")
+    return [str(nips[e]) for e in employees]
+
+
+def _plant_bad_cell(path: Path, planted: set[str]) -> None:
+    """Replace the accuracy cell of the first check-in of an unplanted employee in the K-Mob
+    export at ``path`` with ``BAD_ACCURACY``."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split(";")
+    column = header.index("Akurasi")
+    for i, line in enumerate(lines[1:], start=1):
+        cells = line.split(";")
+        if len(cells) == len(header) and cells[0] not in planted and cells[column]:
+            cells[column] = BAD_ACCURACY
+            lines[i] = ";".join(cells)
+            break
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
 def generate_sample(
     out_dir: Path | str,
     *,
@@ -1234,6 +1261,9 @@ def generate_sample(
         if u == quiet_unit:
             truth.append(("", code, days[quiet_day].date, "OUTPUT_DATA_MISSING", MISSING_REPORTS))
     files = writer.close()
+    if fmt == "export":
+        planted = set(nips_of(people, sorted(plan.planted)))
+        _plant_bad_cell(writer.path("attendance"), planted)
 
     truth_schema = {c: (pl.Date if c == "date" else pl.String) for c in GROUND_TRUTH_COLUMNS}
     truth_df = pl.DataFrame(truth, schema=truth_schema, orient="row").sort(

@@ -168,7 +168,9 @@ def write_readme(info: SampleInfo) -> Path:
         "clean are edge cases that must give no violation. Two agency-days test missing data: "
         "the largest agency is absent from one day's K-Mob export (`ATTENDANCE_DATA_MISSING`, "
         "no `ABSENT` for its staff) and the second largest sent no daily report on another day "
-        "(`OUTPUT_DATA_MISSING`, no `NO_DAILY_OUTPUT`).",
+        "(`OUTPUT_DATA_MISSING`, no `NO_DAILY_OUTPUT`). In the K-Mob export one check-in's "
+        "accuracy cell is unreadable (`tidak terbaca`): the ingest blanks the cell and keeps "
+        "the check-in (no finding).",
         "",
     ]
     lines += _table(
