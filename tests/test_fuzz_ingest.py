@@ -168,10 +168,13 @@ def check(spec: dict, root: Path) -> None:
     table = s.scan(spec["kind"]).collect().height if s.exists(spec["kind"]) else 0
     assert table == summary["stored"] == summary["inserted"], summary
     rejects = s.scan(REJECTS.name).collect().height if s.exists(REJECTS.name) else 0
-    assert rejects == summary["rejected"], summary
-    if summary["rejected"]:
+    # the rejects file holds the rejected rows and the blanked cells (action column)
+    recorded = summary["rejected"] + summary["blanked"]
+    assert rejects == recorded, summary
+    if recorded:
         csv = pl.read_csv(summary["rejects_path"], infer_schema=False)
-        assert csv.height == summary["rejected"] and csv.columns == list(REJECTS.columns)
+        assert csv.height == recorded and csv.columns == list(REJECTS.columns)
+        assert (csv["action"] == "rejected").sum() == summary["rejected"]
     else:
         assert summary["rejects_path"] is None
     assert not list((store / ".pending").glob("*")) if (store / ".pending").exists() else True
