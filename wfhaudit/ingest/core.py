@@ -27,7 +27,15 @@ from wfhaudit.ingest.validate import (
     validate_sheet,
     with_source,
 )
-from wfhaudit.schema import ACTION_BLANKED, ACTION_REJECTED, ERROR_CODES, KINDS, REJECTS, TABLES
+from wfhaudit.schema import (
+    ACTION_BLANKED,
+    ACTION_REJECTED,
+    ERROR_CODES,
+    KINDS,
+    REJECTS,
+    TABLES,
+    WIB,
+)
 from wfhaudit.store import Store
 
 _FILE = "__file"
@@ -98,7 +106,7 @@ class IngestSummary:
 
 
 def _now_wib() -> dt.datetime:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).replace(tzinfo=None)
+    return dt.datetime.now(WIB).replace(tzinfo=None)
 
 
 def _with_options(profile: Profile, delimiter: str | None, decimal_comma: bool) -> Profile:

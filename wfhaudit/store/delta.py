@@ -29,7 +29,6 @@ import datetime as dt
 import json
 import os
 import random
-import re
 import shutil
 import time
 import uuid
@@ -48,7 +47,7 @@ from deltalake.transaction import (
     create_table_with_add_actions,
 )
 
-from wfhaudit.errors import DataError
+from wfhaudit.errors import DataError, as_os_error
 from wfhaudit.hashing import row_hash
 from wfhaudit.schema import PARTITION_COLUMN, REJECTS, TABLES, Table
 
@@ -112,20 +111,6 @@ class TableInfo:
     months: tuple[str, ...] = ()
     #: number of data files in the current version.
     files: int = 0
-
-
-_OS_ERROR = re.compile(r"\(os error (\d+)\)")
-
-
-def as_os_error(exc: BaseException) -> OSError | None:
-    """``exc`` as an OSError: itself, or the one Polars/deltalake wrap ('(os error 28)')."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc
-    found = _OS_ERROR.search(str(exc))
-    if found is None:
-        return exc if isinstance(exc, OSError) else None
-    code = int(found.group(1))
-    return OSError(code, os.strerror(code))
 
 
 class _Conflict(Exception):
