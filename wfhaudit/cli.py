@@ -21,7 +21,13 @@ import typer
 from rich.console import Console
 
 from wfhaudit import __version__
-from wfhaudit.errors import EXIT_DATA, EXIT_THRESHOLD, EXIT_USAGE, WfhauditError
+from wfhaudit.errors import (
+    EXIT_DATA,
+    EXIT_THRESHOLD,
+    EXIT_USAGE,
+    WfhauditError,
+    as_os_error,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -144,18 +150,17 @@ def handle_errors(func: F) -> F:
             fail(exc.message, exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted; the store is unchanged by the unfinished step.", 130)
-        except OSError as exc:  # disk full, read-only or unwritable folder (issue 17)
-            if _state["debug"]:
-                raise
-            where = f" {exc.filename}" if exc.filename else ""
-            fail(
-                f"could not read or write{where}: {exc.strerror or exc}; free space or fix the "
-                "permissions and run again.",
-                EXIT_DATA,
-            )
         except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
             if _state["debug"]:
                 raise
+            error = as_os_error(exc)  # disk full, read-only or unwritable folder (issue 17)
+            if error is not None:
+                where = f" {error.filename}" if error.filename else ""
+                fail(
+                    f"could not read or write{where}: {error.strerror or error}; free space or "
+                    "fix the permissions and run again.",
+                    EXIT_DATA,
+                )
             fail(
                 f"unexpected {type(exc).__name__}: {exc}. Run again with --debug for the "
                 "traceback and report it.",
@@ -281,6 +286,40 @@ def ingest(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate only; store nothing.")
     ] = False,
+    valid_from: Annotated[
+        str | None,
+        typer.Option(
+            "--valid-from",
+            help="employees: YYYY-MM-DD the file describes (fills rows without valid_from).",
+            show_default=False,
+        ),
+    ] = None,
+    full_snapshot: Annotated[
+        bool,
+        typer.Option(
+            "--full-snapshot",
+            help="employees: the file lists every employee; those missing are ended.",
+        ),
+    ] = False,
+    replace_period: Annotated[
+        str | None,
+        typer.Option(
+            "--replace-period",
+            help="FROM..TO: replace the table's rows of those dates (same commit).",
+            show_default=False,
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter",
+            help="CSV separator, one character or 'tab' (default: the profile's).",
+            show_default=False,
+        ),
+    ] = None,
+    decimal_comma: Annotated[
+        bool, typer.Option("--decimal-comma", help="Numbers are written 6,9 (CSV).")
+    ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -288,9 +327,16 @@ def ingest(
 
     Example: [bold]wfhaudit ingest attendance kmob-2025-12.csv --profile kmob[/]"""
     from wfhaudit.ingest import ingest_files
+    from wfhaudit.ingest.core import parse_delimiter, parse_replace_period
     from wfhaudit.ingest.display import print_summary, summary_json
+    from wfhaudit.ingest.history import parse_valid_from
+    from wfhaudit.ingest.notes import print_notes
     from wfhaudit.store import Store
 
+    snapshot_day = parse_valid_from(valid_from) if valid_from is not None else None
+    period = parse_replace_period(replace_period) if replace_period is not None else None
+    if delimiter is not None:
+        parse_delimiter(delimiter)
     with status_line(is_interactive() and not quiet, f"ingesting {kind}") as update:
         summary = ingest_files(
             Store(store_path(store)),
@@ -303,11 +349,17 @@ def ingest(
             strict=strict,
             dry_run=dry_run,
             on_step=update,
+            valid_from=snapshot_day,
+            full_snapshot=full_snapshot,
+            replace_period=period,
+            delimiter=delimiter,
+            decimal_comma=decimal_comma,
         )
     if as_json:
         typer.echo(summary_json(summary))
     elif not quiet:
         print_summary(summary, console)
+        print_notes(summary, console)
 
 
 # --- store (issue 2) ---------------------------------------------------------
@@ -352,10 +404,13 @@ def policy_show(policy: PolicyOpt = None) -> None:
 def policy_check(
     file: Annotated[Path, typer.Argument(help="Policy TOML to validate.")],
 ) -> None:
-    """Validate a policy file. Example: [bold]wfhaudit policy check mine.toml[/]"""
-    from wfhaudit.policy import check_policy_file
+    """Validate a policy file; warn when it drops default holidays, special hours or WFH
+    periods. Example: [bold]wfhaudit policy check mine.toml[/]"""
+    from wfhaudit.policy import check_policy_file, replaced_defaults
 
     checked = check_policy_file(file)
+    for warning in replaced_defaults(file, checked):
+        err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     console.print(
         f"ok: {file} is a valid policy ({len(checked.wfh)} WFH periods, "
         f"{len(checked.holidays)} holidays)",
