@@ -248,8 +248,11 @@ EMPLOYEE_DAYS_SCHEMA = pl.Schema(
         "unit_code": pl.String(),
         "office_id": pl.String(),
         "status": pl.String(),
+        "output_data": pl.String(),
         "leave_kind": pl.String(),
+        "planned_mode": pl.String(),
         "expected_mode": pl.String(),
+        "home_accepted": pl.Boolean(),
         "start_min": pl.Int32(),
         "end_min": pl.Int32(),
         "first_in": pl.Datetime("us"),
@@ -272,6 +275,7 @@ EMPLOYEE_SUMMARY_SCHEMA = pl.Schema(
         "working_days": pl.Int64(),
         "excused_days": pl.Int64(),
         "duty_days": pl.Int64(),
+        "no_attendance_data_days": pl.Int64(),
         "violation_days": pl.Int64(),
         "absent_days": pl.Int64(),
         "late_minutes": pl.Int64(),
@@ -303,7 +307,6 @@ EMPLOYEE_DAY_RULES: tuple[str, ...] = (
     "WRONG_LOCATION",
     "NO_LOCATION",
     "HOME_UNREGISTERED",
-    "OFFICE_UNKNOWN",
     "NO_DAILY_OUTPUT",
     "LATE_DAILY_OUTPUT",
 )
@@ -313,5 +316,30 @@ INTEGRITY_RULES: tuple[str, ...] = (
     "IMPOSSIBLE_TRAVEL",
     "DUPLICATE_OUTPUT",
 )
-UNIT_RULES: tuple[str, ...] = ("WFH_QUOTA_EXCEEDED", "WFH_NOT_ALLOWED")
+UNIT_RULES: tuple[str, ...] = (
+    "WFH_QUOTA_EXCEEDED",
+    "WFH_NOT_ALLOWED",
+    "ATTENDANCE_DATA_MISSING",
+    "OUTPUT_DATA_MISSING",
+)
+#: Agency findings that say data is missing (shown as missing data, not as violations).
+DATA_MISSING_RULES: tuple[str, ...] = ("ATTENDANCE_DATA_MISSING", "OUTPUT_DATA_MISSING")
 ALL_RULES: tuple[str, ...] = EMPLOYEE_DAY_RULES + INTEGRITY_RULES + UNIT_RULES
+
+#: Statuses of an audited employee-day (rules.md), in the order they are decided.
+STATUS_EXCUSED = "excused"
+STATUS_DUTY = "duty"
+STATUS_NO_ATTENDANCE_DATA = "no_attendance_data"
+STATUS_REQUIRED = "required"
+STATUSES: tuple[str, ...] = (
+    STATUS_EXCUSED,
+    STATUS_DUTY,
+    STATUS_NO_ATTENDANCE_DATA,
+    STATUS_REQUIRED,
+)
+
+#: Values of the evidence column ``output_data`` (null on an excused day).
+OUTPUT_PRESENT = "present"
+OUTPUT_MISSING = "missing"
+OUTPUT_PENDING = "pending"
+OUTPUT_DATA_VALUES: tuple[str, ...] = (OUTPUT_PRESENT, OUTPUT_MISSING, OUTPUT_PENDING)

@@ -65,7 +65,7 @@ WORK_COMPRESSION: Final = "lz4"
 #: Per-day tables staged as one directory per day.
 DAILY_KINDS: tuple[str, ...] = ("attendance", "outputs", "roster")
 #: Columns the day-wide rules read when agencies are audited in groups.
-DAY_RULE_DAYS = ("nip", "date", "unit_code")
+DAY_RULE_DAYS = ("nip", "date", "unit_code", "home_lat", "home_lon")
 DAY_RULE_EVENTS = ("ed_key", "status", "located", "lat", "lon", "device_id")
 
 Progress = Callable[[str], None]

@@ -25,10 +25,11 @@ import datetime as dt
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,11 @@ from wfhaudit.audit.calendar import calendar
 from wfhaudit.audit.employee_days import (
     STATUS_DUTY,
     STATUS_EXCUSED,
+    STATUS_NO_ATTENDANCE_DATA,
     STATUS_REQUIRED,
     audited_days,
 )
-from wfhaudit.audit.inputs import AuditInputs, load_inputs, pin_versions
+from wfhaudit.audit.inputs import AuditInputs, load_inputs, pin_versions, store_dates
 from wfhaudit.audit.partitioned import (
     PERIOD_RULES,
     Chunk,
@@ -67,6 +69,14 @@ from wfhaudit.audit.partitioned import (
 )
 from wfhaudit.audit.period import Period
 from wfhaudit.audit.rules import UNIT_RULES, VIOLATION_RULES, RuleContext
+from wfhaudit.audit.spans import (
+    QUALITY_LISTS,
+    agency_spans,
+    in_force,
+    quality_lists,
+    reports_warning,
+    require_attendance,
+)
 from wfhaudit.errors import DataError
 from wfhaudit.policy.model import Policy
 from wfhaudit.policy.sanctions import sanction_tier
@@ -219,13 +229,21 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
     inputs = load_inputs(store, period.start, period.end, versions=versions)
     cal = calendar(policy, period.start, period.end)
     days = audited_days(cal, as_of)
-    # (checks of the audited data belong here: no attendance at all, no report at all)
+    attendance_dates, output_dates = store_dates(store, versions)
+    require_attendance(days, inputs.attendance, attendance_dates)
+    if (warning := reports_warning(days, inputs.outputs)) is not None:
+        print(warning, file=sys.stderr)
+    # the agencies' data spans run over the whole store: once here, for every chunk
+    spans = agency_spans(in_force(inputs.employees).collect(), attendance_dates, output_dates)
+    inputs = replace(inputs, spans=spans, as_of=as_of)
     earlier, earlier_days = None, days.clear()
     if days.height:
         year_start = dt.date(_day(days).year, 1, 1)
         before = period.start - dt.timedelta(days=1)
         if year_start <= before:
-            earlier = load_inputs(store, year_start, before, versions=versions)
+            earlier = replace(
+                load_inputs(store, year_start, before, versions=versions), spans=spans
+            )
             held = (
                 earlier.attendance.select(pl.col("ts").dt.date().alias("date"))
                 .unique()
@@ -486,6 +504,10 @@ def employee_summary(
         pl.len().cast(pl.Int64).alias("working_days"),
         (pl.col("status") == STATUS_EXCUSED).sum().cast(pl.Int64).alias("excused_days"),
         (pl.col("status") == STATUS_DUTY).sum().cast(pl.Int64).alias("duty_days"),
+        (pl.col("status") == STATUS_NO_ATTENDANCE_DATA)
+        .sum()
+        .cast(pl.Int64)
+        .alias("no_attendance_data_days"),
     )
     violation_days = violations.group_by("nip").agg(
         pl.col("date").n_unique().cast(pl.Int64).alias("violation_days")
@@ -553,8 +575,11 @@ def period_step(
                   "unit_findings.parquet")
     # the summary, per nip bucket
     year_start = dt.date(_day(snap.days).year, 1, 1) if snap.days.height else period.start
-    names = snap.inputs.employees.select("nip", "name", "unit_code").unique(
-        "nip", keep="last", maintain_order=True
+    # history: the name and unit of each employee's latest employees row
+    names = (
+        snap.inputs.employees.sort("valid_from", nulls_last=False)
+        .select("nip", "name", "unit_code")
+        .unique("nip", keep="last", maintain_order=True)
     )
     earlier = _concat(ytd, "totals", pl.Schema(
         {"nip": pl.String(), "absent_days": pl.Int64(), "late_minutes": pl.Int64(),
@@ -599,6 +624,13 @@ def period_step(
                 quality[key] = sorted(set(quality.get(key, [])) | set(value))
             else:
                 quality[key] = quality.get(key, 0) + value
+    quality.update(  # the v2 data-quality lists, from the evidence written
+        quality_lists(
+            pl.read_parquet(tmp / "employee_days.parquet"),
+            set(snap.inputs.offices.select("office_id").collect()["office_id"].to_list()),
+            policy.gap_min_employees,
+        )
+    )
     return {
         "employees": people.height,
         "employee_days": n_evidence,
@@ -648,6 +680,7 @@ def data_quality(
         "employees_without_home": int((~people["home_known"]).sum()) if people.height else 0,
         "employees_unknown_office": int((~people["office_known"]).sum()) if people.height else 0,
         "units_without_roster": sorted(audited_units - set(quality.get("rostered_units", []))),
+        **{key: quality[key] for key in QUALITY_LISTS if key in quality},
     }
 
 
@@ -678,6 +711,7 @@ def audit_meta(
             "employee_days": counts["employee_days"],
             "excused": int(status.get(STATUS_EXCUSED, 0)),
             "duty": int(status.get(STATUS_DUTY, 0)),
+            "no_attendance_data": int(status.get(STATUS_NO_ATTENDANCE_DATA, 0)),
             "required": int(status.get(STATUS_REQUIRED, 0)),
             "violations": sum(by_rule.values()),
             "by_rule": {r.code: int(by_rule.get(r.code, 0)) for r in VIOLATION_RULES},
