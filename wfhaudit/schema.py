@@ -34,6 +34,9 @@ class Table:
     partition_source: str | None = None
     #: pairs of columns that must be both present or both empty.
     pairs: tuple[tuple[str, str], ...] = ()
+    #: optional text key columns where an empty cell is a value of its own: stored as ""
+    #: (a key column never holds a null in the store), read back as "" (``clarifications``).
+    blank_keys: tuple[str, ...] = ()
 
     @property
     def schema(self) -> pl.Schema:
@@ -62,6 +65,13 @@ class Table:
     def empty(self) -> pl.DataFrame:
         """An empty frame with the canonical schema."""
         return pl.DataFrame(schema=self.schema)
+
+    def canonical_exprs(self) -> list[pl.Expr]:
+        """The canonical columns cast to their dtypes, an empty ``blank_keys`` cell as ""."""
+        return [
+            pl.col(c).cast(t).fill_null("") if c in self.blank_keys else pl.col(c).cast(t)
+            for c, t in self.columns.items()
+        ]
 
 
 EMPLOYEES = Table(
@@ -239,3 +249,36 @@ INTEGRITY_RULES: tuple[str, ...] = (
 )
 UNIT_RULES: tuple[str, ...] = ("WFH_QUOTA_EXCEEDED", "WFH_NOT_ALLOWED")
 ALL_RULES: tuple[str, ...] = EMPLOYEE_DAY_RULES + INTEGRITY_RULES + UNIT_RULES
+
+# --- clarifications: decisions that waive findings (data.md, rules.md) ----------------
+
+#: Rows of ``clarifications``; an empty ``nip``/``unit_code``/``rule`` matches every value
+#: (stored as "": a key column never holds a null).  Defined after the rule codes, whose
+#: names are its ``rule`` enum, and registered as an input kind below.
+CLARIFICATIONS = Table(
+    name="clarifications",
+    columns={
+        "nip": pl.String(),
+        "unit_code": pl.String(),
+        "start": pl.Date(),
+        "end": pl.Date(),
+        "rule": pl.String(),
+        "reason": pl.String(),
+        "decided_by": pl.String(),
+    },
+    required=("start", "end", "reason", "decided_by"),
+    key=("nip", "unit_code", "start", "rule"),
+    enums={"rule": ALL_RULES},
+    blank_keys=("nip", "unit_code", "rule"),
+)
+TABLES[CLARIFICATIONS.name] = CLARIFICATIONS
+KINDS = tuple(TABLES)
+
+#: The waived result files: the columns of violations / unit findings plus these two.
+WAIVER_COLUMNS: dict[str, pl.DataType] = {"reason": pl.String(), "decided_by": pl.String()}
+WAIVED_VIOLATIONS_SCHEMA = pl.Schema({**VIOLATIONS_SCHEMA, **WAIVER_COLUMNS})
+WAIVED_UNIT_FINDINGS_SCHEMA = pl.Schema({**UNIT_FINDINGS_SCHEMA, **WAIVER_COLUMNS})
+WAIVED_RESULT_FILES: tuple[str, ...] = (
+    "waived_violations.parquet",
+    "waived_unit_findings.parquet",
+)

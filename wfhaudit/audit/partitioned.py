@@ -50,6 +50,13 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 from wfhaudit.audit.calendar import calendar
+from wfhaudit.audit.clarifications import (
+    apply_clarifications,
+    load_clarifications,
+    waive_violations,
+    waived_frames,
+    waiver_meta,
+)
 from wfhaudit.audit.employee_days import (
     audited_days,
     build_employee_days,
@@ -331,6 +338,8 @@ class PartitionTask:
     #: agencies audited together inside the chunk (None: all at once); the day-wide
     #: rules then run once over compact event rows of all groups
     groups: list[list[str]] | None = None
+    #: clarifications (issue 12): the decisions that waive findings (a small table)
+    clarifications: pl.DataFrame | None = None
 
 
 @dataclass
@@ -367,6 +376,8 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
             task.policy,
         )
         earlier = pl.concat([absent(ctx), late(ctx), early_leave(ctx)]).collect()
+        if task.clarifications is not None:  # clarifications (issue 12): the waiver step
+            earlier = waive_violations(earlier, task.clarifications)
         _attendance_totals(earlier).write_parquet(out / "totals.parquet")
         result.seconds = time.perf_counter() - started
         return result
@@ -380,6 +391,9 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
     hash_parts: list[pl.DataFrame] = []
     day_who: list[pl.DataFrame] = []
     day_events: list[pl.DataFrame] = []
+    waived_v: list[pl.DataFrame] = []  # clarifications (issue 12)
+    waived_u: list[pl.DataFrame] = []
+    clarifications = task.clarifications if task.clarifications is not None else pl.DataFrame()
     status: dict[str, int] = {}
     groups: list[list[str] | None] = [*task.groups] if task.groups else [None]
     for units in groups:
@@ -392,8 +406,14 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
         units_lf = pl.concat([r.func(ctx) for r in unit_rules], how="vertical")
         vio, found = pl.collect_all([vio_lf, units_lf])
         vio = vio.select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
+        found = found.select(list(UNIT_FINDINGS_SCHEMA)).cast(UNIT_FINDINGS_SCHEMA)
+        if clarifications.height:  # clarifications (issue 12): the waiver step
+            waiver = apply_clarifications(vio, found, clarifications)
+            vio, found = waiver.violations, waiver.unit_findings
+            waived_v.append(waiver.waived_violations)
+            waived_u.append(waiver.waived_unit_findings)
         vio_parts.append(vio)
-        unit_parts.append(found.select(list(UNIT_FINDINGS_SCHEMA)).cast(UNIT_FINDINGS_SCHEMA))
+        unit_parts.append(found)
         evidence_parts.append(employee_day_evidence(frames.employee_days, vio))
         ed = frames.employee_days
         people_parts.append(
@@ -433,6 +453,10 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
         .select(list(VIOLATIONS_SCHEMA))
         .cast(VIOLATIONS_SCHEMA)
     )
+    if clarifications.height:  # clarifications (issue 12): the waiver step
+        day_waiver = apply_clarifications(day_vio, UNIT_FINDINGS_SCHEMA.to_frame(), clarifications)
+        day_vio = day_waiver.violations
+        waived_v.append(day_waiver.waived_violations)
     del who, events, day_ctx, day_who, day_events
     vio = pl.concat([*vio_parts, day_vio]).sort(list(VIOLATIONS_SORT))
     day_counts = day_vio.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("_more"))
@@ -445,6 +469,9 @@ def audit_partition(task: PartitionTask) -> PartitionResult:
     )
     vio.write_parquet(out / "violations.parquet", compression=WORK_COMPRESSION)
     evidence.write_parquet(out / "evidence.parquet", compression=WORK_COMPRESSION)
+    waived = waived_frames(waived_v, waived_u)  # clarifications (issue 12)
+    waived[0].write_parquet(out / "waived_violations.parquet", compression=WORK_COMPRESSION)
+    waived[1].write_parquet(out / "waived_unit_findings.parquet", compression=WORK_COMPRESSION)
     pl.concat(people_parts).unique("nip").write_parquet(
         out / "people.parquet", compression=WORK_COMPRESSION
     )
@@ -585,6 +612,7 @@ def _ytd_earlier(
     as_of: dt.date,
     executor: Executor,
     days_per_partition: int,
+    clarifications: pl.DataFrame | None = None,
 ) -> pl.LazyFrame | None:
     """ABSENT/LATE/EARLY_LEAVE totals per nip on the year's earlier days the store holds
     (as ``run.year_to_date`` counts them), audited partition by partition."""
@@ -609,7 +637,9 @@ def _ytd_earlier(
     stage = work / "stage-ytd"
     stage_inputs(store, year_start, before_end, stage)
     tasks = [
-        PartitionTask(i, chunk, str(stage), str(work), policy, 1, mode="ytd")
+        PartitionTask(
+            i, chunk, str(stage), str(work), policy, 1, mode="ytd", clarifications=clarifications
+        )
         for i, chunk in enumerate(_chunks(days, days_per_partition))
     ]
     executor.map(audit_partition, tasks)
@@ -717,13 +747,18 @@ def run_audit_partitioned(
         stage = work / "stage"
         step("reading the store")
         versions = stage_inputs(store, period.start, period.end, stage)
+        # clarifications (issue 12): read once at the staged version, waived per chunk
+        clarifications = load_clarifications(store, versions.get("clarifications"))
         cal = calendar(policy, period.start, period.end)
         days = audited_days(cal, as_of)
         employees = pl.scan_parquet(stage / "employees.parquet").select(pl.len()).collect().item()
         buckets = bucket_count(employees * max(days.height, 1))
         groups = unit_groups(stage, max(1, GROUP_EMPLOYEES // days_per_partition))
         tasks = [
-            PartitionTask(i, chunk, str(stage), str(work), policy, buckets, groups=groups)
+            PartitionTask(
+                i, chunk, str(stage), str(work), policy, buckets, groups=groups,
+                clarifications=clarifications,
+            )
             for i, chunk in enumerate(_chunks(days, days_per_partition))
         ]
         step(f"auditing {len(tasks)} partitions")
@@ -736,6 +771,11 @@ def run_audit_partitioned(
             )
         step("second pass: duplicate outputs per employee")
         duplicates = duplicate_output_pass(work, stage, policy, buckets)
+        # clarifications (issue 12): the waiver step of the period-wide rule
+        dup_waiver = apply_clarifications(
+            duplicates, UNIT_FINDINGS_SCHEMA.to_frame(), clarifications
+        )
+        duplicates = dup_waiver.violations
         step("merging results")
         ev_rows: dict[str, int] = {}
         vio_rows: dict[str, int] = {}
@@ -781,8 +821,18 @@ def run_audit_partitioned(
             pl.concat(unit_frames) if unit_frames else pl.DataFrame(schema=UNIT_FINDINGS_SCHEMA)
         ).sort(list(UNIT_FINDINGS_SORT))
         unit_findings.write_parquet(tmp / "unit_findings.parquet")
+        # clarifications (issue 12): the chunks' waived findings, one file each
+        waived_v, waived_u = waived_frames(
+            [pl.read_parquet(p / "waived_violations.parquet") for p in chunk_files]
+            + [dup_waiver.waived_violations],
+            [pl.read_parquet(p / "waived_unit_findings.parquet") for p in chunk_files],
+        )
+        waived_v.write_parquet(tmp / "waived_violations.parquet")
+        waived_u.write_parquet(tmp / "waived_unit_findings.parquet")
         step("summarising")
-        earlier = _ytd_earlier(store, work, policy, period, as_of, executor, days_per_partition)
+        earlier = _ytd_earlier(
+            store, work, policy, period, as_of, executor, days_per_partition, clarifications
+        )
         summary = _summary(
             stage,
             tmp / "employee_days.parquet",
@@ -814,6 +864,10 @@ def run_audit_partitioned(
             store, period, policy, as_of, cal, full_inputs, people, n_evidence, status,
             by_rule, unit_findings,
         )
+        waived_counts, meta["clarifications"] = waiver_meta(  # clarifications (issue 12)
+            waived_v, waived_u, clarifications, versions.get("clarifications")
+        )
+        meta["counts"].update(waived_counts)
         meta["execution"] = {
             "partitions": len(tasks),
             "days_per_partition": days_per_partition,
@@ -893,6 +947,8 @@ def _publish(tmp: Path, out_dir: Path, meta: dict[str, Any]) -> None:
         "unit_findings.parquet",
         "employee_days.parquet",
         "employee_summary.parquet",
+        "waived_violations.parquet",  # clarifications (issue 12)
+        "waived_unit_findings.parquet",
         "audit.json",
     ):
         shutil.move(tmp / name, out_dir / name)

@@ -23,6 +23,12 @@ import polars as pl
 
 from wfhaudit import __version__
 from wfhaudit.audit.calendar import calendar
+from wfhaudit.audit.clarifications import (
+    apply_clarifications,
+    load_clarifications,
+    waive_violations,
+    waiver_meta,
+)
 from wfhaudit.audit.employee_days import (
     STATUS_DUTY,
     STATUS_EXCUSED,
@@ -94,6 +100,9 @@ RESULT_FILES = (
     "unit_findings.parquet",
     "employee_days.parquet",
     "employee_summary.parquet",
+    # clarifications (issue 12): the waived findings
+    "waived_violations.parquet",
+    "waived_unit_findings.parquet",
     "audit.json",
 )
 
@@ -153,11 +162,22 @@ def run_audit(
     days = audited_days(cal, as_of)
     step("building employee-days and applying the rules")
     frames, violations, unit_findings = audit_days(inputs, policy, days)
+    # --- clarifications (issue 12): the waiver step, right after the rules; waived
+    # findings count nowhere else (evidence, summary, year to date, audit.json, --fail-on)
+    clar_version = inputs.versions.get("clarifications")
+    clarifications = load_clarifications(store, clar_version)
+    waiver = apply_clarifications(violations, unit_findings, clarifications)
+    violations, unit_findings = waiver.violations, waiver.unit_findings
+    # --- end of the waiver step
     step("summarising")
     evidence = employee_day_evidence(frames.employee_days, violations)
-    ytd = year_to_date(store, period, policy, as_of, violations)
+    ytd = year_to_date(store, period, policy, as_of, violations, clarifications)
     summary = employee_summary(inputs, frames.employee_days, violations, ytd, policy)
     meta = _meta(store, period, policy, as_of, cal, inputs, frames, violations, unit_findings)
+    waived_counts, meta["clarifications"] = waiver_meta(  # clarifications (issue 12)
+        waiver.waived_violations, waiver.waived_unit_findings, clarifications, clar_version
+    )
+    meta["counts"].update(waived_counts)
     meta["run_seconds"] = round(time.perf_counter() - started, 3)
     step("writing results")
     write_results(
@@ -167,6 +187,9 @@ def run_audit(
             "unit_findings.parquet": unit_findings,
             "employee_days.parquet": evidence,
             "employee_summary.parquet": summary,
+            # clarifications (issue 12)
+            "waived_violations.parquet": waiver.waived_violations,
+            "waived_unit_findings.parquet": waiver.waived_unit_findings,
         },
         meta,
     )
@@ -233,7 +256,12 @@ def _attendance_totals(violations: pl.DataFrame) -> pl.DataFrame:
 
 
 def year_to_date(
-    store: Store, period: Period, policy: Policy, as_of: dt.date, violations: pl.DataFrame
+    store: Store,
+    period: Period,
+    policy: Policy,
+    as_of: dt.date,
+    violations: pl.DataFrame,
+    clarifications: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per nip: ``ytd_equivalent_days`` from 1 January of the period end's year.
 
@@ -244,7 +272,9 @@ def year_to_date(
     counted as absence): they are audited with the
     ABSENT, LATE and EARLY_LEAVE rules under the same policy, month by month, on
     the reduced employee-day frame of ``build_attendance_days`` (no locations, no
-    reports: a fraction of a full audit's work and memory).
+    reports: a fraction of a full audit's work and memory).  ``violations`` are the
+    period's unwaived ones; earlier days' findings are waived by ``clarifications``
+    (issue 12) as the period's are.
     """
     year_start = dt.date(period.end.year, 1, 1)
     in_period = violations.filter(pl.col("date") >= year_start)
@@ -280,6 +310,8 @@ def year_to_date(
                 .join(held_unit_days.lazy(), on=["unit_code", "date"], how="semi")
                 .collect()
             )
+            if clarifications is not None:  # clarifications (issue 12): the waiver step
+                earlier = waive_violations(earlier, clarifications)
             parts.append(_attendance_totals(earlier))
     totals = (
         pl.concat(parts)

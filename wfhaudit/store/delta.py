@@ -268,7 +268,7 @@ class Store:
 
     @staticmethod
     def _canonical(table: Table, df: pl.DataFrame) -> pl.DataFrame:
-        return df.select([pl.col(c).cast(t) for c, t in table.columns.items()])
+        return df.select(table.canonical_exprs())  # an empty blank-key cell is stored as ""
 
     @staticmethod
     def _by_month(table: Table, df: pl.DataFrame) -> list[tuple[str | None, pl.DataFrame]]:
