@@ -33,6 +33,7 @@ from wfhaudit.audit.summary import crossed_thresholds
 from wfhaudit.policy import load_policy
 from wfhaudit.schema import (
     UNIT_FINDINGS_SCHEMA,
+    UNIT_RULES,
     VIOLATIONS_SCHEMA,
     WAIVED_UNIT_FINDINGS_SCHEMA,
     WAIVED_VIOLATIONS_SCHEMA,
@@ -469,3 +470,66 @@ def test_fairness_example_gives_exactly_its_waived_rows(tmp_path: Path) -> None:
     want = pl.read_csv(FAIRNESS / "expected_summary.csv", schema_overrides={"nip": pl.String})
     got = summary.select(want.columns).sort("nip")
     assert got.to_dicts() == want.sort("nip").to_dicts()
+
+
+# --- against a plain reading of rules.md, on random chunks -------------------------------
+
+
+def _reference(findings_: list[dict], rows: list[dict], agency: bool) -> list[str | None]:
+    """rules.md read literally: per finding, the reason of the first matching row in key
+    order (empty cells first), or None."""
+    ordered = sorted(rows, key=lambda c: (c["nip"] or "", c["unit_code"] or "", c["start"],
+                                          c["rule"] or ""))
+    out = []
+    for f in findings_:
+        reason = None
+        for c in ordered:
+            if agency and c["nip"]:
+                continue
+            if (
+                (not c["nip"] or c["nip"] == f.get("nip"))
+                and (not c["unit_code"] or c["unit_code"] == f["unit_code"])
+                and c["start"] <= f["date"] <= c["end"]
+                and (not c["rule"] or c["rule"] == f["rule"])
+            ):
+                reason = c["reason"]
+                break
+        out.append(reason)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_waiver_equals_the_plain_reading_of_the_rule(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    nips, units = [NIP_A, NIP_B, NIP_E, NIP_C], ["U1", "U2", "U3"]
+    rules = ["LATE", "ABSENT", "EARLY_LEAVE"]
+    day = lambda: dt.date(2025, 12, rng.randint(1, 6))  # noqa: E731
+    vrows = [vio(rng.choice(nips), rng.choice(units), rng.choice(rules), day())
+             for _ in range(rng.randint(0, 60))]
+    vrows = list({(r["nip"], r["date"], r["rule"]): r for r in vrows}.values())
+    urows = [finding(rng.choice(units), rng.choice(UNIT_RULES), day())
+             for _ in range(rng.randint(0, 15))]
+    urows = list({(r["unit_code"], r["date"], r["rule"]): r for r in urows}.values())
+    crows = {}
+    for i in range(rng.randint(1, 12)):
+        start = day()
+        row = clar(f"alasan {i}", nip=rng.choice([None, *nips]), unit=rng.choice([None, *units]),
+                   start=start, end=start + dt.timedelta(days=rng.randint(0, 4)),
+                   rule=rng.choice([None, *rules, *UNIT_RULES]))
+        crows[(row["nip"], row["unit_code"], row["start"], row["rule"])] = row
+    rows = list(crows.values())
+    w = apply_clarifications(violations(*vrows), findings(*urows), clarifications(*rows))
+    want_v = _reference(vrows, rows, agency=False)
+    want_u = _reference(urows, rows, agency=True)
+    got_v = {(r["nip"], r["date"], r["rule"]): r["reason"]
+             for r in w.waived_violations.iter_rows(named=True)}
+    got_u = {(r["unit_code"], r["date"], r["rule"]): r["reason"]
+             for r in w.waived_unit_findings.iter_rows(named=True)}
+    assert got_v == {(r["nip"], r["date"], r["rule"]): reason
+                     for r, reason in zip(vrows, want_v, strict=True) if reason is not None}
+    assert got_u == {(r["unit_code"], r["date"], r["rule"]): reason
+                     for r, reason in zip(urows, want_u, strict=True) if reason is not None}
+    assert w.violations.height == sum(reason is None for reason in want_v)
+    assert w.unit_findings.height == sum(reason is None for reason in want_u)

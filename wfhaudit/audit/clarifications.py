@@ -96,29 +96,56 @@ def _first_match(findings: pl.DataFrame, clar: pl.DataFrame, *, agency: bool) ->
     candidates = candidates.filter((pl.col("end") >= lo) & (pl.col("start") <= hi))
     if candidates.height == 0:
         return none
-    cols = ["unit_code", "date", "rule"] + ([] if agency else ["nip"])
-    rows = findings.select(cols).with_row_index(_I)
-    clar_cols = candidates.select(
+    # One row per (clarification, day) of the chunk, then equality joins on the day and
+    # the clarification's most specific key: a finding meets only the few clarifications
+    # of its own employee, agency or day, never every clarification of the period.
+    days = candidates.select(
         _K,
-        "start",
-        "end",
+        pl.date_ranges(
+            pl.max_horizontal("start", pl.lit(lo)), pl.min_horizontal("end", pl.lit(hi))
+        ).alias("date"),
         pl.col("nip").alias("_c_nip"),
         pl.col("unit_code").alias("_c_unit"),
         pl.col("rule").alias("_c_rule"),
-    )
-    matches = ((pl.col("_c_unit") == "") | (pl.col("_c_unit") == pl.col("unit_code"))) & (
-        (pl.col("_c_rule") == "") | (pl.col("_c_rule") == pl.col("rule"))
-    )
-    if not agency:
-        matches = matches & ((pl.col("_c_nip") == "") | (pl.col("_c_nip") == pl.col("nip")))
-    return (
-        rows.join_where(
-            clar_cols, pl.col("date") >= pl.col("start"), pl.col("date") <= pl.col("end")
+    ).explode("date")
+    cols = ["unit_code", "date", "rule"] + ([] if agency else ["nip"])
+    rows = findings.select(cols).with_row_index(_I)
+    rule_ok = (pl.col("_c_rule") == "") | (pl.col("_c_rule") == pl.col("rule"))
+    unit_ok = (pl.col("_c_unit") == "") | (pl.col("_c_unit") == pl.col("unit_code"))
+    tiers = [
+        # no nip: every employee (and the agency findings) of one agency, or of every agency
+        (
+            days.filter((pl.col("_c_nip") == "") & (pl.col("_c_unit") != "")),
+            ["unit_code", "date"],
+            ["_c_unit", "date"],
+            rule_ok,
+        ),
+        (
+            days.filter((pl.col("_c_nip") == "") & (pl.col("_c_unit") == "")),
+            ["date"],
+            ["date"],
+            rule_ok,
+        ),
+    ]
+    if not agency:  # one employee: only their own findings
+        tiers.append(
+            (
+                days.filter(pl.col("_c_nip") != ""),
+                ["nip", "date"],
+                ["_c_nip", "date"],
+                rule_ok & unit_ok,
+            )
         )
-        .filter(matches.fill_null(False))
-        .group_by(_I)
-        .agg(pl.col(_K).min())
-    )
+    pairs = [
+        rows.join(tier, left_on=left, right_on=right, how="inner")
+        .filter(ok.fill_null(False))
+        .select(_I, _K)
+        for tier, left, right, ok in tiers
+        if tier.height
+    ]
+    if not pairs:
+        return none
+    return pl.concat(pairs).group_by(_I).agg(pl.col(_K).min())
 
 
 def split_findings(
