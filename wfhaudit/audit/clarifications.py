@@ -60,15 +60,6 @@ def key_order(clarifications: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def load_clarifications(store: Store, version: int | None = None) -> pl.DataFrame:
-    """The store's clarifications (at ``version``), in key order; empty without the table."""
-    if version is None:
-        version = store.version(KIND)
-    if version is None:
-        return CLARIFICATIONS.empty()
-    return key_order(store.scan(KIND, version=version).collect())
-
-
 # --- the waiver step ----------------------------------------------------------------
 
 
@@ -190,14 +181,6 @@ def waive_violations(violations: pl.DataFrame, clarifications: pl.DataFrame) -> 
     return split_findings(violations, key_order(clarifications), agency=False)[0]
 
 
-def empty_waived() -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Empty ``waived_violations`` and ``waived_unit_findings`` frames."""
-    return (
-        pl.DataFrame(schema=WAIVED_VIOLATIONS_SCHEMA),
-        pl.DataFrame(schema=WAIVED_UNIT_FINDINGS_SCHEMA),
-    )
-
-
 def waived_frames(
     violations: list[pl.DataFrame], unit_findings: list[pl.DataFrame]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -205,7 +188,8 @@ def waived_frames(
     ``violations.parquet`` / ``unit_findings.parquet`` are."""
     from wfhaudit.schema import UNIT_FINDINGS_SORT, VIOLATIONS_SORT
 
-    empty_v, empty_u = empty_waived()
+    empty_v = pl.DataFrame(schema=WAIVED_VIOLATIONS_SCHEMA)
+    empty_u = pl.DataFrame(schema=WAIVED_UNIT_FINDINGS_SCHEMA)
     v = pl.concat(
         [empty_v, *(f.select(list(empty_v.schema)).cast(empty_v.schema) for f in violations)]
     )
