@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -180,8 +181,9 @@ def test_clarify_records_and_counts_what_the_last_audit_would_waive(audited: Pat
     )
     # the next audit applies them: exactly those rows leave violations.parquet
     result = runner.invoke(app, ["audit", "2025-12-02..2025-12-11", "--store", str(audited),
-                                 "--as-of", "2025-12-12", "-q"])
+                                 "--as-of", "2025-12-12"])
     assert result.exit_code == 0, result.output
+    assert re.search(rf"waived by clarifications\s*│\s*{u2 + 1 + u2_findings:,} ", result.output)
     waived = pl.read_parquet(_results() / "waived_violations.parquet")
     assert waived.height == u2 + 1
     assert pl.read_parquet(_results() / "violations.parquet").height == v.height - u2 - 1
