@@ -10,6 +10,7 @@ section in every format and both languages.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,47 @@ def test_section_in_both_languages_without_waivers(
     ).height
     section = md[md.index(title):]
     assert f"{open_total:,}".replace(",", "." if lang == "id" else ",") in section
+
+
+WORKED = Path(__file__).parent / "data" / "worked"
+WORKED_PERIOD = "2025-12-02..2025-12-11"
+
+
+def test_an_answered_agency_row_waives_only_the_agency_finding(tmp_path: Path) -> None:
+    """The worked example's U2 exceeds the cap on 2 Dec: its row in U2's Tanggapan sheet
+    has no NIP; answered, it becomes a clarification with an empty nip, which waives the
+    agency finding and not the findings of U2's staff that day."""
+    store, first, second = tmp_path / "store", tmp_path / "first", tmp_path / "second"
+    for kind in ("employees", "offices", "roster", "attendance", "outputs", "leave"):
+        result = invoke("ingest", kind, WORKED / f"{kind}.csv", "--store", store, "-q")
+        assert result.exit_code == 0, result.output
+    audit = ("audit", WORKED_PERIOD, "--store", store, "--as-of", "2025-12-12", "-q")
+    assert invoke(*audit, "--out", first).exit_code == 0
+    result = invoke("report", WORKED_PERIOD, "--results", first, "--store", store, "--unit", "U2",
+                    "--format", "xlsx", "--out", tmp_path, "-q")
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(tmp_path / f"wfhaudit-{WORKED_PERIOD}-U2.xlsx")
+    ws = wb["Tanggapan"]
+    col = {c.value: i + 1 for i, c in enumerate(ws[1])}
+    quota = [r for r in range(2, ws.max_row + 1)
+             if ws.cell(r, col["rule"]).value == "WFH_QUOTA_EXCEEDED"
+             and ws.cell(r, col["date"]).value == "2025-12-02"]
+    assert len(quota) == 1 and ws.cell(quota[0], col["nip"]).value is None
+    assert "temuan perangkat daerah: 5 dari 9" in ws.cell(quota[0], col["detail"]).value
+    ws.cell(quota[0], col["reason"]).value = "Piket bergilir disetujui"
+    ws.cell(quota[0], col["decided_by"]).value = "Sekretaris Daerah"
+    wb.save(tmp_path / "returned.xlsx")
+    result = invoke("ingest", "clarifications", tmp_path / "returned.xlsx", "--store", store)
+    assert result.exit_code == 0 and "1 answered" in result.output, result.output
+    assert pl.read_delta(str(store / "clarifications")).select(
+        "nip", "unit_code", "start", "end", "rule"
+    ).rows() == [("", "U2", dt.date(2025, 12, 2), dt.date(2025, 12, 2), "WFH_QUOTA_EXCEEDED")]
+    assert invoke(*audit, "--out", second).exit_code == 0
+    waived_u = pl.read_parquet(second / "waived_unit_findings.parquet")
+    assert waived_u.select("unit_code", "rule", "reason").rows() == [
+        ("U2", "WFH_QUOTA_EXCEEDED", "Piket bergilir disetujui")
+    ]
+    assert pl.read_parquet(second / "waived_violations.parquet").height == 0
+    assert pl.read_parquet(second / "violations.parquet").equals(
+        pl.read_parquet(first / "violations.parquet")
+    )
