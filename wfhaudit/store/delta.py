@@ -79,6 +79,7 @@ _PERIOD_COLUMNS: dict[str, tuple[str, str]] = {
     "attendance": ("ts", "ts"),
     "outputs": ("date", "date"),
     "leave": ("start", "end"),
+    "clarifications": ("start", "end"),
     REJECTS.name: ("ingested_at", "ingested_at"),
 }
 
