@@ -65,7 +65,8 @@ def clarifications_section(
     names: dict[str, str],
     unit_names: dict[str, str],
 ) -> dict[str, Any]:
-    """The "Klarifikasi" model section of the audit result in ``results_dir``."""
+    """The "Klarifikasi" model section of the audit result in ``results_dir`` (``unit``: a
+    one-agency report, which also carries the rows of its responses sheet)."""
     waived_v = _read(results_dir / "waived_violations.parquet", WAIVED_VIOLATIONS_SCHEMA)
     waived_u = _read(results_dir / "waived_unit_findings.parquet", WAIVED_UNIT_FINDINGS_SCHEMA)
     if unit is not None:
@@ -133,7 +134,10 @@ def clarifications_section(
             for u, r, reason, by, n, _ in groups.iter_rows()
         ],
         "waived": rows,
-        "responses": _responses(open_violations, open_unit_findings, names, unit_names),
+        # the rows of the agency's responses sheet: a one-agency report only
+        "responses": _responses(open_violations, open_unit_findings, names, unit_names)
+        if unit is not None
+        else [],
     }
 
 
