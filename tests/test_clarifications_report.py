@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,36 @@ def test_an_answered_agency_row_waives_only_the_agency_finding(tmp_path: Path) -
     assert pl.read_parquet(second / "violations.parquet").equals(
         pl.read_parquet(first / "violations.parquet")
     )
+
+
+def test_reasons_with_formula_signs_are_written_back_as_text(tmp_path: Path) -> None:
+    store, out = tmp_path / "store", tmp_path / "out"
+    for kind in ("employees", "offices", "roster", "attendance", "outputs", "leave"):
+        assert invoke("ingest", kind, WORKED / f"{kind}.csv", "--store", store, "-q").exit_code == 0
+    a = "198501012010011001"
+    decisions = [  # A's findings of the worked example, one reason per formula sign
+        ("2025-12-03", "LATE", '=HYPERLINK("http://evil.example","klik")'),
+        ("2025-12-03", "EARLY_LEAVE", "+62 812 0000 1111"),
+        ("2025-12-04", "WRONG_LOCATION", "-dinas ke lapangan"),
+        ("2025-12-05", "ABSENT", "@kantor cabang"),
+    ]
+    for day, rule, reason in decisions:
+        result = invoke("clarify", "--nip", a, "--date", day, "--rule", rule, "--reason", reason,
+                        "--by", "Kepala", "--store", store, "-q")
+        assert result.exit_code == 0, result.output
+    audit = ("audit", WORKED_PERIOD, "--store", store, "--as-of", "2025-12-12", "--out", out, "-q")
+    assert invoke(*audit).exit_code == 0
+    waived = pl.read_parquet(out / "waived_violations.parquet")
+    assert sorted(waived["reason"].to_list()) == sorted(r for _, _, r in decisions)
+    result = invoke("report", WORKED_PERIOD, "--results", out, "--store", store, "--unit", "U1",
+                    "--format", "xlsx", "--format", "md", "--out", out, "-q")
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out / f"wfhaudit-{WORKED_PERIOD}-U1.xlsx")
+    cells = {c.value: c for row in wb["Klarifikasi"].iter_rows() for c in row if c.value}
+    for _, _, reason in decisions:
+        assert cells[reason].data_type == "s", reason  # text, not a formula
+    with zipfile.ZipFile(out / f"wfhaudit-{WORKED_PERIOD}-U1.xlsx") as zf:
+        assert not any("<f>" in zf.read(n).decode("utf-8", "replace")
+                       for n in zf.namelist() if n.startswith("xl/worksheets/"))
+    md = (out / f"wfhaudit-{WORKED_PERIOD}-U1.md").read_text()
+    assert all(reason.replace("<", "&lt;") in md for _, _, reason in decisions)
