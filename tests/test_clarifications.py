@@ -445,7 +445,6 @@ def test_fairness_clarifications_file_is_the_spec_copy() -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="needs v2 rules")
 def test_fairness_example_gives_exactly_its_waived_rows(tmp_path: Path) -> None:
     from wfhaudit.audit.run import run_audit
 
