@@ -49,6 +49,8 @@ def _source(kind: str, profile: str) -> tuple[str, list[str], list[list[str]]]:
     if (kind, profile) not in SOURCES:
         path = DATA / "ingest" / "kmob_attendance.csv" if profile == "kmob" else None
         path = path or DATA / "worked" / f"{kind}.csv"
+        if not path.exists():  # clarifications: the fairness example's rows (issue 12)
+            path = DATA / "fairness" / f"{kind}.csv"
         sep = ";" if profile == "kmob" else ","
         df = pl.read_csv(path, infer_schema=False, separator=sep).fill_null("")
         SOURCES[kind, profile] = (sep, df.columns, [list(r) for r in df.rows()])

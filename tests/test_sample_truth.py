@@ -23,6 +23,8 @@ def _invoke(args: list[str]) -> None:
 def ingest_sample(data: Path, fmt: str, store: Path) -> None:
     """Ingest every file of a generated set the way an analyst would."""
     for kind in KINDS:
+        if kind == "clarifications":  # the sample plants no decisions (issue 12)
+            continue
         if fmt == "export" and kind == "roster":
             files = [str(p) for p in sorted((data / "roster").glob("*.xlsx"))]
             _invoke(["ingest", "roster", *files, "--store", str(store), "--quiet"])

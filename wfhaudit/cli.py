@@ -257,7 +257,10 @@ def finish_audit(
 @handle_errors
 def ingest(
     kind: Annotated[
-        str, typer.Argument(help="employees, offices, roster, attendance, outputs or leave.")
+        str,
+        typer.Argument(
+            help="employees, offices, roster, attendance, outputs, leave or clarifications."
+        ),
     ],
     files: Annotated[list[Path], typer.Argument(help="CSV, .xlsx or Parquet files.")],
     store: StoreOpt = None,
@@ -360,6 +363,90 @@ def ingest(
     elif not quiet:
         print_summary(summary, console)
         print_notes(summary, console)
+
+
+# --- clarify (issue 12) ------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def clarify(
+    date: Annotated[
+        str, typer.Option("--date", help="First day waived (YYYY-MM-DD).", show_default=False)
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why, in the official's words.", show_default=False)
+    ],
+    by: Annotated[
+        str,
+        typer.Option("--by", help="Who decided (name or letter number).", show_default=False),
+    ],
+    unit: Annotated[
+        str | None,
+        typer.Option(
+            "--unit", help="Agency (unit code); default: every agency.", show_default=False
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Last day waived (default: --date).", show_default=False),
+    ] = None,
+    nip: Annotated[
+        str | None,
+        typer.Option("--nip", help="One employee; default: every employee.", show_default=False),
+    ] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            "--rule", help="One rule code, e.g. LATE; default: every rule.", show_default=False
+        ),
+    ] = None,
+    store: StoreOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Record one decision that waives findings (no file needed).
+
+    Example: [bold]wfhaudit clarify --unit U1 --date 2025-12-10 --rule LATE --reason "K-Mob
+    gangguan 07:00-09:00" --by "Kepala BKD"[/]"""
+    from wfhaudit.audit.clarifications import decision_frame, describe, record_decision
+    from wfhaudit.report.command import DEFAULT_RESULTS_ROOT
+    from wfhaudit.store import Store
+
+    decision = decision_frame(
+        start=date, end=to, reason=reason, decided_by=by, unit=unit, nip=nip, rule=rule
+    )
+    done = record_decision(Store(store_path(store)), decision, DEFAULT_RESULTS_ROOT)
+    if quiet:
+        return
+    verb = "replaced" if done.replaced else "recorded"
+    console.print(
+        f"{verb} clarification ({describe(done.row)}): {done.row['reason']!r} by "
+        f"{done.row['decided_by']!r}; clarifications version {done.store_version}.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for note in done.unknown or []:
+        err_console.print(
+            f"warning: {note}; check the code (it waives nothing it does not match).",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if done.results_dir is None:
+        console.print(
+            f"No audit result in {DEFAULT_RESULTS_ROOT}/ yet: the next audit applies it.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    console.print(
+        f"In the last audit ({done.period}, {done.results_dir}/) it would waive "
+        f"{done.violations:,} violation(s) and {done.unit_findings:,} agency finding(s); "
+        "audit again to apply it.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 # --- store (issue 2) ---------------------------------------------------------

@@ -60,6 +60,9 @@ class FileSummary:
     zero_coordinates: int = 0
     grid: bool = False
     skipped_sheets: list[str] = field(default_factory=list)
+    #: a returned responses sheet (clarifications, issue 12): answered / declined /
+    #: unanswered rows; None for other files
+    responses: dict[str, int] | None = None
 
 
 @dataclass
@@ -96,6 +99,8 @@ class IngestSummary:
     strict: bool = False
     #: the first rejected rows (source_file, source_row, error_code, message)
     rejects_sample: list[dict[str, str]] = field(default_factory=list)
+    #: returned responses sheets, summed over the files (clarifications, issue 12)
+    responses: dict[str, int] | None = None
     #: the first blanked cells (source_file, source_row, error_code, message)
     blanked_sample: list[dict[str, str]] = field(default_factory=list)
 
@@ -177,6 +182,11 @@ def _validate_file(
     profile = _with_options(profile, delimiter, decimal_comma)
     sheets = read_file(path, file_format(path, fmt), profile.delimiter, nip_headers(table, profile))
     summary = FileSummary(file=str(path))
+    if kind == "clarifications":  # issue 12: an agency's returned "Tanggapan" sheet
+        from wfhaudit.audit.clarifications import prepare_response_sheets
+
+        sheets, responses = prepare_response_sheets(sheets)
+        summary.responses = asdict(responses) if responses is not None else None
     results: list[SheetResult] = []
     refused: list[str] = []
     for sheet in sheets:
@@ -251,6 +261,14 @@ def _validate_file(
         pl.lit(file_index, pl.Int32).alias(_FILE)
     )
     return summary, valid, rejects
+
+
+def _sum_responses(summaries: list[FileSummary]) -> dict[str, int] | None:
+    """The responses counts of every file that was a responses sheet, summed (or None)."""
+    found = [s.responses for s in summaries if s.responses is not None]
+    if not found:
+        return None
+    return {k: sum(r[k] for r in found) for k in found[0]}
 
 
 def ingest_files(
@@ -351,6 +369,7 @@ def ingest_files(
         zero_coordinates=sum(s.zero_coordinates for s in summaries),
         dry_run=dry_run,
         strict=strict,
+        responses=_sum_responses(summaries),
         rejects_sample=_rejected(all_rejects).head(SAMPLE_REJECTS).select(sample).to_dicts(),
         blanked_sample=_blanked(all_rejects).head(SAMPLE_REJECTS).select(sample).to_dicts(),
     )

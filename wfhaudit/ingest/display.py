@@ -47,6 +47,14 @@ def print_summary(summary: IngestSummary, console: Console) -> None:
     for f in summary.files:
         for note in f.skipped_sheets:
             console.print(f"[yellow]skipped sheet[/] {note}", highlight=False)
+        if f.responses is not None:  # clarifications (issue 12): a returned responses sheet
+            console.print(
+                f"responses in {f.file}: {f.responses['answered']:,} answered (stored as "
+                f"clarifications), {f.responses['declined']:,} answered with waive = no (kept), "
+                f"{f.responses['unanswered']:,} unanswered",
+                highlight=False,
+                soft_wrap=True,
+            )
     store = Table(show_header=True, title="store", title_justify="left")
     for name in ("stored", "new", "replaced", "unchanged", "version"):
         store.add_column(name, justify="right")

@@ -25,6 +25,7 @@ import polars as pl
 
 from wfhaudit import __version__
 from wfhaudit.errors import DataError
+from wfhaudit.report.clarifications import clarifications_section
 from wfhaudit.schema import (
     ALL_RULES,
     AUDIT_JSON,
@@ -611,4 +612,9 @@ def build_report(
         ),
         "integrity": integrity,
         "data_quality": _data_quality(audit),
+        # issue 12: the "Klarifikasi" section (waived findings, share answered, responses)
+        "clarifications": clarifications_section(
+            res.dir, res.violations, res.unit_findings, unit=unit, names=names,
+            unit_names=unit_names,
+        ),
     }
