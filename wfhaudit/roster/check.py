@@ -103,6 +103,8 @@ class RosterCheck:
     problems: pl.DataFrame
     days: pl.DataFrame
     suggestion: Suggestion
+    #: nip and name of every employee of the staff master
+    names: pl.DataFrame
     files: list[FileSummary] = field(default_factory=list)
     #: agency of each file given (None: could not be told)
     file_units: dict[str, str | None] = field(default_factory=dict)
@@ -286,6 +288,7 @@ def check_roster(
         problems=problems,
         days=days,
         suggestion=suggestion,
+        names=names,
         files=summaries,
         file_units=file_units,
     )
@@ -455,3 +458,32 @@ def _days(plan: Plan, entries: pl.DataFrame, checked: list[str]) -> pl.DataFrame
     return days.select(
         [pl.col(c).cast(t) for c, t in DAY_SCHEMA.items()]
     ).sort("unit_code", "date")
+
+
+#: What ``roster check --fail-on`` can count.
+FAIL_ON_CODES: tuple[str, ...] = (*PLAN_RULES, "any")
+
+
+def check_thresholds(values: list[str] | None) -> dict[str, int]:
+    """``--fail-on`` as in audit, limited to the plan's rules; default: any break fails."""
+    from wfhaudit.audit.summary import parse_fail_on
+
+    thresholds = parse_fail_on(values)
+    bad = [code for code in thresholds if code not in FAIL_ON_CODES]
+    if bad:
+        raise UsageError(
+            f"bad --fail-on {bad[0]}: roster check counts only "
+            f"{', '.join(FAIL_ON_CODES)} (agency-days), e.g. --fail-on WFH_QUOTA_EXCEEDED=0."
+        )
+    return thresholds or {"any": 0}
+
+
+def crossed_thresholds(check: RosterCheck, thresholds: dict[str, int]) -> list[str]:
+    """One line per crossed threshold, e.g. ``WFH_QUOTA_EXCEEDED: 2 > 0``."""
+    breaks = check.breaks()
+    counts = {**breaks, "any": sum(breaks.values())}
+    return [
+        f"{code}: {counts[code]} > {limit}"
+        for code, limit in thresholds.items()
+        if counts[code] > limit
+    ]

@@ -9,7 +9,10 @@ agree on every employee-day.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
+import xlsxwriter
 
 from wfhaudit.errors import UsageError
 from wfhaudit.policy.model import Policy
@@ -65,3 +68,38 @@ def export_roster(
         .select(list(EXPORT_SCHEMA))
         .sort("unit_code", "nip", "date")
     )
+
+
+def export_name(month: str, unit: str | None, ext: str) -> str:
+    """``roster-<month>[-<unit>].<ext>``, the unit code safe for a file name."""
+    from wfhaudit.roster.check import safe_unit
+
+    return f"roster-{month}{'-' + safe_unit(unit) if unit else ''}.{ext}"
+
+
+def write_export(rows: pl.DataFrame, path: Path) -> None:
+    """Write the export as CSV or XLSX (by ``path``'s suffix), atomically."""
+    from wfhaudit.report.render import _write_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".csv":
+        _write_atomic(path, lambda p: rows.write_csv(p))
+        return
+
+    def excel(p: Path) -> None:
+        wb = xlsxwriter.Workbook(
+            str(p),
+            {
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+                "default_date_format": "yyyy-mm-dd",
+            },
+        )
+        rows.write_excel(
+            wb, worksheet="roster", autofilter=True, freeze_panes=(1, 0),
+            dtype_formats={pl.Date: "yyyy-mm-dd"},
+        )
+        wb.close()
+
+    _write_atomic(path, excel)
