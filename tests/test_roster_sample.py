@@ -137,3 +137,21 @@ def test_defaults_fill_the_export_where_the_roster_has_no_entry(tmp_path: Path) 
     assert set(thursdays["planned_mode"]) == {"WFH"}
     assert set(exported.filter(pl.col("date").dt.weekday() != 4)["planned_mode"]) == {"WFO"}
     assert set(exported["source"]) == {"default"}
+
+
+def test_the_command_on_every_grid_writes_one_file_per_agency_and_the_summary(sample) -> None:
+    files = sorted((sample["data"] / "roster").glob("*.xlsx"))
+    out = sample["root"] / "feedback"
+    done = runner.invoke(
+        app, ["roster", "check", *map(str, files), "--month", MONTH, "--store",
+              str(sample["store"]), "--out", str(out), "--format", "md"]
+    )
+    assert done.exit_code == 1
+    assert "breaks the WFH policy on 4 agency-day(s)" in done.output
+    assert "BKD" in done.output and "OK" in done.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"roster-check-{MONTH}.md"] + [f"roster-check-{MONTH}-{f.stem}.md" for f in files]
+    )
+    summary = (out / f"roster-check-{MONTH}.md").read_text()
+    assert "Pemeriksaan Jadwal WFH Desember 2025" in summary
+    assert "Hari yang melebihi batas WFH" in summary

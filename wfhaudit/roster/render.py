@@ -506,11 +506,16 @@ def render_xlsx(check: RosterCheck, unit: str | None, lang: str, path: Path) -> 
 def write_reports(
     check: RosterCheck, out_dir: Path, formats: list[str], lang: str
 ) -> list[Path]:
-    """The report of every agency checked and one per agency, in each format."""
+    """The report of every agency checked and one per agency, in each format.
+
+    With one agency checked (one agency's file, or ``--unit``) only its own file.
+    """
     lang = catalogue(lang).lang
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for unit in [None, *check.units]:
+    # one agency checked: its own file is the whole report
+    scopes = check.units if len(check.units) == 1 else [None, *check.units]
+    for unit in scopes:
         model: dict[str, Any] | None = None
         for fmt in formats:
             path = out_dir / report_name(check.month, unit, REPORT_FORMATS[fmt])
