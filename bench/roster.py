@@ -19,6 +19,7 @@ Printed, not asserted (target: the grids checked in under 10 s).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -62,14 +63,14 @@ def main() -> None:
         ingest_files(store, "offices", [data / "offices.csv"])
         ingest_files(store, "leave", [data / "leave.csv"])
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         checked = check_roster(store, MONTH, policy, files=grids)
-        files_s = time.perf_counter() - t0
+        files_s, files_cpu = time.perf_counter() - t0, time.process_time() - c0
         entries = sum(f.valid for f in checked.files)
         print(
             f"files:   {len(grids)} grids, {entries:,} entries, {len(checked.units)} agencies, "
             f"{checked.problems.height:,} problems, {checked.suggestion.moves.height:,} "
-            f"suggested moves: {files_s:.2f} s"
+            f"suggested moves: {files_s:.2f} s wall, {files_cpu:.2f} s CPU"
         )
         ingest_files(store, "roster", grids)
         t0 = time.perf_counter()
@@ -81,6 +82,7 @@ def main() -> None:
         t0 = time.perf_counter()
         written = write_reports(checked, Path(tmp) / "feedback", ["md", "html"], "id")
         print(f"reports: {len(written)} files: {time.perf_counter() - t0:.2f} s")
+    print(f"load average (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} CPUs")
     target = "within" if files_s < 10 else "OVER"
     print(f"the {len(grids)} grids checked in {files_s:.2f} s ({target} the 10 s target)")
 

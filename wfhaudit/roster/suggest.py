@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict, deque
 from dataclasses import dataclass
 
@@ -107,64 +108,91 @@ def _rebalance(
     lost: dict[str, int],
 ) -> None:
     """Pass moves along swap chains from employees who lost 2+ more than another."""
-    candidates = {key: set(c) for key, _, c in days}
-    days_of: dict[str, set[tuple[str, object]]] = defaultdict(set)
-    for key, picked in chosen.items():
-        for nip in picked:
-            days_of[nip].add(key)
-    while True:
-        top = max(lost.values(), default=0)
+    candidates = {key: sorted(c) for key, _, c in days}
+    days_of: dict[str, list[tuple[str, object]]] = defaultdict(list)
+    for key in sorted(chosen):  # type: ignore[type-var]
+        for nip in chosen[key]:
+            days_of[nip].append(key)
+    by_level: dict[int, set[str]] = defaultdict(set)
+    for nip, n in lost.items():
+        by_level[n].add(nip)
+    improved = True
+    while improved:  # passes from the top level down, until one changes nothing
         improved = False
-        for level in range(top, 1, -1):
-            path = _find_chain(level, candidates, chosen, days_of, lost)
+        level = max(lost.values(), default=0)
+        while level >= 2:
+            path = _find_chain(sorted(by_level[level]), level, candidates, chosen, days_of, lost)
             if path is None:
+                level -= 1
                 continue
             for giver, key, taker in path:
                 chosen[key].discard(giver)
                 chosen[key].add(taker)
-                days_of[giver].discard(key)
-                days_of[taker].add(key)
-            lost[path[0][0]] -= 1
-            lost[path[-1][2]] += 1
+                days_of[giver].remove(key)
+                days_of[taker].append(key)
+            first, last = path[0][0], path[-1][2]
+            for nip, change in ((first, -1), (last, 1)):
+                by_level[lost[nip]].discard(nip)
+                lost[nip] += change
+                by_level[lost[nip]].add(nip)
             improved = True
-            break
-        if not improved:
-            return
 
 
 def _find_chain(
+    starts: list[str],
     level: int,
-    candidates: dict[tuple[str, object], set[str]],
+    candidates: dict[tuple[str, object], list[str]],
     chosen: dict[tuple[str, object], set[str]],
-    days_of: dict[str, set[tuple[str, object]]],
+    days_of: dict[str, list[tuple[str, object]]],
     lost: dict[str, int],
 ) -> list[tuple[str, tuple[str, object], str]] | None:
     """A chain of swaps from an employee who lost ``level`` to one who lost ``<= level-2``.
 
-    Breadth first from every employee at ``level``: from an employee, a day they
+    Breadth first from ``starts``, every employee at ``level``: from an employee, a day they
     were moved on, to another candidate of that day not moved that day.  Each
-    employee is visited once, so the swaps of the chain can be applied in order.
+    employee and each day is visited once (a day's other candidates are all
+    reached the first time it is), so the search is linear in the candidates and
+    the swaps of the chain can be applied in order.
     """
-    starts = sorted(n for n, v in lost.items() if v == level)
     parent: dict[str, tuple[str, tuple[str, object]] | None] = {n: None for n in starts}
+    seen_days: set[tuple[str, object]] = set()
     queue = deque(starts)
     while queue:
         giver = queue.popleft()
-        for key in sorted(days_of[giver], key=str):
-            for taker in sorted(candidates[key] - chosen[key]):
-                if taker in parent:
+        for key in days_of[giver]:
+            if key in seen_days:
+                continue
+            seen_days.add(key)
+            moved = chosen[key]
+            for taker in candidates[key]:
+                if taker in moved or taker in parent:
                     continue
                 parent[taker] = (giver, key)
                 if lost.get(taker, 0) <= level - 2:
                     chain = []
                     node = taker
-                    while parent[node] is not None:
-                        prev, day = parent[node]  # type: ignore[misc]
-                        chain.append((prev, day, node))
-                        node = prev
+                    while (step := parent[node]) is not None:
+                        chain.append((step[0], step[1], node))
+                        node = step[0]
                     return chain[::-1]
                 queue.append(taker)
     return None
+
+
+def _only(inputs: AuditInputs, plan: Plan, where: pl.DataFrame) -> AuditInputs:
+    """``inputs`` reduced to the staff of the agencies in ``where`` (any day of the month).
+
+    Every employee with an employee-day in those agencies is kept, with all their
+    rows: the engine then gives those agencies' days exactly as with everybody.
+    """
+    units = where.get_column("unit_code").unique().implode()
+    nips = (
+        plan.employee_days.filter(pl.col("unit_code").is_in(units))
+        .get_column("nip")
+        .unique()
+        .implode()
+    )
+    return dataclasses.replace(inputs, employees=inputs.employees.filter(pl.col("nip").is_in(nips)))
 
 
 def suggest_correction(
@@ -182,7 +210,14 @@ def suggest_correction(
         .with_columns(pl.lit("WFH_NOT_ALLOWED").alias("reason"))
     )
     first = _apply(roster, forced)
-    current = plan if forced.height == 0 else plan_month(with_roster(inputs, first), policy, cal)
+    # the forced moves change only their own agency-days: plan again only where such a
+    # day is also over the cap (the share may then count them, or not)
+    both = plan.findings.filter(mine & (pl.col("rule") == "WFH_QUOTA_EXCEEDED")).join(
+        not_allowed.select(keys), on=keys, how="semi"
+    )
+    current = plan
+    if both.height:
+        current = plan_month(_only(with_roster(inputs, first), plan, both), policy, cal)
     over = current.findings.filter(mine & (pl.col("rule") == "WFH_QUOTA_EXCEEDED")).join(
         current.unit_days.select(*keys, "max_share"), on=keys
     )
@@ -233,6 +268,6 @@ def suggest_correction(
     if moves.height == 0:
         verified = current.findings.filter(mine).height == 0
     else:
-        final = plan_month(with_roster(inputs, _apply(roster, moves)), policy, cal)
-        verified = final.findings.filter(mine).height == 0
+        corrected = _only(with_roster(inputs, _apply(roster, moves)), plan, moves)
+        verified = plan_month(corrected, policy, cal).findings.filter(mine).height == 0
     return Suggestion(moves=moves, needed=needed, verified=verified)
