@@ -325,3 +325,39 @@ def test_unit_codes_are_safe_in_file_names() -> None:
     assert safe_unit("../x") == "___x"
     assert report_name("2025-12", "BIRO-UMUM", "md") == "roster-check-2025-12-BIRO-UMUM.md"
     assert report_name("2025-12", None, "html") == "roster-check-2025-12.html"
+
+
+def test_entries_outside_the_month_are_listed_and_ignored(store_dir: Path, tmp_path: Path) -> None:
+    november = [dt.date(2025, 11, 27), dt.date(2025, 11, 28)]
+    file = grid(tmp_path / "U1.csv", [*november, *DEC])
+    result = check(store_dir, [file])
+    assert rows(result, "ENTRY_OUTSIDE_MONTH") == [
+        {"unit_code": "U1", "date": None, "nip": None, "name": None, "count": 8,
+         "headcount": None, "share": None, "max_share": None, "over": None,
+         "detail": "2025-11-27..2025-11-28", "source_file": str(file)}
+    ]
+    assert set(result.problems["problem"]) == {"ENTRY_OUTSIDE_MONTH"}
+
+
+def test_an_agency_without_any_entry_is_one_problem(tmp_path: Path) -> None:
+    store = make_store(
+        tmp_path / "s",
+        employees=[employee(n, "U1") for n in STAFF] + [employee(B1, "U2")],
+        roster=[{"nip": B1, "date": d, "mode": "WFO"} for d in DEC],
+    )
+    result = check_roster(store, "2025-12", load_policy())
+    assert result.problems.select("unit_code", "problem", "count", "detail").rows() == [
+        ("U1", "UNIT_WITHOUT_ENTRY", 4, "WFO")
+    ]
+    assert result.units == ["U1", "U2"]
+
+
+def test_a_file_whose_every_row_is_rejected(store_dir: Path, tmp_path: Path) -> None:
+    file = grid(tmp_path / "U1.csv", DEC[:2], {n: {d: "?" for d in DEC[:2]} for n in STAFF})
+    result = check(store_dir, [file])
+    assert result.units == ["U1"]  # the file's name says whose it is
+    counts = result.problem_counts("U1")
+    assert counts == {"REJECTED_ROW": 8, "UNIT_WITHOUT_ENTRY": 1}
+    done = invoke(store_dir, tmp_path / "o", str(file), "--month", "2025-12")
+    assert done.exit_code == 0
+    assert "9 problems" in done.output

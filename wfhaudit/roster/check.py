@@ -46,6 +46,7 @@ PROBLEMS: tuple[str, ...] = (
     "ENTRY_NOT_ACTIVE",  # an entry on a working day the employee is not active
     "ENTRY_NON_WORKING_DAY",  # an entry on a weekend or holiday
     "ENTRY_OUTSIDE_MONTH",  # entries dated outside the checked month
+    "UNIT_WITHOUT_ENTRY",  # an agency without any entry in the month (all get the default)
     "EMPLOYEE_WITHOUT_ENTRY",  # active staff without any entry (they get the default)
     "DAY_WITHOUT_ENTRY",  # a working day without any entry of the agency
 )
@@ -130,8 +131,14 @@ class RosterCheck:
         return {code: int(counts[code]) for code in PROBLEMS if code in counts}
 
 
-def _empty(schema: pl.Schema) -> pl.DataFrame:
-    return pl.DataFrame(schema=schema)
+def latest_rows(employees: pl.LazyFrame) -> pl.DataFrame:
+    """One row per NIP of the staff master: its latest (for names and agency names only).
+
+    With history (a ``valid_from`` column), the row with the greatest ``valid_from``.
+    """
+    if "valid_from" in employees.collect_schema().names():
+        employees = employees.sort("nip", "valid_from", nulls_last=False)
+    return employees.collect().unique("nip", keep="last", maintain_order=True)
 
 
 def _problems(frame: pl.DataFrame, problem: str) -> pl.DataFrame:
@@ -236,11 +243,7 @@ def check_roster(
     step("planning the month with the audit engine")
     cal = working_calendar(policy, period)
     plan = plan_month(inputs, policy, cal)
-    staff = (
-        inputs.employees.select("nip", "name", "unit_code", "unit_name")
-        .collect()
-        .unique("nip", keep="last", maintain_order=True)
-    )
+    staff = latest_rows(inputs.employees).select("nip", "name", "unit_code", "unit_name")
     names = staff.select("nip", "name")
     unit_names = {
         code: name
@@ -393,6 +396,18 @@ def _all_problems(
         parts.append(_problems(away, "ENTRY_OUTSIDE_MONTH"))
     ed = plan.employee_days.filter(mine)
     has_entry = pl.col("roster_mode").is_not_null()
+    silent = (
+        ed.group_by("unit_code")
+        .agg(
+            has_entry.any().alias("_any"),
+            pl.col("nip").n_unique().cast(pl.Int64).alias("count"),
+            pl.col("planned_mode").unique().sort().str.join("/").alias("detail"),
+        )
+        .filter(~pl.col("_any"))
+    )
+    parts.append(_problems(silent, "UNIT_WITHOUT_ENTRY"))
+    # an agency without any entry is one problem, not one per employee and per day
+    ed = ed.filter(~pl.col("unit_code").is_in(silent.get_column("unit_code").implode()))
     without = (
         ed.group_by("unit_code", "nip")
         .agg(

@@ -16,6 +16,7 @@ import xlsxwriter
 
 from wfhaudit.errors import UsageError
 from wfhaudit.policy.model import Policy
+from wfhaudit.roster.check import latest_rows
 from wfhaudit.roster.plan import parse_roster_month, plan_month, planning_inputs, working_calendar
 from wfhaudit.store import Store
 
@@ -48,11 +49,7 @@ def export_roster(
                 f"unknown unit {unit!r}: no employee of the staff master has that unit_code."
             )
         days = days.filter(pl.col("unit_code") == unit)
-    names = (
-        inputs.employees.select("nip", "name")
-        .collect()
-        .unique("nip", keep="last", maintain_order=True)
-    )
+    names = latest_rows(inputs.employees).select("nip", "name")
     return (
         days.select(
             "unit_code",
