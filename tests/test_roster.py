@@ -361,3 +361,41 @@ def test_a_file_whose_every_row_is_rejected(store_dir: Path, tmp_path: Path) -> 
     done = invoke(store_dir, tmp_path / "o", str(file), "--month", "2025-12")
     assert done.exit_code == 0
     assert "9 problems" in done.output
+
+
+def test_stored_entries_of_unknown_nips_are_listed_under_no_agency(tmp_path: Path) -> None:
+    store = make_store(
+        tmp_path / "s",
+        employees=[employee(n, "U1") for n in STAFF] + [employee(B1, "U2")],
+        roster=[{"nip": n, "date": d, "mode": "WFO"} for n in [*STAFF, B1] for d in DEC]
+        + [{"nip": UNKNOWN, "date": DEC[0], "mode": "WFH"}],
+    )
+    result = check_roster(store, "2025-12", load_policy())
+    assert result.problems.select("unit_code", "problem", "nip", "count").rows() == [
+        (None, "NIP_UNKNOWN", UNKNOWN, 1)
+    ]
+    done = runner.invoke(app, ["roster", "check", "--month", "2025-12", "--store",
+                               str(tmp_path / "s"), "--out", str(tmp_path / "o"),
+                               "--format", "md"])
+    assert done.exit_code == 0
+    assert "(no agency)" in done.output
+    summary = (tmp_path / "o" / "roster-check-2025-12.md").read_text()
+    assert "Masalah tanpa perangkat daerah yang dikenali" in summary and UNKNOWN in summary
+
+
+def test_unit_restricts_the_check_of_several_files(store_dir: Path, tmp_path: Path) -> None:
+    day = dt.date(2025, 12, 3)
+    u1 = grid(tmp_path / "U1.csv", DEC, {n: {day: "WFH"} for n in (A1, A2, A3)})
+    u2 = grid(tmp_path / "U2.csv", DEC, staff=[B1], extra=[UNKNOWN])
+    both = check_roster(Store(store_dir), "2025-12", load_policy(), files=[u1, u2])
+    assert both.units == ["U1", "U2"]
+    assert set(both.problems.select("unit_code", "problem").rows()) == {
+        ("U1", "WFH_QUOTA_EXCEEDED"), ("U2", "NIP_UNKNOWN")
+    }
+    only = check_roster(Store(store_dir), "2025-12", load_policy(), files=[u1, u2], unit="U2")
+    assert only.units == ["U2"]
+    assert only.problems.select("unit_code", "problem").rows() == [("U2", "NIP_UNKNOWN")]
+    done = invoke(store_dir, tmp_path / "o", str(u1), str(u2), "--month", "2025-12",
+                  "--unit", "U2", "--format", "md")
+    assert done.exit_code == 0  # U1's breach is not U2's
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["roster-check-2025-12-U2.md"]
