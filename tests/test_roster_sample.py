@@ -73,6 +73,14 @@ def test_the_stored_roster_check_finds_exactly_the_audits_plan_breaches(sample) 
         findings.select("unit_code", "date", "count", "headcount").rows()
     )
     assert result.suggestion.verified
+    # 1 December 2025 is before the 50:50 period: WFH planned there is not allowed
+    not_allowed = result.problems.filter(pl.col("problem") == "WFH_NOT_ALLOWED")
+    assert set(not_allowed["date"]) == {dt.date(2025, 12, 1)}
+    assert set(not_allowed["detail"]) == {"no_wfh_period"}
+    moves = result.suggestion.moves
+    assert moves.filter(pl.col("reason") == "WFH_NOT_ALLOWED").height == not_allowed[
+        "count"
+    ].sum()
 
 
 def test_the_agencies_grid_files_check_the_same(sample) -> None:
