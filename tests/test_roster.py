@@ -399,3 +399,21 @@ def test_unit_restricts_the_check_of_several_files(store_dir: Path, tmp_path: Pa
                   "--unit", "U2", "--format", "md")
     assert done.exit_code == 0  # U1's breach is not U2's
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["roster-check-2025-12-U2.md"]
+
+
+def test_a_grid_with_day_number_headers_is_read_for_the_month(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    day = dt.date(2025, 12, 3)
+    rows_ = []
+    for nip in STAFF:
+        row = {"NIP": nip, "Nama": "x"}
+        for d in DEC:
+            row[str(d.day)] = "H" if d == day and nip != A4 else "K"  # grid codes: H WFH, K WFO
+        rows_.append(row)
+    file = tmp_path / "U1.csv"
+    pl.DataFrame(rows_).write_csv(file)
+    result = check(store_dir, [file])
+    assert result.problems.select("problem", "date", "count", "over").rows() == [
+        ("WFH_QUOTA_EXCEEDED", day, 3, 1)
+    ]
