@@ -417,3 +417,28 @@ def test_a_grid_with_day_number_headers_is_read_for_the_month(
     assert result.problems.select("problem", "date", "count", "over").rows() == [
         ("WFH_QUOTA_EXCEEDED", day, 3, 1)
     ]
+
+
+def test_a_day_both_over_the_cap_and_not_allowed_needs_only_the_forced_changes(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(EXEMPT_POLICY)  # U1 exempt in December
+    day = dt.date(2025, 12, 9)
+    u1 = grid(tmp_path / "U1.csv", DEC, {n: {day: "WFH"} for n in (A1, A2, A3)})
+    u2 = grid(tmp_path / "U2.csv", DEC, {B1: {day: "WFH"}}, staff=[B1])  # 1 of 1 > 50%
+    result = check_roster(
+        Store(store_dir), "2025-12", load_policy(policy_file), files=[u1, u2]
+    )
+    assert ("U1", day, "WFH_NOT_ALLOWED") in result.problems.select(
+        "unit_code", "date", "problem"
+    ).rows()
+    # all three WFH of U1 turn to WFO (the policy leaves no choice); nothing more there,
+    # and U2's day over the cap still gets its one change
+    assert result.suggestion.moves.select("unit_code", "nip", "reason").rows() == [
+        ("U1", A1, "WFH_NOT_ALLOWED"),
+        ("U1", A2, "WFH_NOT_ALLOWED"),
+        ("U1", A3, "WFH_NOT_ALLOWED"),
+        ("U2", B1, "WFH_QUOTA_EXCEEDED"),
+    ]
+    assert result.suggestion.verified

@@ -2,8 +2,9 @@
 
 1. Every WFH entry on an agency-day the engine finds ``WFH_NOT_ALLOWED`` turns
    to WFO: the policy leaves no choice there.
-2. The engine plans the month again with those entries corrected.  On every
-   agency-day it still finds ``WFH_QUOTA_EXCEEDED`` (``wfh / headcount >
+2. Where such an agency-day is also over the cap, the engine plans it again
+   with those entries corrected.  On every agency-day it then finds
+   ``WFH_QUOTA_EXCEEDED`` (``wfh / headcount >
    max_share``), exactly ``needed_moves`` WFH employee-days turn to WFO: the
    smallest number that brings the share within ``max_share``, compared as the
    engine compares it (so the day ends exactly at the cap, never below).
@@ -19,9 +20,9 @@
    possible: the largest loss is the smallest any correction of the same size
    can have, and so on down (the loss vectors of all corrections are the bases
    of a polymatroid, where this local condition is the optimum).
-4. The engine plans the month a last time with every move applied; the
-   correction is ``verified`` when it finds no ``WFH_QUOTA_EXCEEDED`` or
-   ``WFH_NOT_ALLOWED`` in the checked agencies.
+4. The engine plans the agencies and dates with a move a last time, every move
+   applied; the correction is ``verified`` when it finds no ``WFH_QUOTA_EXCEEDED``
+   or ``WFH_NOT_ALLOWED`` there (the other agency-days had none and are unchanged).
 """
 
 from __future__ import annotations
@@ -179,11 +180,14 @@ def _find_chain(
     return None
 
 
-def _only(inputs: AuditInputs, plan: Plan, where: pl.DataFrame) -> AuditInputs:
-    """``inputs`` reduced to the staff of the agencies in ``where`` (any day of the month).
+def _only(
+    inputs: AuditInputs, plan: Plan, where: pl.DataFrame, cal: pl.DataFrame
+) -> tuple[AuditInputs, pl.DataFrame]:
+    """``inputs`` and ``cal`` reduced to the agencies and dates of ``where``.
 
     Every employee with an employee-day in those agencies is kept, with all their
-    rows: the engine then gives those agencies' days exactly as with everybody.
+    rows, on every date of ``where``: the engine then gives those agencies' days
+    exactly as with everybody and every day (each agency-day rule looks at one day).
     """
     units = where.get_column("unit_code").unique().implode()
     nips = (
@@ -192,7 +196,15 @@ def _only(inputs: AuditInputs, plan: Plan, where: pl.DataFrame) -> AuditInputs:
         .unique()
         .implode()
     )
-    return dataclasses.replace(inputs, employees=inputs.employees.filter(pl.col("nip").is_in(nips)))
+    dates = where.get_column("date").unique().implode()
+    reduced = dataclasses.replace(
+        inputs, employees=inputs.employees.filter(pl.col("nip").is_in(nips))
+    )
+    return reduced, cal.filter(pl.col("date").is_in(dates))
+
+
+#: The employee-day columns the suggestion reads.
+_COLUMNS = ("unit_code", "date", "nip", "status", "roster_mode", "planned_mode")
 
 
 def suggest_correction(
@@ -200,6 +212,7 @@ def suggest_correction(
 ) -> Suggestion:
     """The suggested correction of ``units``' plan (see the module docstring)."""
     mine = pl.col("unit_code").is_in(units)
+    quota_rule = pl.col("rule") == "WFH_QUOTA_EXCEEDED"
     roster = inputs.roster.collect().select("nip", "date", "mode")
     keys = ["unit_code", "date"]
     not_allowed = plan.findings.filter(mine & (pl.col("rule") == "WFH_NOT_ALLOWED"))
@@ -209,18 +222,27 @@ def suggest_correction(
         .select(*keys, "nip", pl.lit("roster").alias("source"))
         .with_columns(pl.lit("WFH_NOT_ALLOWED").alias("reason"))
     )
-    first = _apply(roster, forced)
+    over = plan.findings.filter(mine & quota_rule)
+    employee_days = plan.employee_days.select(_COLUMNS)
     # the forced moves change only their own agency-days: plan again only where such a
-    # day is also over the cap (the share may then count them, or not)
-    both = plan.findings.filter(mine & (pl.col("rule") == "WFH_QUOTA_EXCEEDED")).join(
-        not_allowed.select(keys), on=keys, how="semi"
-    )
-    current = plan
+    # day is also over the cap (whether the share counted them depends on the engine)
+    both = over.join(not_allowed.select(keys), on=keys, how="semi").select(keys)
     if both.height:
-        current = plan_month(_only(with_roster(inputs, first), plan, both), policy, cal)
-    over = current.findings.filter(mine & (pl.col("rule") == "WFH_QUOTA_EXCEEDED")).join(
-        current.unit_days.select(*keys, "max_share"), on=keys
-    )
+        reduced, some_days = _only(with_roster(inputs, _apply(roster, forced)), plan, both, cal)
+        again = plan_month(reduced, policy, some_days)
+        over = pl.concat(
+            [
+                over.join(both, on=keys, how="anti"),
+                again.findings.filter(quota_rule).join(both, on=keys, how="semi"),
+            ]
+        )
+        employee_days = pl.concat(
+            [
+                employee_days.join(both, on=keys, how="anti"),
+                again.employee_days.select(_COLUMNS).join(both, on=keys, how="semi"),
+            ]
+        )
+    over = over.join(plan.unit_days.select(*keys, "max_share"), on=keys)
     needed = over.select(
         *keys,
         pl.struct("count", "headcount", "max_share")
@@ -230,7 +252,9 @@ def suggest_correction(
         )
         .alias("over"),
     )
-    wfh = current.employee_days.filter(mine & NOT_ON_LEAVE & (pl.col("planned_mode") == "WFH"))
+    wfh = employee_days.filter(mine & NOT_ON_LEAVE & (pl.col("planned_mode") == "WFH")).join(
+        forced.select(*keys, "nip"), on=[*keys, "nip"], how="anti"
+    )
     pool = wfh.join(needed.select(keys), on=keys, how="semi")
     groups = {
         (u, d): nips
@@ -250,7 +274,7 @@ def suggest_correction(
         orient="row",
     )
     quota = picked.join(
-        current.employee_days.select(*keys, "nip", "roster_mode"), on=[*keys, "nip"], how="left"
+        employee_days.select(*keys, "nip", "roster_mode"), on=[*keys, "nip"], how="left"
     ).select(
         *keys,
         "nip",
@@ -266,8 +290,8 @@ def suggest_correction(
         .sort("unit_code", "date", "nip")
     )
     if moves.height == 0:
-        verified = current.findings.filter(mine).height == 0
+        verified = plan.findings.filter(mine).height == 0
     else:
-        corrected = _only(with_roster(inputs, _apply(roster, moves)), plan, moves)
-        verified = plan_month(corrected, policy, cal).findings.filter(mine).height == 0
+        reduced, some_days = _only(with_roster(inputs, _apply(roster, moves)), plan, moves, cal)
+        verified = plan_month(reduced, policy, some_days).findings.filter(mine).height == 0
     return Suggestion(moves=moves, needed=needed, verified=verified)
