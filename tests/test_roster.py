@@ -152,7 +152,9 @@ def test_wfh_on_a_weekday_where_it_is_not_allowed(store_dir: Path, tmp_path: Pat
     assert result.suggestion.moves.select("nip", "reason").rows() == [(A2, "WFH_NOT_ALLOWED")]
     done = invoke(store_dir, tmp_path / "o", str(file), "--month", "2026-01", "--lang", "en")
     assert done.exit_code == 1
-    assert "not a WFH weekday" in (tmp_path / "o" / "roster-check-2026-01-U1.md").read_text()
+    text = (tmp_path / "o" / "roster-check-2026-01-U1.md").read_text()
+    assert "not a WFH weekday" in text
+    assert "## Dinas U1 (U1): 1 problem\n" in text
 
 
 def test_wfh_in_an_exempt_agency(store_dir: Path, tmp_path: Path) -> None:
