@@ -98,11 +98,8 @@ def test_the_agencies_grid_files_check_the_same(sample) -> None:
 def test_the_export_has_the_audits_planned_mode_on_every_employee_day(sample) -> None:
     exported = export_roster(Store(sample["store"]), MONTH, load_policy())
     evidence = pl.read_parquet(sample["audit"] / "employee_days.parquet")
-    column = "planned_mode" if "planned_mode" in evidence.columns else "expected_mode"
     ours = exported.select("nip", "date", "planned_mode").sort("nip", "date")
-    theirs = evidence.select("nip", "date", pl.col(column).alias("planned_mode")).sort(
-        "nip", "date"
-    )
+    theirs = evidence.select("nip", "date", "planned_mode").sort("nip", "date")
     assert ours.height == theirs.height > 0
     assert ours.equals(theirs)
     assert exported.get_column("source").unique().to_list() == ["roster"]

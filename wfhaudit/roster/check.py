@@ -34,6 +34,7 @@ from wfhaudit.roster.plan import (
     working_calendar,
 )
 from wfhaudit.roster.suggest import Suggestion, suggest_correction
+from wfhaudit.schema import ACTION_REJECTED
 from wfhaudit.store import Store
 
 #: Problem codes, in the order a report lists them.
@@ -329,6 +330,8 @@ def _all_problems(
         on="date",
     )
     parts.append(_problems(not_allowed, "WFH_NOT_ALLOWED"))
+    if rejects is not None and "action" in rejects.columns:
+        rejects = rejects.filter(pl.col("action") == ACTION_REJECTED)  # not blanked cells
     if rejects is not None and rejects.height:
         parts.append(
             _problems(

@@ -41,8 +41,6 @@ from wfhaudit.store import Store
 #: The agency-day rules a roster plan can break.
 PLAN_RULES: tuple[str, ...] = ("WFH_QUOTA_EXCEEDED", "WFH_NOT_ALLOWED")
 
-#: Columns of the planned employee-days this package reads.
-PLANNED_COLUMNS = ("nip", "date", "unit_code", "status", "roster_mode", "planned_mode")
 
 
 def parse_roster_month(month: str) -> Period:
@@ -111,16 +109,6 @@ class Plan:
     findings: pl.DataFrame
 
 
-def planned_mode(frame: pl.DataFrame) -> pl.Expr:
-    """The planned mode column of the engine's employee-day frame.
-
-    The engine names it ``planned_mode``; an engine without that column (v1, where
-    the expected mode was the planned mode) has ``expected_mode``.
-    """
-    name = "planned_mode" if "planned_mode" in frame.columns else "expected_mode"
-    return pl.col(name)
-
-
 def plan_month(inputs: AuditInputs, policy: Policy, cal: pl.DataFrame) -> Plan:
     """Run the engine on every working day of ``cal`` (future days included)."""
     frames = build_employee_days(inputs, policy, audited_days(cal, None))
@@ -132,7 +120,7 @@ def plan_month(inputs: AuditInputs, policy: Policy, cal: pl.DataFrame) -> Plan:
     findings = pl.concat([quota, not_allowed], how="vertical_relaxed").sort(
         "unit_code", "date", "rule"
     )
-    return Plan(days.with_columns(planned_mode(days).alias("planned_mode")), unit_days, findings)
+    return Plan(days, unit_days, findings)
 
 
 #: Not on leave: the employee-days the headcount and the WFH count are made of.
