@@ -46,6 +46,11 @@ store_app = typer.Typer(help="Inspect the store.", no_args_is_help=True)
 policy_app = typer.Typer(help="Show or check the policy.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 app.add_typer(policy_app, name="policy")
+roster_app = typer.Typer(
+    help="Check agencies' WFH rosters before the month; export the consolidated roster.",
+    no_args_is_help=True,
+)
+app.add_typer(roster_app, name="roster")
 
 _state: dict[str, Any] = {"debug": False}
 
@@ -663,3 +668,155 @@ def sample(
         highlight=False,
         soft_wrap=True,
     )
+
+
+# --- roster (issue 14) -------------------------------------------------------
+
+MonthOpt = Annotated[str, typer.Option("--month", help="YYYY-MM: the month the roster plans.")]
+RosterUnitOpt = Annotated[
+    str | None, typer.Option("--unit", help="One agency only (unit code).", show_default=False)
+]
+
+
+@roster_app.command("check")
+@handle_errors
+def roster_check(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Agency roster files (grids or long form); none: the stored roster."),
+    ] = None,
+    month: MonthOpt = "",
+    store: StoreOpt = None,
+    policy: PolicyOpt = None,
+    unit: RosterUnitOpt = None,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            help="md, html, xlsx or json (repeatable; default html and md).",
+            show_default=False,
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="id (Bahasa Indonesia) or en.")] = "id",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Directory for the feedback files (default: reports/out/<month>/).",
+                     show_default=False),
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="Import profile of the files, as in ingest.")
+    ] = "canonical",
+    profiles: Annotated[
+        Path | None,
+        typer.Option(help="TOML file with your own import profiles.", show_default=False),
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            help="WFH_QUOTA_EXCEEDED=N, WFH_NOT_ALLOWED=N or any=N agency-days "
+            "(default any=0: exit 1 on any breach).",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check WFH rosters before the month against the policy and the staff master.
+
+    Example: [bold]wfhaudit roster check drop/DINKES.xlsx --month 2026-01 --out drop/[/]"""
+    import json
+
+    from wfhaudit.errors import UsageError
+    from wfhaudit.policy import load_policy
+    from wfhaudit.report.render import check_options
+    from wfhaudit.roster.check import check_roster, check_thresholds, crossed_thresholds
+    from wfhaudit.roster.plan import parse_roster_month
+    from wfhaudit.roster.render import print_table, write_reports
+    from wfhaudit.store import Store
+
+    if not month:
+        raise UsageError("roster check needs --month YYYY-MM, e.g. --month 2026-01.")
+    period = parse_roster_month(month)
+    formats = check_options(fmt, lang)
+    thresholds = check_thresholds(fail_on)
+    the_policy = load_policy(policy)
+    out_dir = out or Path("reports") / "out" / period.label
+    with status_line(is_interactive() and not quiet and not as_json, "checking…") as update:
+        result = check_roster(
+            Store(store_path(store)), month, the_policy, files=files or None, unit=unit,
+            profile=profile, profiles_file=profiles, on_step=update,
+        )
+        written = write_reports(result, out_dir, formats, lang)
+    if as_json:
+        doc = {
+            "month": result.month,
+            "source": result.source,
+            "units": {u: result.problem_counts(u) for u in result.units},
+            "breaks": result.breaks(),
+            "suggested_moves": result.suggestion.moves.height,
+            "suggestion_verified": result.suggestion.verified,
+            "reports": [str(p) for p in written],
+        }
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif not quiet:
+        print_table(console, result)
+        console.print(
+            f"{len(written)} feedback files written to {out_dir}/", highlight=False,
+            soft_wrap=True,
+        )
+    crossed = crossed_thresholds(result, thresholds)
+    if crossed and not fail_on:
+        breaks = result.breaks()
+        err_console.print(
+            f"the roster breaks the WFH policy on {sum(breaks.values())} agency-day(s) "
+            f"({', '.join(f'{code} {n}' for code, n in breaks.items() if n)}); the feedback "
+            f"files in {out_dir}/ say what to change.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_THRESHOLD)
+    report_threshold(crossed, f"feedback in {out_dir}/")
+
+
+@roster_app.command("export")
+@handle_errors
+def roster_export(
+    month: MonthOpt = "",
+    store: StoreOpt = None,
+    policy: PolicyOpt = None,
+    unit: RosterUnitOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Directory for the file (default: reports/out/<month>/).",
+                     show_default=False),
+    ] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """The consolidated roster of a month for the attendance app: one row per employee-day.
+
+    Example: [bold]wfhaudit roster export --month 2026-01 --format xlsx[/]"""
+    from wfhaudit.errors import UsageError
+    from wfhaudit.policy import load_policy
+    from wfhaudit.roster.export import export_name, export_roster, write_export
+    from wfhaudit.roster.plan import parse_roster_month
+    from wfhaudit.store import Store
+
+    if not month:
+        raise UsageError("roster export needs --month YYYY-MM, e.g. --month 2026-01.")
+    period = parse_roster_month(month)
+    kind = fmt.strip().lower()
+    if kind not in ("csv", "xlsx"):
+        raise UsageError(f"unknown export format {fmt!r}; use --format csv or --format xlsx.")
+    rows = export_roster(Store(store_path(store)), month, load_policy(policy), unit=unit)
+    path = (out or Path("reports") / "out" / period.label) / export_name(period.label, unit, kind)
+    write_export(rows, path)
+    if not quiet:
+        console.print(
+            f"wrote {path}: {rows.height:,} employee-days "
+            f"({rows.filter(rows['source'] == 'roster').height:,} from the roster, "
+            f"the rest the policy's default)",
+            highlight=False,
+            soft_wrap=True,
+        )
