@@ -13,13 +13,17 @@ import contextlib
 import datetime as dt
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
 
 from wfhaudit import __version__
 from wfhaudit.errors import EXIT_THRESHOLD, EXIT_USAGE, UsageError, WfhauditError
@@ -29,13 +33,80 @@ F = TypeVar("F", bound=Callable[..., Any])
 console = Console()
 err_console = Console(stderr=True)
 
+#: Rich markup tags the command docstrings use; help is plain text, so they are dropped there.
+_HELP_MARKUP = re.compile(r"\[(?:/|bold|/bold|italic|/italic)\]")
+
+
+def _plain_help(command: click.Command) -> None:
+    """Drop the few Rich style tags from the help of ``command`` and its subcommands.
+
+    Help is rendered as plain text (no Rich markup mode), so ``[cluster]`` in an
+    option's help stays visible and flags show no ``<bool>``; only the tags
+    written on purpose in docstrings are removed here.
+    """
+    if command.help:
+        command.help = _HELP_MARKUP.sub("", command.help)
+    for param in command.params:
+        if isinstance(param, click.Option) and param.help:
+            param.help = _HELP_MARKUP.sub("", param.help)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _plain_help(sub)
+
+
+def _usage_sentence(exc: click.UsageError) -> str:
+    """A click usage error as one sentence naming where to read the help."""
+    text = " ".join(exc.format_message().split()).rstrip(".")
+    text = text[:1].lower() + text[1:]
+    where = exc.ctx.command_path if exc.ctx is not None else "wfhaudit"
+    return f"{text}; see '{where} --help'."
+
+
+class WfhauditGroup(TyperGroup):
+    """The top-level group: ``--debug`` anywhere, usage errors as one sentence (exit 2)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_help(self)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # "--debug" after the subcommand (or its options) counts as the global flag;
+        # after "--" it is an argument like any other.
+        end = args.index("--") if "--" in args else len(args)
+        debug = [a for a in args[:end] if a == "--debug"]
+        if debug:
+            args = ["--debug", *[a for a in args[:end] if a != "--debug"], *args[end:]]
+        return super().parse_args(ctx, args)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            _usage_exit(exc)
+            raise  # not reached
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            _usage_exit(exc)
+
+
+def _usage_exit(exc: click.UsageError) -> NoReturn:
+    err_console.print(
+        f"error: {_usage_sentence(exc)}", markup=False, highlight=False, soft_wrap=True
+    )
+    raise click.exceptions.Exit(EXIT_USAGE)
+
+
 app = typer.Typer(
     name="wfhaudit",
+    cls=WfhauditGroup,
     help="Audit the West Java 50:50 work-from-home policy: ingest exports, audit a period, report.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 store_app = typer.Typer(help="Inspect the store.", no_args_is_help=True)
 policy_app = typer.Typer(help="Show or check the policy.", no_args_is_help=True)
@@ -81,14 +152,39 @@ ClusterOpt = Annotated[
 
 def store_path(store: Path | None) -> Path:
     """The store directory: ``--store``, else ``$WFHAUDIT_STORE``, else ``./wfhaudit-store``."""
-    if store is not None:
-        return store
-    return Path(os.environ.get("WFHAUDIT_STORE") or DEFAULT_STORE)
+    where = "--store"
+    if store is None:
+        env = os.environ.get("WFHAUDIT_STORE")
+        store, where = (Path(env), "$WFHAUDIT_STORE") if env else (Path(DEFAULT_STORE), "")
+    if store.exists() and not store.is_dir():
+        given = f"{where} {store}" if where else f"the default store {store}"
+        raise UsageError(
+            f"{given} is a file, not a store directory; give a directory with --store."
+        )
+    return store
+
+
+def output_dir(path: Path, option: str) -> Path:
+    """``path`` for a directory option such as ``--out``: a usage error when it is a file."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} is a file, not a directory; give a directory.")
+    return path
+
+
+def input_files(files: list[Path]) -> list[Path]:
+    """The input file arguments: a usage error naming the first that is a directory."""
+    for path in files:
+        if path.is_dir():
+            raise UsageError(
+                f"{path} is a directory, not a file; give the files in it (e.g. {path}/*.csv)."
+            )
+    return files
 
 
 def fail(message: str, code: int) -> None:
     """Print one sentence on stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # The message holds user text (file names, cell values): never parse it as markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -337,7 +433,7 @@ def ingest(
         summary = ingest_files(
             Store(store_path(store)),
             kind,
-            files,
+            input_files(files),
             profile=profile,
             profiles_file=profiles,
             fmt=fmt,
@@ -493,12 +589,21 @@ def report(
     Example: [bold]wfhaudit report 2025-12 --format html --lang en[/]"""
     from wfhaudit.report.command import report_command
 
+    replaced: list[Path] = []
     written = report_command(
-        period, results=results, formats=fmt, lang=lang, unit=unit, out=out, store=store
+        period,
+        results=results,
+        formats=fmt,
+        lang=lang,
+        unit=unit,
+        out=output_dir(out, "--out") if out is not None else None,
+        store=store_path(store) if store is not None else None,
+        replaced=replaced,
     )
     if not quiet:
         for path in written:
-            console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+            verb = "replaced" if path in replaced else "wrote"
+            console.print(f"{verb} {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -588,6 +693,7 @@ def sample(
     Example: [bold]wfhaudit sample --out demo --seed 7[/]"""
     from wfhaudit.sample import generate_sample
 
+    output_dir(out, "--out")
     with status_line(is_interactive() and not quiet, "generating…") as update:
         info = generate_sample(
             out,
@@ -605,11 +711,13 @@ def sample(
         f"Wrote a synthetic Pemprov Jabar for {info.month}: {info.employees} employees in "
         f"{info.units} agencies, {info.working_days} working days, format {info.fmt}, "
         f"into {info.out_dir}/",
+        markup=False,
         highlight=False,
         soft_wrap=True,
     )
     console.print(
         "rows: " + ", ".join(f"{kind} {count}" for kind, count in info.rows.items()),
+        markup=False,
         highlight=False,
         soft_wrap=True,
     )
@@ -617,6 +725,7 @@ def sample(
         f"ground_truth.csv: {planted} planted findings ("
         + ", ".join(f"{rule} {count}" for rule, count in info.truth.items())
         + "); README.md says how to ingest and audit them.",
+        markup=False,
         highlight=False,
         soft_wrap=True,
     )

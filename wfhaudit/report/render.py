@@ -6,9 +6,11 @@ builds the model once and writes ``wfhaudit-<period>[-<unit>].<ext>`` per format
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import tempfile
+import re
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ def _env(autoescape: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md_cell
+    env.filters["mdcode"] = _md_code
     env.filters["speed"] = _speed
     return env
 
@@ -59,12 +62,36 @@ def _speed(value: Any, cat: Catalogue) -> str:
         return text
 
 
+#: Characters that start Markdown inline syntax (emphasis, code, links, images, strike,
+#: raw HTML, table cells, escapes); each is backslash-escaped in a cell.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()~!|#{}+])")
+#: A bare URL or ``www.`` that GitHub would turn into a live link.
+_MD_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)(:|\.)")
+
+
 def _md_cell(value: Any) -> str:
-    """A Markdown table cell: no pipe, no newline, no raw HTML."""
+    """A Markdown table cell holding ``value`` as literal text: no syntax, pipe, newline or HTML.
+
+    Names and codes come from agencies' files: ``**b**`` must not turn bold, nor
+    ``[x](http://…)`` into a link, nor ``<img …>`` into HTML.
+    """
     text = "" if value is None else str(value)
+    text = " ".join(text.replace("\r", " ").replace("\n", " ").split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    return text.strip()
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_AUTOLINK.sub(lambda m: f"{m[1]}\\{m[2]}", text)
+
+
+def _md_code(value: Any) -> str:
+    """``value`` as an inline code span that no backtick or pipe inside can break."""
+    text = " ".join(("" if value is None else str(value)).split())
+    if not text:
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
+    # GitHub splits table cells on "|" before reading code spans: escape it there too.
+    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
 
 
 def _context(model: dict[str, Any], cat: Catalogue) -> dict[str, Any]:
@@ -422,19 +449,74 @@ def _quality_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]
 # --- entry point ------------------------------------------------------------
 
 
-def report_name(period_label: str, unit: str | None, ext: str) -> str:
-    return f"wfhaudit-{period_label}{'-' + unit if unit else ''}.{ext}"
+#: The language whose reports carry no language suffix in their file name.
+DEFAULT_LANG = "id"
+#: Temporaries are ``.wfhaudit-tmp-<pid>-<random>-<name>``: a run removes those of dead processes.
+_TMP_PREFIX = ".wfhaudit-tmp-"
+
+
+def safe_unit(code: str) -> str:
+    """A code as a file-name part: letters, digits, ``.``, ``-``, ``_`` only, never a path.
+
+    A code that had to be changed (``BIRO/UMUM``, ``../x``) gets a short hash of the
+    original, so two codes never share a file name.
+    """
+    clean = re.sub(r"[^A-Za-z0-9_.-]+", "_", code).lstrip("._-").rstrip("._")[:60]
+    if clean == code:
+        return clean
+    digest = hashlib.sha256(code.encode("utf-8")).hexdigest()[:8]
+    return f"{clean}-{digest}" if clean else f"unit-{digest}"
+
+
+def report_name(
+    period_label: str, unit: str | None, ext: str, lang: str = DEFAULT_LANG
+) -> str:
+    """``wfhaudit-<period>[-<unit>][-<lang>].<ext>``; the language only when not the default."""
+    parts = ["wfhaudit", safe_unit(period_label)]
+    if unit:
+        parts.append(safe_unit(unit))
+    if lang != DEFAULT_LANG:
+        parts.append(lang)
+    return f"{'-'.join(parts)}.{ext}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Delete the report temporaries a killed run left in ``directory``; those removed."""
+    removed = []
+    for path in directory.glob(f"{_TMP_PREFIX}*"):
+        pid_text = path.name[len(_TMP_PREFIX) :].split("-", 1)[0]
+        if pid_text.isdigit() and _pid_alive(int(pid_text)) and int(pid_text) != os.getpid():
+            continue  # another report is writing it right now
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
 
 
 def _write_atomic(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same directory, then rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+    """Write through a temporary file in the same directory, then rename.
+
+    The temporary's name carries this process id: a killed run's leftovers are
+    removed by the next one (``remove_stale_temporaries``).
+    """
+    tmp = path.with_name(f"{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{path.name}")
     try:
-        write(Path(tmp))
+        write(tmp)
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
+        os.chmod(tmp, 0o666 & ~umask)  # a report is an ordinary file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -459,17 +541,27 @@ def render_reports(
     unit: str | None = None,
     out_dir: Path | str | None = None,
     store: Path | str | None = None,
+    replaced: list[Path] | None = None,
 ) -> list[Path]:
-    """Render the report of ``results_dir`` in each format; the paths written."""
+    """Render the report of ``results_dir`` in each format; the paths written.
+
+    A file of the same name is replaced (the same period, unit and language);
+    its path is added to ``replaced`` when a list is given, so the caller can say so.
+    """
     chosen = check_options(formats, lang)
     cat = catalogue(lang)
     model = build_report(results_dir, unit=unit, store=store)
     out = Path(out_dir) if out_dir is not None else Path(results_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a directory; give a directory.")
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
     label = model["header"]["period"].get("label") or Path(results_dir).name
     written: list[Path] = []
     for fmt in chosen:
-        path = out / report_name(label, model["header"]["unit"], FORMATS[fmt])
+        path = out / report_name(label, model["header"]["unit"], FORMATS[fmt], cat.lang)
+        if path.exists() and replaced is not None:
+            replaced.append(path)
         if fmt == "html":
             text = render_html(model, cat)
             _write_atomic(path, lambda p, t=text: p.write_text(t, "utf-8"))
@@ -494,6 +586,8 @@ __all__ = [
     "render_markdown",
     "render_reports",
     "render_xlsx",
+    "remove_stale_temporaries",
     "report_name",
+    "safe_unit",
     "template_dir",
 ]
