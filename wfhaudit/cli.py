@@ -19,11 +19,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
-from typer.core import TyperGroup
+
+# typer >= 0.29 carries its own copy of Click: its classes and exceptions are the ones raised.
+from typer._click.core import Command, Context
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
+from typer.core import TyperGroup, TyperOption
 
 from wfhaudit import __version__
 from wfhaudit.errors import EXIT_THRESHOLD, EXIT_USAGE, UsageError, WfhauditError
@@ -37,7 +41,7 @@ err_console = Console(stderr=True)
 _HELP_MARKUP = re.compile(r"\[(?:/|bold|/bold|italic|/italic)\]")
 
 
-def _plain_help(command: click.Command) -> None:
+def _plain_help(command: Command) -> None:
     """Drop the few Rich style tags from the help of ``command`` and its subcommands.
 
     Help is rendered as plain text (no Rich markup mode), so ``[cluster]`` in an
@@ -47,14 +51,14 @@ def _plain_help(command: click.Command) -> None:
     if command.help:
         command.help = _HELP_MARKUP.sub("", command.help)
     for param in command.params:
-        if isinstance(param, click.Option) and param.help:
+        if isinstance(param, TyperOption) and param.help:
             param.help = _HELP_MARKUP.sub("", param.help)
-    if isinstance(command, click.Group):
+    if isinstance(command, TyperGroup):
         for sub in command.commands.values():
             _plain_help(sub)
 
 
-def _usage_sentence(exc: click.UsageError) -> str:
+def _usage_sentence(exc: ClickUsageError) -> str:
     """A click usage error as one sentence naming where to read the help."""
     text = " ".join(exc.format_message().split()).rstrip(".")
     text = text[:1].lower() + text[1:]
@@ -69,7 +73,7 @@ class WfhauditGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         _plain_help(self)
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         # "--debug" after the subcommand (or its options) counts as the global flag;
         # after "--" it is an argument like any other.
         end = args.index("--") if "--" in args else len(args)
@@ -78,25 +82,28 @@ class WfhauditGroup(TyperGroup):
             args = ["--debug", *[a for a in args[:end] if a != "--debug"], *args[end:]]
         return super().parse_args(ctx, args)
 
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+    def make_context(self, *args: Any, **kwargs: Any) -> Context:
         try:
             return super().make_context(*args, **kwargs)
-        except click.UsageError as exc:
+        except NoArgsIsHelpError:
+            raise  # "wfhaudit store" alone: the help, as Click prints it
+        except ClickUsageError as exc:
             _usage_exit(exc)
-            raise  # not reached
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
-        except click.UsageError as exc:
+        except NoArgsIsHelpError:
+            raise
+        except ClickUsageError as exc:
             _usage_exit(exc)
 
 
-def _usage_exit(exc: click.UsageError) -> NoReturn:
+def _usage_exit(exc: ClickUsageError) -> NoReturn:
     err_console.print(
         f"error: {_usage_sentence(exc)}", markup=False, highlight=False, soft_wrap=True
     )
-    raise click.exceptions.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_USAGE)
 
 
 app = typer.Typer(
