@@ -33,6 +33,8 @@ _RC: Any = {
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    # Labels are agencies' codes and names: "$\\undefinedmacro$" is text, never mathtext.
+    "text.parse_math": False,
 }
 
 
