@@ -94,28 +94,70 @@ def _md_code(value: Any) -> str:
     return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
 
 
-def _context(model: dict[str, Any], cat: Catalogue) -> dict[str, Any]:
+def _matrix(model: dict[str, Any]) -> dict[str, Any]:
+    """The agencies x rules matrix: the rules with violations, and each rule's highest cell."""
+    rules = [r for r in model["summary"]["violations_by_rule"]]
+    worst = {r: max((u["violations_by_rule"].get(r, 0) for u in model["units"]), default=0)
+             for r in rules}
+    return {"rules": rules, "worst": worst}
+
+
+def _context(model: dict[str, Any], cat: Catalogue, with_xlsx: bool = False) -> dict[str, Any]:
     limit = model["employees_limit"]
     employees = model["employees"]
     # A report for all agencies lists the top employees among those with equivalent days.
     ranked = [e for e in employees if (e.get("equivalent_days") or 0) > 0]
     shown = employees if limit is None else ranked[:limit]
-    return {"m": model, "cat": cat, "L": cat.labels, "employees_shown": shown}
+    return {
+        "m": model,
+        "cat": cat,
+        "L": cat.labels,
+        "employees_shown": shown,
+        "matrix": _matrix(model),
+        "with_xlsx": with_xlsx,
+    }
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string: quotes, backslashes, ``<`` and newlines escaped."""
+    out = []
+    for ch in text:
+        if ch in '"\\<>&' or ord(ch) < 0x20:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def page_css(model: dict[str, Any], cat: Catalogue) -> str:
+    """The running header and page numbers of the printed report (@page margin boxes)."""
+    h = model["header"]
+    scope = f"{h['unit_name'] or h['unit']}" if h["unit"] else cat.t("scope_all")
+    head = f"{cat.t('title')} {h['period'].get('label', '')} · {scope}"
+    page = f"{cat.t('page')} "
+    of = f" {cat.t('page_of')} "
+    return (
+        "@page { "
+        f"@top-left {{ content: {css_string(head)}; }} "
+        f"@top-right {{ content: {css_string(cat.t('running_confidential'))}; }} "
+        f"@bottom-right {{ content: {css_string(page)} counter(page) {css_string(of)} "
+        "counter(pages); } }"
+    )
 
 
 # --- HTML and Markdown ------------------------------------------------------
 
 
-def render_html(model: dict[str, Any], cat: Catalogue) -> str:
-    ctx = _context(model, cat)
+def render_html(model: dict[str, Any], cat: Catalogue, with_xlsx: bool = False) -> str:
+    ctx = _context(model, cat, with_xlsx)
     ctx["charts"] = charts.all_charts(model, cat)
-    css = (template_dir() / "report.css").read_text("utf-8")
-    ctx["css"] = css
+    ctx["css"] = (template_dir() / "report.css").read_text("utf-8")
+    ctx["page_css"] = page_css(model, cat)
     return _env(True).get_template("report.html.j2").render(ctx)
 
 
-def render_markdown(model: dict[str, Any], cat: Catalogue) -> str:
-    return _env(False).get_template("report.md.j2").render(_context(model, cat))
+def render_markdown(model: dict[str, Any], cat: Catalogue, with_xlsx: bool = False) -> str:
+    return _env(False).get_template("report.md.j2").render(_context(model, cat, with_xlsx))
 
 
 def render_json(model: dict[str, Any], cat: Catalogue) -> str:
@@ -563,10 +605,10 @@ def render_reports(
         if path.exists() and replaced is not None:
             replaced.append(path)
         if fmt == "html":
-            text = render_html(model, cat)
+            text = render_html(model, cat, "xlsx" in chosen)
             _write_atomic(path, lambda p, t=text: p.write_text(t, "utf-8"))
         elif fmt == "md":
-            text = render_markdown(model, cat)
+            text = render_markdown(model, cat, "xlsx" in chosen)
             _write_atomic(path, lambda p, t=text: p.write_text(t, "utf-8"))
         elif fmt == "json":
             text = render_json(model, cat)
