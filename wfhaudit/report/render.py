@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import secrets
@@ -18,6 +19,7 @@ from typing import Any
 import jinja2
 import polars as pl
 import xlsxwriter
+from xlsxwriter.utility import xl_cell_to_rowcol
 
 from wfhaudit.errors import UsageError
 from wfhaudit.report import charts
@@ -97,8 +99,10 @@ def _md_code(value: Any) -> str:
 def _matrix(model: dict[str, Any]) -> dict[str, Any]:
     """The agencies x rules matrix: the rules with violations, and each rule's highest cell."""
     rules = [r for r in model["summary"]["violations_by_rule"]]
-    worst = {r: max((u["violations_by_rule"].get(r, 0) for u in model["units"]), default=0)
-             for r in rules}
+    worst = {
+        r: max((u["violations_by_rule"].get(r, 0) for u in model["units"]), default=0)
+        for r in rules
+    }
     return {"rules": rules, "worst": worst}
 
 
@@ -220,9 +224,20 @@ def _sheet(
         freeze_panes=(1, 0),
         column_formats=formats or None,
         dtype_formats={pl.Date: "yyyy-mm-dd"},
-        float_precision=1,
+        float_precision=2,
         table_style="Table Style Light 9",
     )
+    # the last column used on the sheet so far (the summary sheet holds two tables side by side)
+    _print_setup(wb.get_worksheet_by_name(name), xl_cell_to_rowcol(position)[1] + df.width)
+
+
+def _print_setup(ws: Any, columns: int) -> None:
+    """A4, one page wide, header row repeated; landscape when the sheet is wide."""
+    ws.set_paper(9)
+    if columns > 5:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
 
 
 def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
@@ -267,8 +282,13 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
             }
         )
     if len(model["violations"]) > EXCEL_MAX_ROWS:
-        rows.append({"code": "violations_rows_in_sheet", "metric": cat.t("sheet_cut"),
-                     "value": EXCEL_MAX_ROWS})
+        rows.append(
+            {
+                "code": "violations_rows_in_sheet",
+                "metric": cat.t("sheet_cut"),
+                "value": EXCEL_MAX_ROWS,
+            }
+        )
     df = _frame(rows, {"metric": pl.String, "code": pl.String, "value": pl.Float64})
     _sheet(wb, S["summary"], df, {"metric": L["metric"], "code": L["code"], "value": L["value"]})
     ws = wb.get_worksheet_by_name(S["summary"])
@@ -291,7 +311,16 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
             if header["unit"]
             else L["scope_all"],
         ),
-        (L["wfh_policies"], ", ".join(header["wfh_policies"]) or L["none"]),
+        (
+            L["wfh_policies"],
+            "; ".join(
+                f"{c['name']} ({cat.date(c['from'])} – {cat.date(c['to'])}, {L['cap_short']} "
+                f"{cat.percent(c['max_share'], 0)})"
+                for c in header["wfh_caps"]
+            )
+            or L["none"],
+        ),
+        (L["as_of"], cat.date(header["as_of"]) if header["as_of"] else L["none"]),
         (L["store_versions"], ", ".join(f"{k} v{v}" for k, v in header["store_versions"].items())),
         (L["audit_generated_at"], cat.datetime(header["audit_generated_at"])),
         (L["generated_at"], cat.datetime(header["generated_at"])),
@@ -378,10 +407,27 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
     # A sheet holds at most EXCEL_MAX_ROWS rows: beyond that the sheet is cut, and the Summary
     # sheet says so (the JSON and violations.parquet hold every row).
     vrows = [
-        {**v, "rule_name": cat.rule_name(v["rule"])}
-        for v in model["violations"][:EXCEL_MAX_ROWS]
+        {**v, "rule_name": cat.rule_name(v["rule"])} for v in model["violations"][:EXCEL_MAX_ROWS]
     ]
     _sheet(wb, S["violations"], _frame(vrows, v_schema), {k: cat.t(k) for k in v_schema})
+
+    uf_schema: dict[str, Any] = {
+        "unit_code": pl.String,
+        "date": pl.Date,
+        "rule": pl.String,
+        "rule_name": pl.String,
+        "count": pl.Int64,
+        "headcount": pl.Int64,
+        "share": pl.Float64,
+    }
+    uf_rows = [{**f, "rule_name": cat.rule_name(f["rule"])} for f in model["unit_findings"]]
+    _sheet(
+        wb,
+        S["unit_days"],
+        _frame(uf_rows, uf_schema),
+        {k: cat.t(k) for k in uf_schema},
+        percent=("share",),
+    )
 
     _sheet(
         wb,
@@ -395,12 +441,22 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
                 "nip": pl.String,
                 "name": pl.String,
                 "unit_code": pl.String,
+                "speed": pl.Float64,
                 "detail": pl.String,
             },
         ),
         {
             k: cat.t(k)
-            for k in ("integrity_type", "date", "group", "nip", "name", "unit_code", "detail")
+            for k in (
+                "integrity_type",
+                "date",
+                "group",
+                "nip",
+                "name",
+                "unit_code",
+                "speed",
+                "detail",
+            )
         },
     )
 
@@ -450,7 +506,9 @@ def _integrity_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any
                 "nip": t["nip"],
                 "name": t["name"],
                 "unit_code": t["unit_code"],
-                "detail": f"{t['speed_kmh']} km/h",
+                "speed": _speed_number(t["speed_kmh"]),
+                # Excel holds no infinity: the same timestamp twice reads "∞" beside an empty speed
+                "detail": None if _speed_number(t["speed_kmh"]) is not None else "∞",
             }
         )
     for d in integ["duplicate_outputs"]:
@@ -469,11 +527,27 @@ def _integrity_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any
     return rows
 
 
+def _speed_number(value: Any) -> float | None:
+    """An IMPOSSIBLE_TRAVEL speed as a number of km/h (``inf``: no time apart), or None."""
+    try:
+        speed = float(str(value).strip())
+    except ValueError:
+        return None
+    return speed if math.isfinite(speed) else None
+
+
 def _quality_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]:
+    """The data-quality items, the same as the HTML's (rejects and agencies without roster too)."""
     dq = model["data_quality"]
     rows: list[dict[str, Any]] = []
     for code, n in sorted((dq.get("rejects_by_code") or {}).items()):
         rows.append({"quality_item": cat.t("rejects_by_code"), "code": code, "value": n})
+    if not dq.get("rejects_by_code"):
+        rows.append({"quality_item": cat.t("rejects_by_code"), "code": None, "value": 0})
+    missing = dq.get("units_without_roster") or []
+    rows.append(
+        {"quality_item": cat.t("units_without_roster"), "code": None, "value": len(missing)}
+    )
     for key in (
         "attendance_unknown_nip",
         "roster_unknown_nip",
@@ -510,9 +584,7 @@ def safe_unit(code: str) -> str:
     return f"{clean}-{digest}" if clean else f"unit-{digest}"
 
 
-def report_name(
-    period_label: str, unit: str | None, ext: str, lang: str = DEFAULT_LANG
-) -> str:
+def report_name(period_label: str, unit: str | None, ext: str, lang: str = DEFAULT_LANG) -> str:
     """``wfhaudit-<period>[-<unit>][-<lang>].<ext>``; the language only when not the default."""
     parts = ["wfhaudit", safe_unit(period_label)]
     if unit:
