@@ -302,12 +302,20 @@ def test_xlsx_sheets_numbers_and_dates(rendered):
     path = next(p for p in paths if p.suffix == ".xlsx")
     sheets = [
         cat.sheets[k]
-        for k in ("summary", "units", "employees", "violations", "integrity", "quality")
+        for k in (
+            "summary",
+            "units",
+            "employees",
+            "violations",
+            "unit_days",
+            "integrity",
+            "quality",
+        )
     ]
     with zipfile.ZipFile(path) as zf:
         book = zf.read("xl/workbook.xml").decode("utf-8")
         assert re.findall(r'<sheet name="([^"]+)"', book) == sheets
-        for i in range(1, 7):
+        for i in range(1, len(sheets) + 1):
             xml = zf.read(f"xl/worksheets/sheet{i}.xml").decode("utf-8")
             assert 'state="frozen"' in xml and 'ySplit="1"' in xml
     if lang == "id":
@@ -316,6 +324,7 @@ def test_xlsx_sheets_numbers_and_dates(rendered):
             "Perangkat Daerah",
             "Pegawai",
             "Pelanggaran",
+            "Temuan PD per Hari",
             "Temuan Integritas",
             "Kualitas Data",
         ]
