@@ -23,6 +23,7 @@ from test_report_helpers import (
 from wfhaudit.errors import DataError, UsageError
 from wfhaudit.report import build_report, render_reports
 from wfhaudit.report.i18n import catalogue
+from wfhaudit.report.render import SHEETS
 from wfhaudit.schema import VIOLATIONS_SCHEMA
 
 ALL = ["html", "md", "xlsx", "json"]
@@ -300,18 +301,7 @@ def test_xlsx_sheets_numbers_and_dates(rendered):
     lang, paths = rendered
     cat = catalogue(lang)
     path = next(p for p in paths if p.suffix == ".xlsx")
-    sheets = [
-        cat.sheets[k]
-        for k in (
-            "summary",
-            "units",
-            "employees",
-            "violations",
-            "unit_days",
-            "integrity",
-            "quality",
-        )
-    ]
+    sheets = [cat.sheets[k] for k in SHEETS]
     with zipfile.ZipFile(path) as zf:
         book = zf.read("xl/workbook.xml").decode("utf-8")
         assert re.findall(r'<sheet name="([^"]+)"', book) == sheets

@@ -182,6 +182,18 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     return df.with_columns([pl.col(c).str.to_date("%Y-%m-%d") for c in dates]) if dates else df
 
 
+#: The workbook's sheets in order (keys of ``[sheets]`` in the catalogues). A new sheet:
+#: add its key here and in both catalogues, and write it in ``render_xlsx``.
+SHEETS: tuple[str, ...] = (
+    "summary",
+    "units",
+    "employees",
+    "violations",
+    "unit_days",
+    "integrity",
+    "quality",
+)
+
 #: Rows of data an Excel sheet can hold below its header row.
 EXCEL_MAX_ROWS = 1_048_575
 
@@ -694,6 +706,7 @@ def render_reports(
 __all__ = [
     "DEFAULT_FORMATS",
     "FORMATS",
+    "SHEETS",
     "check_options",
     "render_html",
     "render_json",
