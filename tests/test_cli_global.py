@@ -149,6 +149,23 @@ def test_ingest_summary_shows_bracketed_values(tmp_path: Path):
         "199001012020011002,2025-12-01,2025-12-02,[bold]sakit\n",
         "utf-8",
     )
-    result = invoke("ingest", "leave", src, "--store", tmp_path / "s")
+    result = invoke("ingest", "leave", src, "--store", tmp_path / "s", env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "cuti.csv" in result.output and "2" in result.output
+    assert "'[/x]' in 'kind' is not one of" in result.output  # no MarkupError, shown as is
+    assert "'[bold]sakit' in 'kind'" in result.output  # [bold] does not vanish
+
+
+# --- make demo writes under .demo/ only (issue 15) -----------------------------------
+
+
+def test_demo_writes_only_under_dot_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from wfhaudit import demo
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data"
+    if not (sample / "ground_truth.csv").is_file():
+        pytest.skip("no committed sample_data/")
+    (tmp_path / "sample_data").symlink_to(sample)
+    monkeypatch.chdir(tmp_path)
+    assert demo.main(["--data", "sample_data", "--store", ".demo/store"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".demo", "sample_data"]
+    assert (tmp_path / ".demo" / "out" / "2025-12" / "wfhaudit-2025-12.html").is_file()
