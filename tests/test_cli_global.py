@@ -169,3 +169,14 @@ def test_demo_writes_only_under_dot_demo(tmp_path: Path, monkeypatch: pytest.Mon
     assert demo.main(["--data", "sample_data", "--store", ".demo/store"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [".demo", "sample_data"]
     assert (tmp_path / ".demo" / "out" / "2025-12" / "wfhaudit-2025-12.html").is_file()
+
+
+def test_a_bracketed_out_path_is_printed_as_written(tmp_path: Path):
+    from test_report_helpers import make_results
+
+    results = make_results(tmp_path / "res")
+    out = tmp_path / "[red]out[/]"
+    args = ["report", "2025-12", "--results", results, "--out", out, "--format", "md"]
+    done = invoke(*args, env={"COLUMNS": "300"})
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == f"wrote {out}/wfhaudit-2025-12.md"

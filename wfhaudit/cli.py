@@ -289,6 +289,7 @@ def report_threshold(crossed: list[str], where: str) -> None:
     if crossed:
         err_console.print(
             f"--fail-on threshold crossed: {'; '.join(crossed)} ({where}).",
+            markup=False,
             highlight=False,
             soft_wrap=True,
         )
@@ -392,7 +393,7 @@ def finish_audit(
     elif not quiet:
         print_summary(console, result)
         for path in written:
-            console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+            console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
     where = "results and reports" if written else "results"
     report_threshold(
         crossed_thresholds(result, plan["thresholds"]), f"{where} in {plan['out_dir']}/"
