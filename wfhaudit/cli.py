@@ -33,6 +33,7 @@ from wfhaudit.errors import (
     EXIT_DATA,
     EXIT_THRESHOLD,
     EXIT_USAGE,
+    UsageError,
     WfhauditError,
     as_os_error,
 )
@@ -156,7 +157,7 @@ ClusterOpt = Annotated[
     typer.Option(
         "--cluster",
         help="Run the chunks on Dask: local:N (N worker processes here) or "
-        "tcp://HOST:PORT (a running scheduler). Needs pip install 'wfhaudit\\[cluster]'.",
+        "tcp://HOST:PORT (a running scheduler). Needs pip install 'wfhaudit[cluster]'.",
         show_default=False,
     ),
 ]
