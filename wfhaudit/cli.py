@@ -12,19 +12,28 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+
+# typer >= 0.29 carries its own copy of Click: its classes and exceptions are the ones raised.
+from typer._click.core import Command, Context
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
+from typer.core import TyperGroup, TyperOption
 
 from wfhaudit import __version__
 from wfhaudit.errors import (
     EXIT_DATA,
     EXIT_THRESHOLD,
     EXIT_USAGE,
+    UsageError,
     WfhauditError,
     as_os_error,
 )
@@ -34,13 +43,83 @@ F = TypeVar("F", bound=Callable[..., Any])
 console = Console()
 err_console = Console(stderr=True)
 
+#: Rich markup tags the command docstrings use; help is plain text, so they are dropped there.
+_HELP_MARKUP = re.compile(r"\[(?:/|bold|/bold|italic|/italic)\]")
+
+
+def _plain_help(command: Command) -> None:
+    """Drop the few Rich style tags from the help of ``command`` and its subcommands.
+
+    Help is rendered as plain text (no Rich markup mode), so ``[cluster]`` in an
+    option's help stays visible and flags show no ``<bool>``; only the tags
+    written on purpose in docstrings are removed here.
+    """
+    if command.help:
+        command.help = _HELP_MARKUP.sub("", command.help)
+    for param in command.params:
+        if isinstance(param, TyperOption) and param.help:
+            param.help = _HELP_MARKUP.sub("", param.help)
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            _plain_help(sub)
+
+
+def _usage_sentence(exc: ClickUsageError) -> str:
+    """A click usage error as one sentence naming where to read the help."""
+    text = " ".join(exc.format_message().split()).rstrip(".")
+    text = text[:1].lower() + text[1:]
+    where = exc.ctx.command_path if exc.ctx is not None else "wfhaudit"
+    return f"{text}; see '{where} --help'."
+
+
+class WfhauditGroup(TyperGroup):
+    """The top-level group: ``--debug`` anywhere, usage errors as one sentence (exit 2)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_help(self)
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        # "--debug" after the subcommand (or its options) counts as the global flag;
+        # after "--" it is an argument like any other.
+        end = args.index("--") if "--" in args else len(args)
+        debug = [a for a in args[:end] if a == "--debug"]
+        if debug:
+            args = ["--debug", *[a for a in args[:end] if a != "--debug"], *args[end:]]
+        return super().parse_args(ctx, args)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except NoArgsIsHelpError:
+            raise  # "wfhaudit store" alone: the help, as Click prints it
+        except ClickUsageError as exc:
+            _usage_exit(exc)
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise
+        except ClickUsageError as exc:
+            _usage_exit(exc)
+
+
+def _usage_exit(exc: ClickUsageError) -> NoReturn:
+    err_console.print(
+        f"error: {_usage_sentence(exc)}", markup=False, highlight=False, soft_wrap=True
+    )
+    raise typer.Exit(EXIT_USAGE)
+
+
 app = typer.Typer(
     name="wfhaudit",
+    cls=WfhauditGroup,
     help="Audit the West Java 50:50 work-from-home policy: ingest exports, audit a period, report.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 store_app = typer.Typer(help="Inspect the store.", no_args_is_help=True)
 policy_app = typer.Typer(help="Show or check the policy.", no_args_is_help=True)
@@ -83,7 +162,7 @@ ClusterOpt = Annotated[
     typer.Option(
         "--cluster",
         help="Run the chunks on Dask: local:N (N worker processes here) or "
-        "tcp://HOST:PORT (a running scheduler). Needs pip install 'wfhaudit\\[cluster]'.",
+        "tcp://HOST:PORT (a running scheduler). Needs pip install 'wfhaudit[cluster]'.",
         show_default=False,
     ),
 ]
@@ -129,14 +208,39 @@ OutOpt = Annotated[
 
 def store_path(store: Path | None) -> Path:
     """The store directory: ``--store``, else ``$WFHAUDIT_STORE``, else ``./wfhaudit-store``."""
-    if store is not None:
-        return store
-    return Path(os.environ.get("WFHAUDIT_STORE") or DEFAULT_STORE)
+    where = "--store"
+    if store is None:
+        env = os.environ.get("WFHAUDIT_STORE")
+        store, where = (Path(env), "$WFHAUDIT_STORE") if env else (Path(DEFAULT_STORE), "")
+    if store.exists() and not store.is_dir():
+        given = f"{where} {store}" if where else f"the default store {store}"
+        raise UsageError(
+            f"{given} is a file, not a store directory; give a directory with --store."
+        )
+    return store
+
+
+def output_dir(path: Path, option: str) -> Path:
+    """``path`` for a directory option such as ``--out``: a usage error when it is a file."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} is a file, not a directory; give a directory.")
+    return path
+
+
+def input_files(files: list[Path]) -> list[Path]:
+    """The input file arguments: a usage error naming the first that is a directory."""
+    for path in files:
+        if path.is_dir():
+            raise UsageError(
+                f"{path} is a directory, not a file; give the files in it (e.g. {path}/*.csv)."
+            )
+    return files
 
 
 def fail(message: str, code: int) -> None:
     """Print one sentence on stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # The message holds user text (file names, cell values): never parse it as markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -223,6 +327,7 @@ def report_threshold(crossed: list[str], where: str) -> None:
     if crossed:
         err_console.print(
             f"--fail-on threshold crossed: {'; '.join(crossed)} ({where}).",
+            markup=False,
             highlight=False,
             soft_wrap=True,
         )
@@ -248,7 +353,7 @@ def finish_audit(
     elif not quiet:
         print_summary(console, result)
         for path in written:
-            console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+            console.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
     where = "results and reports" if written else "results"
     report_threshold(
         crossed_thresholds(result, command.thresholds), f"{where} in {result.out_dir}/"
@@ -349,7 +454,7 @@ def ingest(
         summary = ingest_files(
             Store(store_path(store)),
             kind,
-            files,
+            input_files(files),
             profile=profile,
             profiles_file=profiles,
             fmt=fmt,
@@ -565,12 +670,21 @@ def report(
     Example: [bold]wfhaudit report 2025-12 --format html --lang en[/]"""
     from wfhaudit.report.command import report_command
 
+    replaced: list[Path] = []
     written = report_command(
-        period, results=results, formats=fmt, lang=lang, unit=unit, out=out, store=store
+        period,
+        results=results,
+        formats=fmt,
+        lang=lang,
+        unit=unit,
+        out=output_dir(out, "--out") if out is not None else None,
+        store=store_path(store) if store is not None else None,
+        replaced=replaced,
     )
     if not quiet:
         for path in written:
-            console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+            verb = "replaced" if path in replaced else "wrote"
+            console.print(f"{verb} {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -636,6 +750,7 @@ def sample(
     Example: [bold]wfhaudit sample --out demo --seed 7[/]"""
     from wfhaudit.sample import generate_sample
 
+    output_dir(out, "--out")
     with status_line(is_interactive() and not quiet, "generating…") as update:
         info = generate_sample(
             out,
@@ -653,11 +768,13 @@ def sample(
         f"Wrote a synthetic Pemprov Jabar for {info.month}: {info.employees} employees in "
         f"{info.units} agencies, {info.working_days} working days, format {info.fmt}, "
         f"into {info.out_dir}/",
+        markup=False,
         highlight=False,
         soft_wrap=True,
     )
     console.print(
         "rows: " + ", ".join(f"{kind} {count}" for kind, count in info.rows.items()),
+        markup=False,
         highlight=False,
         soft_wrap=True,
     )
@@ -665,6 +782,7 @@ def sample(
         f"ground_truth.csv: {planted} planted findings ("
         + ", ".join(f"{rule} {count}" for rule, count in info.truth.items())
         + "); README.md says how to ingest and audit them.",
+        markup=False,
         highlight=False,
         soft_wrap=True,
     )

@@ -4,7 +4,7 @@
 files with Polars and returns a ``dict`` of plain values (str, int, float,
 bool, None, ISO date strings, lists, dicts) — language-neutral: labels and
 number formats are applied by the renderers.  Sections, in order:
-``header``, ``summary``, ``daily``, ``units``, ``employees``, ``violations``,
+``header``, ``summary``, ``daily``, ``units``, ``unit_daily``, ``employees``, ``violations``,
 ``unit_findings``, ``integrity``, ``data_quality``.
 
 Home coordinates never enter the model: the store's employees table is read
@@ -366,6 +366,40 @@ def _units(res: Results, unit_names: dict[str, str], cap: float | None) -> list[
     return rows
 
 
+def _unit_daily(res: Results) -> list[dict[str, Any]]:
+    """Planned WFH share per agency and day, and whether the day is a WFH_QUOTA_EXCEEDED breach.
+
+    The share is the chart's: employees rostered WFH among those required that day
+    (the rule's own count and headcount are in ``unit_findings``).
+    """
+    days = res.employee_days
+    if not days.height or "expected_mode" not in days.columns:
+        return []
+    present = pl.col("status") == "required"
+    df = (
+        days.group_by("unit_code", "date")
+        .agg(
+            present.sum().alias("present"),
+            (present & (pl.col("expected_mode") == "WFH")).sum().alias("wfh"),
+        )
+        .filter(pl.col("present") > 0)
+        .with_columns((pl.col("wfh") / pl.col("present")).alias("planned_wfh_share"))
+    )
+    breach = (
+        res.unit_findings.filter(pl.col("rule") == "WFH_QUOTA_EXCEEDED")
+        .select("unit_code", "date")
+        .unique()
+        .with_columns(pl.lit(True).alias("breach"))
+    )
+    df = (
+        df.join(breach, on=["unit_code", "date"], how="left")
+        .with_columns(pl.col("breach").fill_null(False))
+        .select("unit_code", "date", "planned_wfh_share", "breach")
+        .sort("unit_code", "date")
+    )
+    return _records(df)
+
+
 def _employees(
     res: Results, names: dict[str, str], unit_names: dict[str, str]
 ) -> list[dict[str, Any]]:
@@ -599,6 +633,7 @@ def build_report(
         "summary": summary,
         "daily": _daily(res.employee_days),
         "units": _units(res, unit_names, cap),
+        "unit_daily": _unit_daily(res),
         "employees": employees,
         "employees_limit": None if unit else TOP_EMPLOYEES,
         "violations": _violation_rows(res, names, group_of),
