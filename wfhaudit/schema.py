@@ -153,9 +153,26 @@ LEAVE = Table(
     enums={"kind": ("CUTI", "SAKIT", "IZIN", "DINAS_LUAR", "TUGAS_BELAJAR")},
 )
 
-#: The six input kinds, in the order a fresh store is best filled.
+#: Public and agency feedback (optional; read only by ``evaluate``).
+FEEDBACK = Table(
+    name="feedback",
+    columns={
+        "date": pl.Date(),
+        "unit_code": pl.String(),
+        "channel": pl.String(),
+        "category": pl.String(),
+        # a number of complaints (default 1); Float64 because ingest parses numbers as
+        # floats; ``evaluate`` reads it as a whole count
+        "count": pl.Float64(),
+    },
+    required=("date", "unit_code", "channel"),
+    key=("date", "unit_code", "channel", "category"),
+    partition_source="date",
+)
+
+#: The input kinds, in the order a fresh store is best filled.
 TABLES: dict[str, Table] = {
-    t.name: t for t in (EMPLOYEES, OFFICES, ROSTER, ATTENDANCE, OUTPUTS, LEAVE)
+    t.name: t for t in (EMPLOYEES, OFFICES, ROSTER, ATTENDANCE, OUTPUTS, LEAVE, FEEDBACK)
 }
 KINDS: tuple[str, ...] = tuple(TABLES)
 
