@@ -1,0 +1,128 @@
+"""Within-person comparison of WFH days with WFO days, with a seeded bootstrap interval.
+
+For a measure that exists per employee-day, each employee's difference is
+``mean(value on WFH days) - mean(value on WFO days)`` (expected mode, same
+bucket); the comparison is the mean of those differences over the employees
+having both kinds of days, with a 95% percentile interval from a bootstrap
+over employees (``RESAMPLES`` resamples, generator seeded from ``SEED`` and the
+comparison's name: same data, same interval, in any order of computation).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+SEED = 20251201
+RESAMPLES = 2000
+LEVEL = 0.95
+#: fewer employees with both kinds of days than this: "too few", no interval, no flag.
+MIN_EMPLOYEES = 10
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A per-employee-day measure: which days it is counted on, its value, which side is worse."""
+
+    key: str
+    days: str  # boolean fact column: the days the measure exists on
+    value: str  # fact column: the day's value
+    worse: str  # "higher" or "lower"
+
+
+COMPARED: tuple[Measure, ...] = (
+    Measure("absence", "required", "absent", "higher"),
+    Measure("lateness", "has_in", "late", "higher"),
+    Measure("output", "output_applies", "valid_report", "lower"),
+    Measure("on_time_output", "output_applies", "on_time", "lower"),
+    Measure("report_length", "report_length_day", "report_chars", "lower"),
+)
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+
+
+def bootstrap_interval(
+    diffs: np.ndarray, name: str, *, seed: int = SEED, resamples: int = RESAMPLES
+) -> tuple[float, float]:
+    """The 95% percentile interval of the mean of ``diffs`` over ``resamples`` resamples.
+
+    Resampling ``n`` employees with replacement draws each distinct difference
+    a multinomial number of times (probabilities: its share): the same
+    distribution as drawing indices, in O(resamples x distinct values) work.
+    """
+    values, counts = np.unique(np.asarray(diffs, dtype=np.float64), return_counts=True)
+    n = int(counts.sum())
+    draws = _rng(seed, name).multinomial(n, counts / n, size=resamples)
+    means = draws @ values / n
+    lo, hi = np.quantile(means, [(1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2])
+    return float(lo), float(hi)
+
+
+def employee_differences(facts: pl.DataFrame, measure: Measure, by: list[str]) -> pl.DataFrame:
+    """Per employee (``by`` + nip): mean on WFH days, mean on WFO days, and the difference."""
+    keys = [*by, "nip"]
+    means = (
+        facts.filter(pl.col(measure.days) & pl.col("mode").is_in(["WFH", "WFO"]))
+        .group_by(*keys)
+        .agg(
+            pl.col(measure.value)
+            .filter(pl.col("mode") == "WFH")
+            .cast(pl.Float64)
+            .mean()
+            .alias("wfh"),
+            pl.col(measure.value)
+            .filter(pl.col("mode") == "WFO")
+            .cast(pl.Float64)
+            .mean()
+            .alias("wfo"),
+        )
+        .drop_nulls(["wfh", "wfo"])
+    )
+    return means.with_columns((pl.col("wfh") - pl.col("wfo")).alias("diff")).sort(keys)
+
+
+def compare(diffs: np.ndarray, measure: Measure, name: str, *, seed: int = SEED) -> dict[str, Any]:
+    """The comparison of one scope: mean difference, interval, employees, verdict."""
+    n = int(len(diffs))
+    row: dict[str, Any] = {
+        "measure": measure.key,
+        "worse": measure.worse,
+        "employees": n,
+        "difference": float(np.mean(diffs)) if n else None,
+        "low": None,
+        "high": None,
+        "verdict": "too_few",
+    }
+    if n < MIN_EMPLOYEES:
+        return row
+    lo, hi = bootstrap_interval(diffs, name, seed=seed)
+    worse = lo > 0 if measure.worse == "higher" else hi < 0
+    better = hi < 0 if measure.worse == "higher" else lo > 0
+    row.update(low=lo, high=hi, verdict="worse" if worse else ("better" if better else "alike"))
+    return row
+
+
+def comparisons(
+    facts: pl.DataFrame, bucket: str, *, seed: int = SEED
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(per agency rows, province rows) of every compared measure in one bucket."""
+    facts = facts.with_columns(pl.col("report_chars").is_not_null().alias("report_length_day"))
+    units: list[dict[str, Any]] = []
+    province: list[dict[str, Any]] = []
+    for measure in COMPARED:
+        per_unit = employee_differences(facts, measure, ["unit_code"])
+        for (code,), part in per_unit.group_by(["unit_code"], maintain_order=True):
+            diffs = part.get_column("diff").to_numpy()
+            row = compare(diffs, measure, f"{bucket}/{code}/{measure.key}", seed=seed)
+            units.append({"bucket": bucket, "unit_code": str(code), **row})
+        diffs = employee_differences(facts, measure, []).get_column("diff").to_numpy()
+        province.append(
+            {"bucket": bucket, **compare(diffs, measure, f"{bucket}/*/{measure.key}", seed=seed)}
+        )
+    return units, province
