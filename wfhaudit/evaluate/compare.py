@@ -47,10 +47,10 @@ def _rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
 
 
-def bootstrap_interval(
+def bootstrap_means(
     diffs: np.ndarray, name: str, *, seed: int = SEED, resamples: int = RESAMPLES
-) -> tuple[float, float]:
-    """The 95% percentile interval of the mean of ``diffs`` over ``resamples`` resamples.
+) -> np.ndarray:
+    """The means of ``resamples`` bootstrap resamples (over employees) of ``diffs``.
 
     Resampling ``n`` employees with replacement draws each distinct difference
     a multinomial number of times (probabilities: its share): the same
@@ -59,9 +59,24 @@ def bootstrap_interval(
     values, counts = np.unique(np.asarray(diffs, dtype=np.float64), return_counts=True)
     n = int(counts.sum())
     draws = _rng(seed, name).multinomial(n, counts / n, size=resamples)
-    means = draws @ values / n
-    lo, hi = np.quantile(means, [(1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2])
+    return np.asarray(draws @ values / n, dtype=np.float64)
+
+
+def interval(means: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
+    """The percentile interval of ``level`` of bootstrap ``means``."""
+    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(lo), float(hi)
+
+
+def bootstrap_interval(
+    diffs: np.ndarray, name: str, *, seed: int = SEED, resamples: int = RESAMPLES
+) -> tuple[float, float]:
+    """The 95% percentile interval of the mean of ``diffs``."""
+    return interval(bootstrap_means(diffs, name, seed=seed, resamples=resamples))
+
+
+def _worse(lo: float, hi: float, measure: Measure) -> bool:
+    return lo > 0 if measure.worse == "higher" else hi < 0
 
 
 def employee_differences(facts: pl.DataFrame, measure: Measure, by: list[str]) -> pl.DataFrame:
@@ -87,8 +102,11 @@ def employee_differences(facts: pl.DataFrame, measure: Measure, by: list[str]) -
     return means.with_columns((pl.col("wfh") - pl.col("wfo")).alias("diff")).sort(keys)
 
 
-def compare(diffs: np.ndarray, measure: Measure, name: str, *, seed: int = SEED) -> dict[str, Any]:
-    """The comparison of one scope: mean difference, interval, employees, verdict."""
+def compare(
+    diffs: np.ndarray, measure: Measure, name: str, *, seed: int = SEED
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    """The comparison of one scope (mean difference, 95% interval, employees, verdict)
+    and its bootstrap means (None when too few employees)."""
     n = int(len(diffs))
     row: dict[str, Any] = {
         "measure": measure.key,
@@ -100,29 +118,45 @@ def compare(diffs: np.ndarray, measure: Measure, name: str, *, seed: int = SEED)
         "verdict": "too_few",
     }
     if n < MIN_EMPLOYEES:
-        return row
-    lo, hi = bootstrap_interval(diffs, name, seed=seed)
-    worse = lo > 0 if measure.worse == "higher" else hi < 0
+        return row, None
+    means = bootstrap_means(diffs, name, seed=seed)
+    lo, hi = interval(means)
+    worse = _worse(lo, hi, measure)
     better = hi < 0 if measure.worse == "higher" else lo > 0
     row.update(low=lo, high=hi, verdict="worse" if worse else ("better" if better else "alike"))
-    return row
+    return row, means
 
 
 def comparisons(
     facts: pl.DataFrame, bucket: str, *, seed: int = SEED
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(per agency rows, province rows) of every compared measure in one bucket."""
+    """(per agency rows, province rows) of every compared measure in one bucket.
+
+    An agency row is ``flagged`` when its interval lies wholly on the worse side
+    also at the Bonferroni level ``1 - 0.05 / m`` (``m``: the agency comparisons
+    of the bucket with enough employees), so that many agencies and measures
+    compared at once do not flag an agency by chance; the 95% interval is the
+    one shown.
+    """
     facts = facts.with_columns(pl.col("report_chars").is_not_null().alias("report_length_day"))
     units: list[dict[str, Any]] = []
     province: list[dict[str, Any]] = []
+    pending: list[tuple[dict[str, Any], np.ndarray, Measure]] = []
     for measure in COMPARED:
         per_unit = employee_differences(facts, measure, ["unit_code"])
         for (code,), part in per_unit.group_by(["unit_code"], maintain_order=True):
             diffs = part.get_column("diff").to_numpy()
-            row = compare(diffs, measure, f"{bucket}/{code}/{measure.key}", seed=seed)
-            units.append({"bucket": bucket, "unit_code": str(code), **row})
+            row, means = compare(diffs, measure, f"{bucket}/{code}/{measure.key}", seed=seed)
+            row = {"bucket": bucket, "unit_code": str(code), **row, "flagged": False}
+            units.append(row)
+            if means is not None:
+                pending.append((row, means, measure))
         diffs = employee_differences(facts, measure, []).get_column("diff").to_numpy()
-        province.append(
-            {"bucket": bucket, **compare(diffs, measure, f"{bucket}/*/{measure.key}", seed=seed)}
-        )
+        row, _ = compare(diffs, measure, f"{bucket}/*/{measure.key}", seed=seed)
+        province.append({"bucket": bucket, **row})
+    level = 1 - (1 - LEVEL) / max(1, len(pending))
+    for row, means, measure in pending:
+        lo, hi = interval(means, level)
+        row["flag_level"] = level
+        row["flagged"] = row["verdict"] == "worse" and _worse(lo, hi, measure)
     return units, province

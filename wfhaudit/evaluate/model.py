@@ -233,7 +233,7 @@ def evaluate(
         feedback["rows"] = [r for r in feedback["rows"] if r["unit_code"] in (unit, None)]
     for row in units + cmp_units + readiness:
         row["unit_name"] = names.get(row["unit_code"], row["unit_code"])
-    flagged = [c for c in cmp_units if c["verdict"] == "worse"]
+    flagged = [c for c in cmp_units if c["flagged"]]
     flagged_units = sorted({c["unit_code"] for c in flagged})
     exempt_all = sorted(set().union(*(_exempt_units(policy, b) for b in audited)))
     readiness_summary = []
