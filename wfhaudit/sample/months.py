@@ -32,6 +32,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -355,3 +356,35 @@ for kind in {kinds}; do wfhaudit ingest $kind $kind.{fmt}; done
 wfhaudit evaluate {span} --by month --format html --out evaluation/
 ```
 """
+
+
+def sample_months_command(
+    out: Path,
+    months: str,
+    employees: int,
+    units: int,
+    seed: int,
+    fmt: str,
+    quiet: bool,
+    console: Any,
+) -> None:
+    """``wfhaudit sample --month A..B``: canonical CSV unless ``--format parquet``."""
+    info = generate_months(
+        out,
+        months=months,
+        employees=employees,
+        units=units,
+        seed=seed,
+        fmt="csv" if fmt == "export" else fmt,
+    )
+    if quiet:
+        return
+    console.print(
+        f"Wrote {len(info.months)} months ({info.months[0]}..{info.months[-1]}) "
+        f"into {info.out_dir}/: "
+        + ", ".join(f"{k} {n}" for k, n in info.rows.items())
+        + f"; planted agency {info.planted_unit} ({info.late_planted} late reports), "
+        f"alike agency {info.alike_unit}; evaluation_truth.csv says which to flag.",
+        highlight=False,
+        soft_wrap=True,
+    )
