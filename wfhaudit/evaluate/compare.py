@@ -54,12 +54,23 @@ def bootstrap_means(
 
     Resampling ``n`` employees with replacement draws each distinct difference
     a multinomial number of times (probabilities: its share): the same
-    distribution as drawing indices, in O(resamples x distinct values) work.
+    distribution as drawing indices, in O(resamples x distinct values) work,
+    used when there are few distinct values (0/1 days); otherwise indices are drawn.
     """
-    values, counts = np.unique(np.asarray(diffs, dtype=np.float64), return_counts=True)
+    data = np.asarray(diffs, dtype=np.float64)
+    values, counts = np.unique(data, return_counts=True)
     n = int(counts.sum())
-    draws = _rng(seed, name).multinomial(n, counts / n, size=resamples)
-    return np.asarray(draws @ values / n, dtype=np.float64)
+    rng = _rng(seed, name)
+    if len(values) * 8 <= n:
+        draws = rng.multinomial(n, counts / n, size=resamples)
+        return np.asarray(draws @ values / n, dtype=np.float64)
+    # many distinct values (lengths, minutes): draw employee indices, in chunks
+    means = np.empty(resamples, dtype=np.float64)
+    chunk = max(1, 4_000_000 // n)
+    for lo in range(0, resamples, chunk):
+        size = min(chunk, resamples - lo)
+        means[lo : lo + size] = data[rng.integers(0, n, size=(size, n))].mean(axis=1)
+    return means
 
 
 def interval(means: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
