@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -12,8 +13,12 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from wfhaudit.audit.period import parse_period
+from wfhaudit.audit.run import run_audit
 from wfhaudit.cli import app
+from wfhaudit.policy import load_policy
 from wfhaudit.report.browser import _FLAGS, find_chromium, print_pdf
+from wfhaudit.store import Store
 
 runner = CliRunner()
 KINDS = ("employees", "offices", "roster", "attendance", "outputs", "leave", "feedback")
@@ -24,7 +29,7 @@ def invoke(*args: object):
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, Path]:
     root = tmp_path_factory.mktemp("months")
     data, store, out = root / "data", root / "store", root / "out"
     made = invoke(
@@ -60,11 +65,38 @@ def evaluated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str
         out,
     )
     assert result.exit_code == 0, result.output
-    return data, out, result.output
+    return data, out, result.output, store
+
+
+def test_every_month_audits_to_exactly_its_ground_truth(evaluated, tmp_path: Path):
+    """Staff changes of one month get their own nip: each month holds exactly its truth."""
+    data, _, _, store = evaluated
+    truth = pl.read_csv(
+        data / "ground_truth.csv", schema_overrides={"nip": pl.String, "date": pl.Date}
+    ).with_columns(pl.col("nip").fill_null(""))
+    assert truth.filter(pl.col("scenario") == "evaluation_effect").height > 0
+    for month in ("2025-11", "2025-12", "2026-01", "2026-02"):
+        period = parse_period(month)
+        result = run_audit(
+            Store(store),
+            period,
+            load_policy(None),
+            as_of=dt.date(2026, 3, 2),
+            out_dir=tmp_path / month,
+        )
+        want = {
+            (r["nip"] or r["unit_code"], r["date"], r["rule"])
+            for r in truth.filter(pl.col("date").is_between(period.start, period.end)).iter_rows(
+                named=True
+            )
+        }
+        got = set(result.violations.select("nip", "date", "rule").iter_rows())
+        got |= set(result.unit_findings.select("unit_code", "date", "rule").iter_rows())
+        assert got == want, (month, sorted(want - got)[:5], sorted(got - want)[:5])
 
 
 def test_exactly_the_planted_agency_is_flagged(evaluated):
-    data, out, output = evaluated
+    data, out, output, _ = evaluated
     truth = pl.read_csv(data / "evaluation_truth.csv")
     planted = truth.filter(pl.col("flagged"))["unit_code"].to_list()
     alike = truth.filter(~pl.col("flagged"))["unit_code"].to_list()
@@ -122,7 +154,7 @@ def _dom(page: Path) -> str:
 
 @needs_chromium
 def test_html_prints_with_every_chart_and_no_table_wider_than_a4(evaluated, tmp_path: Path):
-    _, out, _ = evaluated
+    _, out, _, _ = evaluated
     (html,) = out.glob("evaluation-*.html")
     pdf = tmp_path / "evaluation.pdf"
     print_pdf(CHROMIUM, html, pdf)

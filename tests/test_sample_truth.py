@@ -23,6 +23,8 @@ def _invoke(args: list[str]) -> None:
 def ingest_sample(data: Path, fmt: str, store: Path) -> None:
     """Ingest every file of a generated set the way an analyst would."""
     for kind in KINDS:
+        if kind == "feedback":
+            continue  # a single-month sample has no feedback (sample/months.py writes it)
         if fmt == "export" and kind == "roster":
             files = [str(p) for p in sorted((data / "roster").glob("*.xlsx"))]
             _invoke(["ingest", "roster", *files, "--store", str(store), "--quiet"])

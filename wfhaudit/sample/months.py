@@ -19,10 +19,11 @@ plus ``feedback`` rows (complaints per agency and day, LAPOR / SAPAWARGA).
 ``evaluation_truth.csv`` says which agencies the evaluation must flag
 (``unit_code, role, flagged, measure``).
 
-Staff changes planted by the single-month generator are made consistent
-over the months: a new hire exists only in the month that hired them (their
-``active_to`` is that month's last day), and a leaver's data in later months
-is dropped (with its ground-truth rows).
+Employees whose row is not the same in every month (a new hire or a leaver
+of one month, an employee planted without an office or a home point) become
+one employee per month, under a fresh nip, active only within that month: every
+month holds exactly the people, data and planted findings of its single-month
+generator, so ``ground_truth.csv`` stays exact.
 """
 
 from __future__ import annotations
@@ -96,30 +97,53 @@ def _read(path: Path, kind: str) -> pl.DataFrame:
 
 def _merge_employees(
     per_month: dict[str, pl.DataFrame],
-) -> tuple[pl.DataFrame, dict[str, set[str]]]:
-    """One row per nip over the months, and per month the nips whose data is kept."""
+) -> tuple[pl.DataFrame, dict[str, dict[str, str]]]:
+    """One employees table for all months, and per month the nips renamed in it.
+
+    A civil servant with the same row in every month keeps their nip.  Anyone
+    else — a new hire or a leaver of one month, an employee planted without an
+    office or a home in one month — becomes one employee per month present:
+    that month's row under a fresh nip, active only within the month.  Each
+    month then audits exactly the people its single-month generator made.
+    """
     months = list(per_month)
+    columns = list(TABLES["employees"].columns)
     tagged = pl.concat([f.with_columns(pl.lit(m).alias("_month")) for m, f in per_month.items()])
-    rows: list[dict] = []
-    keep: dict[str, set[str]] = {m: set() for m in months}
+    taken = set(tagged.get_column("nip").to_list())
+    rows: list[dict[str, Any]] = []
+    renamed: dict[str, dict[str, str]] = {m: {} for m in months}
     for (nip,), part in tagged.sort("_month").group_by(["nip"], maintain_order=True):
-        present = part.get_column("_month").to_list()
-        leaving = part.filter(pl.col("active_to").is_not_null())
-        if leaving.height:
-            row = leaving.row(0, named=True)  # the month of leaving; later months dropped
-            kept = [m for m in present if m <= row["_month"]]
-        else:
-            row = part.row(part.height - 1, named=True)
-            kept = present
-        if len(present) < len(months):  # exists only in some months (a new hire)
-            first, last = _month_bounds(kept[0])[0], _month_bounds(kept[-1])[1]
-            row["active_from"] = row["active_from"] or first
-            row["active_to"] = row["active_to"] or last
-        for m in kept:
-            keep[m].add(str(nip))
-        rows.append(row)
-    merged = pl.DataFrame(rows).drop("_month").select(list(TABLES["employees"].columns))
-    return merged.cast(TABLES["employees"].schema).sort("unit_code", "nip"), keep
+        distinct = part.select(columns).unique()
+        if part.height == len(months) and distinct.height == 1:
+            rows.append(distinct.row(0, named=True))
+            continue
+        for row in part.iter_rows(named=True):
+            month = row.pop("_month")
+            first, last = _month_bounds(month)
+            new = _fresh_nip(str(nip), taken)
+            renamed[month][str(nip)] = new
+            row["nip"] = new
+            row["active_from"] = max(row["active_from"] or first, first)
+            row["active_to"] = min(row["active_to"] or last, last)
+            rows.append(row)
+    merged = pl.DataFrame(rows, schema=TABLES["employees"].schema, orient="row")
+    return merged.sort("unit_code", "nip"), renamed
+
+
+def _fresh_nip(nip: str, taken: set[str]) -> str:
+    """A nip not yet used: the same first 15 digits, another serial number (999 down)."""
+    for serial in range(999, 0, -1):
+        candidate = f"{nip[:15]}{serial:03d}"
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate
+    raise UsageError("too many employees share a birth date and appointment month; use --seed")
+
+
+def _renamed(frame: pl.DataFrame, rename: dict[str, str]) -> pl.DataFrame:
+    if not rename:
+        return frame
+    return frame.with_columns(pl.col("nip").replace(rename))
 
 
 def _modes(
@@ -263,7 +287,7 @@ def generate_months(
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    merged, keep = _merge_employees(tables["employees"])
+    merged, renamed = _merge_employees(tables["employees"])
     # the two largest agencies that WFH can apply to (not exempt anywhere)
     exempt = {u for p in policy.wfh for u in p.exempt_units}
     candidates = [c for c, _, n in sorted(sizes, key=lambda s: (-s[2], s[0])) if c not in exempt]
@@ -277,22 +301,18 @@ def generate_months(
     truth_parts, feedback_parts = [], []
     late_total = 0
     for month in chosen:
-        nips = pl.Series("nip", sorted(keep[month]), dtype=pl.String)
-        start, end = _month_bounds(month)
+        rename = renamed[month]
         frames = {
-            k: tables[k][month].filter(pl.col("nip").is_in(nips.implode()))
+            k: _renamed(tables[k][month], rename)
             for k in ("roster", "attendance", "outputs", "leave")
         }
-        truth = truths[month].filter(
-            (pl.col("nip").is_null()) | (pl.col("nip") == "") | pl.col("nip").is_in(nips.implode())
-        )
+        truth = _renamed(truths[month], rename)
         day_list = sorted(set(frames["outputs"].get_column("date").to_list()))
-        # clean: kept all month, no planted finding, no leave, active all month
+        # clean: the same in every month, no planted finding, no leave this month
         touched = set(truth.get_column("nip").drop_nulls().to_list())
         on_leave = set(frames["leave"].get_column("nip").to_list())
         clean = merged.filter(
-            pl.col("nip").is_in(nips.implode())
-            & ~pl.col("nip").is_in(sorted(touched | on_leave))
+            ~pl.col("nip").is_in(sorted(touched | on_leave))
             & pl.col("active_from").is_null()
             & pl.col("active_to").is_null()
         )
@@ -305,7 +325,6 @@ def generate_months(
             result[k].append(f)
         truth_parts += [truth.select(GROUND_TRUTH_COLUMNS), late.select(GROUND_TRUTH_COLUMNS)]
         feedback_parts.append(_feedback(merged, day_list, planted, rng))
-        del start, end
     offices = pl.concat(list(tables["offices"].values())).unique("office_id", keep="last")
     final = {
         "employees": merged,
