@@ -6,9 +6,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from wfhaudit.audit.run import run_audit
 from wfhaudit.cli import app
 from wfhaudit.evaluate import evaluate
 from wfhaudit.evaluate.buckets import buckets, parse_span
@@ -161,3 +163,39 @@ def test_cli_errors(small: Path, tmp_path: Path):
     empty = invoke("evaluate", "2026-03..2026-04", "--store", small, "--as-of", "2026-05-01")
     assert empty.exit_code == 3 and "holds no attendance in 2026-03..2026-04" in empty.output
     assert "2025-12" in empty.output  # names the months the store holds
+
+
+def test_by_week_audits_only_weeks_with_data(small: Path):
+    model = evaluate(
+        Store(small),
+        parse_span("2025-11-29..2025-12-14"),
+        load_policy(None),
+        by="week",
+        as_of=dt.date(2025, 12, 31),
+    )
+    assert [(b["label"], b["audited"]) for b in model["buckets"]] == [
+        ("2025-11-29..2025-11-30", False),  # a weekend: no working day
+        ("2025-W49", True),
+        ("2025-W50", False),  # no attendance in the store
+    ]
+    (p,) = model["province"]
+    assert p["bucket"] == "2025-W49"
+
+
+def test_figures_are_the_audit_engines_own(small: Path, tmp_path: Path):
+    """One engine: the week's absence and output figures are counts of the audit's own rows."""
+    policy = load_policy(None)
+    week = parse_span("2025-W49")
+    audit = run_audit(Store(small), week, policy, as_of=dt.date(2025, 12, 31), out_dir=tmp_path)
+    model = evaluate(Store(small), week, policy, as_of=dt.date(2025, 12, 31))
+    m = model["province"][0]["measures"]
+    days, vio = audit.employee_days, audit.violations
+    required = days.filter(pl.col("status") == "required").height
+    assert (m["absence_rate"]["numerator"], m["absence_rate"]["denominator"]) == (
+        vio.filter(pl.col("rule") == "ABSENT").height,
+        required,
+    )
+    late_output = vio.filter(pl.col("rule") == "LATE_DAILY_OUTPUT").height
+    valid = days.filter(pl.col("first_valid_report_at").is_not_null()).height
+    assert m["output_rate"]["numerator"] == valid
+    assert m["on_time_output_rate"]["numerator"] == valid - late_output

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 
-from wfhaudit.evaluate.compare import COMPARED, MIN_EMPLOYEES, bootstrap_interval, compare
+from wfhaudit.evaluate.compare import (
+    COMPARED,
+    MIN_EMPLOYEES,
+    bootstrap_interval,
+    compare,
+    employee_differences,
+    person_sums,
+)
 
 
 def test_same_seed_same_interval_other_seed_other_interval():
@@ -35,3 +43,42 @@ def test_too_few_employees_give_no_interval_and_no_verdict():
     assert row["verdict"] == "too_few" and row["low"] is None and means is None
     row, means = compare(np.ones(MIN_EMPLOYEES), measure, "x")
     assert row["verdict"] == "worse" and row["low"] == row["high"] == 1.0
+
+
+def _facts(rows: list[tuple[str, str, str, bool]]) -> pl.DataFrame:
+    """Facts of output days: (unit, nip, mode, on_time)."""
+    return pl.DataFrame(
+        {
+            "unit_code": [r[0] for r in rows],
+            "nip": [r[1] for r in rows],
+            "mode": [r[2] for r in rows],
+            "output_applies": [True] * len(rows),
+            "on_time": [r[3] for r in rows],
+            "required": [True] * len(rows),
+            "absent": [False] * len(rows),
+            "has_in": [True] * len(rows),
+            "late": [0.0] * len(rows),
+            "valid_report": [True] * len(rows),
+            "report_chars": [20.0] * len(rows),
+        }
+    )
+
+
+def test_differences_are_within_person_and_pool_a_transfer_in_the_province():
+    on_time = next(m for m in COMPARED if m.key == "on_time_output")
+    facts = _facts(
+        [
+            ("U1", "a", "WFH", True),
+            ("U1", "a", "WFH", False),  # a: WFH 1/2
+            ("U1", "a", "WFO", True),
+            ("U1", "a", "WFO", True),  # a: WFO 2/2 -> -0.5
+            ("U1", "b", "WFO", False),  # b: no WFH day: not compared
+            ("U1", "c", "WFH", True),  # c in U1 (WFH only) ...
+            ("U2", "c", "WFO", False),  # ... and U2 (WFO only): both only in the province
+        ]
+    )
+    sums = person_sums(facts)
+    per_unit = employee_differences(sums, on_time, ["unit_code"])
+    assert per_unit.select("unit_code", "nip", "diff").rows() == [("U1", "a", -0.5)]
+    province = employee_differences(sums, on_time, [])
+    assert province.select("nip", "diff").rows() == [("a", -0.5), ("c", 1.0)]

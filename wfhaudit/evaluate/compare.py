@@ -90,27 +90,41 @@ def _worse(lo: float, hi: float, measure: Measure) -> bool:
     return lo > 0 if measure.worse == "higher" else hi < 0
 
 
-def employee_differences(facts: pl.DataFrame, measure: Measure, by: list[str]) -> pl.DataFrame:
-    """Per employee (``by`` + nip): mean on WFH days, mean on WFO days, and the difference."""
+def person_sums(facts: pl.DataFrame) -> pl.DataFrame:
+    """Per (unit_code, nip): each compared measure's sum and number of WFH and WFO days.
+
+    One group-by for every measure; sums and counts add up, so the province's
+    per-person figures are sums of these over a person's agencies.
+    """
+    facts = facts.with_columns(pl.col("report_chars").is_not_null().alias("report_length_day"))
+    aggs: list[pl.Expr] = []
+    for m in COMPARED:
+        for mode in ("WFH", "WFO"):
+            on = pl.col(m.days) & (pl.col("mode") == mode)
+            value = pl.col(m.value).cast(pl.Float64)
+            aggs += [
+                pl.when(on).then(value).sum().alias(f"{m.key}:{mode}:sum"),
+                on.sum().cast(pl.Int64).alias(f"{m.key}:{mode}:n"),
+            ]
+    return facts.group_by("unit_code", "nip").agg(aggs).sort("unit_code", "nip")
+
+
+def employee_differences(sums: pl.DataFrame, measure: Measure, by: list[str]) -> pl.DataFrame:
+    """Per employee (``by`` + nip): mean on WFH days, mean on WFO days, and the difference.
+
+    ``sums`` is ``person_sums``; employees without both kinds of days are left out.
+    """
     keys = [*by, "nip"]
-    means = (
-        facts.filter(pl.col(measure.days) & pl.col("mode").is_in(["WFH", "WFO"]))
-        .group_by(*keys)
-        .agg(
-            pl.col(measure.value)
-            .filter(pl.col("mode") == "WFH")
-            .cast(pl.Float64)
-            .mean()
-            .alias("wfh"),
-            pl.col(measure.value)
-            .filter(pl.col("mode") == "WFO")
-            .cast(pl.Float64)
-            .mean()
-            .alias("wfo"),
-        )
-        .drop_nulls(["wfh", "wfo"])
+    cols = [f"{measure.key}:{mode}:{x}" for mode in ("WFH", "WFO") for x in ("sum", "n")]
+    if not by:
+        sums = sums.group_by("nip").agg(pl.col(cols).sum())
+    ws, wn, os_, on = (pl.col(c) for c in cols)
+    return (
+        sums.filter((wn > 0) & (on > 0))
+        .select(*keys, (ws / wn).alias("wfh"), (os_ / on).alias("wfo"))
+        .with_columns((pl.col("wfh") - pl.col("wfo")).alias("diff"))
+        .sort(keys)
     )
-    return means.with_columns((pl.col("wfh") - pl.col("wfo")).alias("diff")).sort(keys)
 
 
 def compare(
@@ -149,12 +163,12 @@ def comparisons(
     compared at once do not flag an agency by chance; the 95% interval is the
     one shown.
     """
-    facts = facts.with_columns(pl.col("report_chars").is_not_null().alias("report_length_day"))
+    sums = person_sums(facts)
     units: list[dict[str, Any]] = []
     province: list[dict[str, Any]] = []
     pending: list[tuple[dict[str, Any], np.ndarray, Measure]] = []
     for measure in COMPARED:
-        per_unit = employee_differences(facts, measure, ["unit_code"])
+        per_unit = employee_differences(sums, measure, ["unit_code"])
         for (code,), part in per_unit.group_by(["unit_code"], maintain_order=True):
             diffs = part.get_column("diff").to_numpy()
             row, means = compare(diffs, measure, f"{bucket}/{code}/{measure.key}", seed=seed)
@@ -162,7 +176,7 @@ def comparisons(
             units.append(row)
             if means is not None:
                 pending.append((row, means, measure))
-        diffs = employee_differences(facts, measure, []).get_column("diff").to_numpy()
+        diffs = employee_differences(sums, measure, []).get_column("diff").to_numpy()
         row, _ = compare(diffs, measure, f"{bucket}/*/{measure.key}", seed=seed)
         province.append({"bucket": bucket, **row})
     level = 1 - (1 - LEVEL) / max(1, len(pending))

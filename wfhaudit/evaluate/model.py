@@ -10,6 +10,8 @@ from typing import Any
 import polars as pl
 
 from wfhaudit import __version__
+from wfhaudit.audit.calendar import calendar
+from wfhaudit.audit.employee_days import audited_days
 from wfhaudit.audit.period import Period
 from wfhaudit.audit.run import WIB, today_wib
 from wfhaudit.errors import DataError, UsageError
@@ -191,13 +193,17 @@ def evaluate(
             "start": bucket.start.isoformat(),
             "end": bucket.end.isoformat(),
         }
-        if bucket.start >= as_of or not _has_attendance(store, bucket):
+        working = audited_days(calendar(policy, bucket.start, bucket.end), as_of).height
+        if not working or not _has_attendance(store, bucket):
             bucket_rows.append({**entry, "audited": False, "employee_days": 0})
             continue
         if progress is not None:
             progress(f"auditing {bucket.label} ({i}/{len(all_buckets)})")
         result = bucket_facts(store, bucket, policy, as_of, work_dir)
         facts = result.facts
+        if not facts.height:  # no working day (a weekend cut of a week) or nobody active
+            bucket_rows.append({**entry, "audited": False, "employee_days": 0})
+            continue
         versions = dict(result.meta.get("store", {}).get("versions", {}))
         u_rows, p_row = bucket_measures(facts, bucket.label)
         units += u_rows

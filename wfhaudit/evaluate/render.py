@@ -114,7 +114,8 @@ def _trend(model: dict[str, Any], key: str, index: int, cat: Catalogue, L: Label
         ax.plot(
             xs, ys, color="#1d2733", linewidth=2.4, marker="o", markersize=4, label=L.t("province")
         )
-        ax.set_xticks(xs, labels_)
+        many = len(labels_) > 6
+        ax.set_xticks(xs, labels_, rotation=45 if many else 0, ha="right" if many else "center")
         if key in PERCENT:
             ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
