@@ -738,7 +738,8 @@ def test_kmob_time_cells_that_only_look_like_hh_mm_ss(tmp_path: Path) -> None:
 def test_blank_lines_are_ignored_but_a_row_with_only_unmapped_cells_is_rejected(
     tmp_path: Path,
 ) -> None:
-    """Only the mapped columns are parsed; a row is blank only if *every* cell is empty."""
+    """Only the mapped columns are parsed; a row is blank only if *every* cell is empty
+    (null, "" or spaces)."""
     kmob = tmp_path / "k.csv"
     kmob.write_text(
         "NIP;Nama;Tanggal;Jam;Jenis;Latitude;Longitude;Akurasi;ID Perangkat;Mode\n"
@@ -749,18 +750,16 @@ def test_blank_lines_are_ignored_but_a_row_with_only_unmapped_cells_is_rejected(
         f"{NIP1};Ani;02/12/2025;16:00:00;Pulang;-6,9;107,6;4,5;dA;WFO\n"
         f"{NIP1};Ani;03/12/2025;xx;Pulang;-6,9;107,6;4,5;dA;WFO\n"
         ";;;;;;;;;\n"
-        '"";;;;;;;;;\n'  # line 9: an empty quoted cell is a cell, not a blank line
-        " ;;;;;;;;  ;\n"  # line 10: spaces too
+        '"";;;;;;;;;\n'  # line 9: only an empty quoted cell: blank (issue 17 item 17)
+        " ;;;;;;;;  ;\n"  # line 10: only spaces: blank too
     )
     store = Store(tmp_path / "s")
     s = ingest_files(store, "attendance", [kmob], profile="kmob")
-    assert (s.read, s.stored, s.rejected) == (6, 2, 4)
+    assert (s.read, s.stored, s.rejected) == (4, 2, 2)
     rejects = pl.read_csv(s.rejects_path, infer_schema=False)
     assert rejects.select("source_row", "error_code").rows() == [
         ("5", "missing-value"),
         ("7", "type-error"),
-        ("9", "missing-value"),
-        ("10", "missing-value"),
     ]
     cells = json.loads(rejects["values"][0])
     assert cells["Nama"] == "Budi" and cells["NIP"] is None

@@ -207,3 +207,58 @@ def test_two_writers_at_once_keep_both_files_rows(tmp_path: Path, lock: str) -> 
         # every write was exactly one commit: 2 creates/inserts x 3 steps = 6 versions
         assert store.version("attendance") == 5
         assert store.scan("rejects").collect().height == 6
+
+
+def test_four_ingests_of_one_kind_at_once_keep_every_row_and_every_rejects_file(
+    tmp_path: Path,
+) -> None:
+    """Issue 17: 4 CLI ingests of attendance at once, each with its own rejected rows."""
+    header = "nip,ts,kind,lat,lon,accuracy_m,device_id,mode\n"
+    files: dict[str, tuple[int, int]] = {}  # path -> (valid rows, rejected rows)
+    for w in range(4):
+        f = tmp_path / f"writer{w}.csv"
+        lines = []
+        for i in range(3000):
+            kind = "xx" if i % (5 + w) == 0 else "IN"  # each writer its own rejects
+            lines.append(
+                f"{198500000000000000 + w * 10_000 + i % 300},2025-12-{1 + i // 300:02d} "
+                f"07:{i % 60:02d}:00,{kind},-6.9,107.6,5,d{w},WFO\n"
+            )
+        f.write_text(header + "".join(lines))
+        bad = sum(1 for i in range(3000) if i % (5 + w) == 0)
+        files[str(f)] = (3000 - bad, bad)
+    store = tmp_path / "store"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "wfhaudit", "ingest", "attendance", f, "--store", str(store)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
+    try:
+        outputs = [p.communicate(timeout=300) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    s = Store(store)
+    got = s.scan("attendance").collect()
+    assert got.height == sum(v for v, _ in files.values())
+    assert got.select(ATTENDANCE.key).is_duplicated().sum() == 0
+    rejects = s.scan("rejects").collect()
+    per_file = dict(rejects.group_by("source_file").len().iter_rows())
+    assert per_file == {f: bad for f, (_, bad) in files.items()}
+    csvs = sorted((store / "rejected-rows").glob("*.csv"))
+    assert len(csvs) == 4, [c.name for c in csvs]
+    seen = {}
+    for csv in csvs:
+        df = pl.read_csv(csv, infer_schema=False)
+        (source,) = df.get_column("source_file").unique().to_list()  # one ingest per file
+        seen[source] = df.height
+        assert df.get_column("source_row").n_unique() == df.height  # whole, not mixed
+    assert seen == per_file
+    assert not list((store / ".pending").glob("*"))  # no journal left behind

@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 
 from wfhaudit import __version__
-from wfhaudit.errors import EXIT_THRESHOLD, EXIT_USAGE, UsageError, WfhauditError
+from wfhaudit.errors import EXIT_DATA, EXIT_THRESHOLD, EXIT_USAGE, UsageError, WfhauditError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,6 +107,15 @@ def handle_errors(func: F) -> F:
             fail(exc.message, exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted; the store is unchanged by the unfinished step.", 130)
+        except OSError as exc:  # disk full, read-only or unwritable folder (issue 17)
+            if _state["debug"]:
+                raise
+            where = f" {exc.filename}" if exc.filename else ""
+            fail(
+                f"could not read or write{where}: {exc.strerror or exc}; free space or fix the "
+                "permissions and run again.",
+                EXIT_DATA,
+            )
         except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
             if _state["debug"]:
                 raise

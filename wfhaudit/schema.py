@@ -7,12 +7,19 @@ reads them.  Import it; never restate a column list elsewhere.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
 
 #: Local time of every timestamp in the store (WIB, UTC+7).
 TIMEZONE = "Asia/Jakarta"
+
+#: The offset of WIB from UTC (no daylight saving time in Indonesia): "today", clocks.
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+
+#: Mean Earth radius (IUGG), metres: the sphere of every distance (audit and sample data).
+EARTH_RADIUS_M = 6_371_008.8
 
 #: Timestamps are stored naive, in WIB, microsecond precision.
 DATETIME = pl.Datetime("us")
@@ -233,6 +240,59 @@ UNIT_FINDINGS_SCHEMA = pl.Schema(
     }
 )
 UNIT_FINDINGS_SORT = ("unit_code", "date", "rule")
+
+#: ``employee_days.parquet``: the evidence, one row per audited employee-day.
+EMPLOYEE_DAYS_SCHEMA = pl.Schema(
+    {
+        "nip": pl.String(),
+        "date": pl.Date(),
+        "unit_code": pl.String(),
+        "office_id": pl.String(),
+        "status": pl.String(),
+        "leave_kind": pl.String(),
+        "expected_mode": pl.String(),
+        "start_min": pl.Int32(),
+        "end_min": pl.Int32(),
+        "first_in": pl.Datetime("us"),
+        "last_out": pl.Datetime("us"),
+        "events": pl.Int64(),
+        "max_distance_m": pl.Float64(),
+        "at_home": pl.Boolean(),
+        "first_valid_report_at": pl.Datetime("us"),
+        "violations": pl.Int64(),
+    }
+)
+EMPLOYEE_DAYS_SORT = ("unit_code", "nip", "date")
+
+#: ``employee_summary.parquet``: the period summary per employee with an audited day.
+EMPLOYEE_SUMMARY_SCHEMA = pl.Schema(
+    {
+        "nip": pl.String(),
+        "name": pl.String(),
+        "unit_code": pl.String(),
+        "working_days": pl.Int64(),
+        "excused_days": pl.Int64(),
+        "duty_days": pl.Int64(),
+        "violation_days": pl.Int64(),
+        "absent_days": pl.Int64(),
+        "late_minutes": pl.Int64(),
+        "early_minutes": pl.Int64(),
+        "equivalent_days": pl.Float64(),
+        "ytd_equivalent_days": pl.Float64(),
+        "ytd_tier": pl.String(),
+    }
+)
+EMPLOYEE_SUMMARY_SORT = ("unit_code", "nip")
+
+#: The Parquet result files of an audit (cli.md) with their columns and order; every
+#: run mode writes each of them, then ``AUDIT_JSON`` last.
+RESULT_FILES: dict[str, tuple[pl.Schema, tuple[str, ...]]] = {
+    "violations.parquet": (VIOLATIONS_SCHEMA, VIOLATIONS_SORT),
+    "unit_findings.parquet": (UNIT_FINDINGS_SCHEMA, UNIT_FINDINGS_SORT),
+    "employee_days.parquet": (EMPLOYEE_DAYS_SCHEMA, EMPLOYEE_DAYS_SORT),
+    "employee_summary.parquet": (EMPLOYEE_SUMMARY_SCHEMA, EMPLOYEE_SUMMARY_SORT),
+}
+AUDIT_JSON = "audit.json"
 
 #: Rule codes, in the order of rules.md.
 EMPLOYEE_DAY_RULES: tuple[str, ...] = (

@@ -1,19 +1,26 @@
-"""Load what an audit needs from the store, as LazyFrames pruned to the period.
+"""What an audit reads: the store's versions pinned once, and its tables for some days.
 
 ``employees``, ``offices``, ``attendance`` and ``outputs`` are required: a store
-without one of them raises ``DataError`` (exit 3).  ``roster`` and ``leave`` may
-be absent: an absent roster means every day takes the policy's default mode, an
-absent leave table means nobody is on leave.  Both are then empty frames.
+without them raises ``DataError`` (exit 3) naming every missing one at once.
+``roster`` and ``leave`` may be absent: an absent roster means every day takes
+the policy's default mode, an absent leave table means nobody is on leave.
+Both are then empty frames.
+
+``pin_versions`` takes the versions first; every later read (``load_inputs``,
+the stage of a partitioned run, the year to date) is pinned to them, so
+``audit.json`` names exactly the data read even when an ingest commits while
+the audit runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from wfhaudit.schema import ATTENDANCE, LEAVE, OUTPUTS, ROSTER, TABLES
+from wfhaudit.errors import DataError
+from wfhaudit.schema import REJECTS, TABLES
 from wfhaudit.store import Store
 
 #: Tables an audit cannot run without.
@@ -24,7 +31,12 @@ OPTIONAL_KINDS: tuple[str, ...] = ("roster", "leave")
 
 @dataclass(frozen=True)
 class AuditInputs:
-    """The six input tables for ``[start, end]`` (attendance by local date of ``ts``)."""
+    """The six input tables for ``[start, end]`` (attendance by local date of ``ts``).
+
+    Fields beyond the six tables are small store-wide side inputs: a chunk's
+    inputs are ``dataclasses.replace(template, start=..., end=..., **tables)``,
+    so every such field reaches every chunk unchanged.
+    """
 
     start: dt.date
     end: dt.date
@@ -37,51 +49,80 @@ class AuditInputs:
     versions: dict[str, int | None] = field(default_factory=dict)
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day)
+def pin_versions(store: Store) -> dict[str, int | None]:
+    """The current version of every table (and of the rejects); a ``DataError`` naming every
+    required table the store lacks."""
+    versions = {kind: store.version(kind) for kind in (*TABLES, REJECTS.name)}
+    missing = [kind for kind in REQUIRED_KINDS if versions[kind] is None]
+    if missing:
+        names = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " or " + missing[-1]
+        first = " FILE'; '".join(f"wfhaudit ingest {kind}" for kind in missing)
+        raise DataError(
+            f"the store {store.path} has no {names} table{'s' if len(missing) > 1 else ''}, "
+            f"which an audit needs; ingest {'them' if len(missing) > 1 else 'it'} first with "
+            f"'{first} FILE'."
+        )
+    return versions
 
 
-def _scan_optional(
-    store: Store, kind: str, start: dt.date, end: dt.date, version: int | None
-) -> pl.LazyFrame:
-    if version is not None:
-        return store.scan(kind, start, end, version=version)
-    return TABLES[kind].empty().lazy()
+def in_range(
+    tables: dict[str, pl.LazyFrame], start: dt.date, end: dt.date
+) -> dict[str, pl.LazyFrame]:
+    """The six tables restricted to ``[start, end]`` (inclusive), canonical columns only.
+
+    Attendance by the local date of ``ts``, outputs and roster by ``date``, leave
+    overlapping the range; employees and offices whole.
+    """
+    lo = dt.datetime(start.year, start.month, start.day)
+    hi = dt.datetime(end.year, end.month, end.day) + dt.timedelta(days=1)
+    keep = {
+        "attendance": (pl.col("ts") >= lo) & (pl.col("ts") < hi),
+        "outputs": pl.col("date").is_between(start, end),
+        "roster": pl.col("date").is_between(start, end),
+        "leave": (pl.col("start") <= end) & (pl.col("end") >= start),
+    }
+    return {
+        kind: (tables[kind].filter(keep[kind]) if kind in keep else tables[kind]).select(
+            list(table.columns)
+        )
+        for kind, table in TABLES.items()
+    }
 
 
-def load_inputs(store: Store, start: dt.date, end: dt.date) -> AuditInputs:
+def with_tables(
+    template: AuditInputs, start: dt.date, end: dt.date, tables: dict[str, pl.LazyFrame]
+) -> AuditInputs:
+    """``template`` (its versions and side inputs) with other tables for ``[start, end]``."""
+    return replace(template, start=start, end=end, **tables)  # type: ignore[arg-type]
+
+
+def store_tables(
+    store: Store, start: dt.date, end: dt.date, versions: dict[str, int | None]
+) -> dict[str, pl.LazyFrame]:
+    """The six tables of ``store`` at ``versions`` for ``[start, end]`` (lazy, month-pruned)."""
+    scans = {
+        kind: store.scan(kind, start, end, version=version)
+        if (version := versions.get(kind)) is not None
+        else TABLES[kind].empty().lazy()
+        for kind in TABLES
+    }
+    return in_range(scans, start, end)
+
+
+def load_inputs(
+    store: Store,
+    start: dt.date,
+    end: dt.date,
+    *,
+    versions: dict[str, int | None] | None = None,
+) -> AuditInputs:
     """The store's tables needed to audit ``[start, end]`` (inclusive), lazily.
 
-    Raises ``DataError`` when a required table is missing.  Outputs are
-    selected by the report's ``date`` (a report may be submitted days later).
+    Pinned to ``versions`` (default: pinned now).  Raises ``DataError`` when a
+    required table is missing.  Outputs are selected by the report's ``date`` (a
+    report may be submitted days later).
     """
-    # The versions are taken first and every scan is pinned to them, so audit.json names
-    # exactly the data read even when an ingest commits while the audit runs.
-    versions = {kind: store.version(kind) for kind in TABLES}
-    for kind in REQUIRED_KINDS:
-        if versions[kind] is None:
-            store.scan(kind)  # raises DataError naming the missing table
-    lo, hi = _midnight(start), _midnight(end + dt.timedelta(days=1))
-    attendance = store.scan("attendance", start, end, version=versions["attendance"]).filter(
-        (pl.col("ts") >= lo) & (pl.col("ts") < hi)
-    )
-    outputs = store.scan("outputs", start, end, version=versions["outputs"]).filter(
-        pl.col("date").is_between(start, end)
-    )
-    roster = _scan_optional(store, "roster", start, end, versions["roster"]).filter(
-        pl.col("date").is_between(start, end)
-    )
-    leave = _scan_optional(store, "leave", start, end, versions["leave"]).filter(
-        (pl.col("start") <= end) & (pl.col("end") >= start)
-    )
+    pinned = versions if versions is not None else pin_versions(store)
     return AuditInputs(
-        start=start,
-        end=end,
-        employees=store.scan("employees", version=versions["employees"]),
-        offices=store.scan("offices", version=versions["offices"]),
-        roster=roster.select(list(ROSTER.columns)),
-        attendance=attendance.select(list(ATTENDANCE.columns)),
-        outputs=outputs.select(list(OUTPUTS.columns)),
-        leave=leave.select(list(LEAVE.columns)),
-        versions=versions,
+        start=start, end=end, **store_tables(store, start, end, pinned), versions=pinned
     )

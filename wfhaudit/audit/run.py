@@ -1,9 +1,22 @@
-"""Run an audit: store + period + policy -> the result files of ``cli.md``.
+"""The audit pipeline: every run mode (in memory, partitioned, Dask) goes through it.
 
-``run_audit`` reads the store, builds the employee-day frame once, evaluates
-the rule registry and writes, atomically (temporary files, then renames),
-``violations.parquet``, ``unit_findings.parquet``, ``employee_days.parquet``,
-``employee_summary.parquet`` and ``audit.json`` into the output directory.
+    snapshot  ->  chunks  ->  period step  ->  publish
+
+1. **Snapshot** (``snapshot``): the store's versions pinned (every read after is
+   at them), the period's inputs, the calendar, the audited days, and the
+   year's earlier days the store holds attendance for.
+2. **Chunks** (``wfhaudit.audit.partitioned.audit_chunk``): the audited days in
+   chunks that tile the period; per chunk the engine's employee-day frames and
+   every rule whose scope fits a chunk.  The in-memory run is one chunk of the
+   whole period read straight from the store; a partitioned run stages the
+   pinned store in a private temporary directory first.  A chunk runner
+   (``Executor``: here, or Dask) is the only thing the modes differ in.  The
+   year to date runs the same chunks over 1 January .. the day before the period.
+3. **Period step** (``period_step``): ``DUPLICATE_OUTPUT`` per nip bucket, the
+   merge of the chunks into the result files, the summary with the year to
+   date, ``audit.json``.
+4. **Publish** (``publish``): the files renamed into the output directory,
+   ``audit.json`` last; every write error a ``DataError`` (exit 3).
 """
 
 from __future__ import annotations
@@ -12,90 +25,76 @@ import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
 
 from wfhaudit import __version__
+from wfhaudit.audit import partitioned
 from wfhaudit.audit.calendar import calendar
 from wfhaudit.audit.employee_days import (
     STATUS_DUTY,
     STATUS_EXCUSED,
     STATUS_REQUIRED,
-    EmployeeDayFrames,
     audited_days,
-    build_attendance_days,
-    build_employee_days,
 )
-from wfhaudit.audit.inputs import AuditInputs, load_inputs
+from wfhaudit.audit.inputs import AuditInputs, load_inputs, pin_versions
+from wfhaudit.audit.partitioned import (
+    PERIOD_RULES,
+    Chunk,
+    ChunkResult,
+    Executor,
+    LocalExecutor,
+    StoreSource,
+    attendance_totals,
+    audit_chunk,
+    audit_days,
+    bucket_count,
+    nip_bucket,
+    private_dir,
+    stage_inputs,
+    unit_groups,
+    unit_ranges,
+)
 from wfhaudit.audit.period import Period
-from wfhaudit.audit.rules import (
-    UNIT_RULES,
-    VIOLATION_RULES,
-    RuleContext,
-    absent,
-    early_leave,
-    evaluate,
-    late,
-)
+from wfhaudit.audit.rules import UNIT_RULES, VIOLATION_RULES, RuleContext
 from wfhaudit.errors import DataError
 from wfhaudit.policy.model import Policy
 from wfhaudit.policy.sanctions import sanction_tier
 from wfhaudit.policy.toml_out import policy_dict
-from wfhaudit.schema import REJECTS, VIOLATIONS_SCHEMA
+from wfhaudit.schema import (
+    AUDIT_JSON,
+    EMPLOYEE_DAYS_SCHEMA,
+    EMPLOYEE_SUMMARY_SCHEMA,
+    EMPLOYEE_SUMMARY_SORT,
+    PARTITION_COLUMN,
+    REJECTS,
+    RESULT_FILES,
+    VIOLATIONS_SCHEMA,
+    WIB,
+)
 from wfhaudit.store import Store
 
-#: Offset of WIB from UTC (no daylight saving time in Indonesia).
-WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+__all__ = ["AuditPlan", "AuditResult", "Execution", "audit_days", "execute", "run_audit"]
 
-#: Columns of ``employee_days.parquet``, in order.
-EMPLOYEE_DAY_COLUMNS: dict[str, pl.DataType] = {
-    "nip": pl.String(),
-    "date": pl.Date(),
-    "unit_code": pl.String(),
-    "office_id": pl.String(),
-    "status": pl.String(),
-    "leave_kind": pl.String(),
-    "expected_mode": pl.String(),
-    "start_min": pl.Int32(),
-    "end_min": pl.Int32(),
-    "first_in": pl.Datetime("us"),
-    "last_out": pl.Datetime("us"),
-    "events": pl.Int64(),
-    "max_distance_m": pl.Float64(),
-    "at_home": pl.Boolean(),
-    "first_valid_report_at": pl.Datetime("us"),
-    "violations": pl.Int64(),
-}
-
-EMPLOYEE_SUMMARY_COLUMNS: dict[str, pl.DataType] = {
-    "nip": pl.String(),
-    "name": pl.String(),
-    "unit_code": pl.String(),
-    "working_days": pl.Int64(),
-    "excused_days": pl.Int64(),
-    "duty_days": pl.Int64(),
-    "violation_days": pl.Int64(),
-    "absent_days": pl.Int64(),
-    "late_minutes": pl.Int64(),
-    "early_minutes": pl.Int64(),
-    "equivalent_days": pl.Float64(),
-    "ytd_equivalent_days": pl.Float64(),
-    "ytd_tier": pl.String(),
-}
-
-RESULT_FILES = (
-    "violations.parquet",
-    "unit_findings.parquet",
-    "employee_days.parquet",
-    "employee_summary.parquet",
-    "audit.json",
-)
+#: v1 names of the result columns (now in ``schema.py``).
+EMPLOYEE_DAY_COLUMNS = EMPLOYEE_DAYS_SCHEMA
+EMPLOYEE_SUMMARY_COLUMNS = EMPLOYEE_SUMMARY_SCHEMA
+#: ``--partition-days auto`` keeps the period in memory when its inputs, at this many
+#: bytes per row, take at most this share of the machine's memory.
+BYTES_PER_ROW = 400
+IN_MEMORY_SHARE = 0.25
+#: Prefixes of the private directories (stale ones of killed runs are removed).
+WORK_PREFIX = "wfhaudit-audit-"
+RESULTS_PREFIX = ".wfhaudit-results-"
 
 Progress = Callable[[str], None]
 
@@ -105,18 +104,53 @@ def today_wib() -> dt.date:
     return dt.datetime.now(WIB).date()
 
 
+def _noop(_: str) -> None:
+    return None
+
+
+def _day(days: pl.DataFrame, last: bool = True) -> dt.date:
+    """The last (first) date of ``days`` (not empty)."""
+    value = days.get_column("date").max() if last else days.get_column("date").min()
+    assert isinstance(value, dt.date)
+    return value
+
+
+# --- the plan ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How the chunks run.  ``partition_days``: None chooses (``auto``), 0 is one chunk in
+    memory, N stages the store and audits N days per chunk; ``executor`` runs the chunks
+    (default: here); ``work_dir`` holds the stage (default: ``$WFHAUDIT_WORK_DIR`` or the
+    system's temporary directory; a cluster's workers must all see it)."""
+
+    partition_days: int | None = None
+    executor: Executor | None = None
+    work_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class AuditPlan:
+    """An audit to run: what (period, policy, as-of), where to (out_dir), how (execution).
+
+    ``as_of`` None: today in WIB (days from it on are not audited)."""
+
+    period: Period
+    policy: Policy
+    out_dir: Path
+    as_of: dt.date | None = None
+    execution: Execution = field(default_factory=Execution)
+
+
 @dataclass
 class AuditResult:
-    """What an audit produced: the frames, the counts, where the files are."""
+    """A published audit: where its files are and ``audit.json``; frames read on demand."""
 
     period: Period
     as_of: dt.date
     out_dir: Path
-    violations: pl.DataFrame
-    unit_findings: pl.DataFrame
-    employee_days: pl.DataFrame
-    employee_summary: pl.DataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any]
 
     @property
     def counts(self) -> dict[str, Any]:
@@ -126,9 +160,24 @@ class AuditResult:
     def days_left_out(self) -> list[str]:
         return list(self.meta["days_left_out"])
 
+    def frame(self, name: str) -> pl.DataFrame:
+        return pl.read_parquet(self.out_dir / name)
 
-def _noop(_: str) -> None:
-    return None
+    @cached_property
+    def violations(self) -> pl.DataFrame:
+        return self.frame("violations.parquet")
+
+    @cached_property
+    def unit_findings(self) -> pl.DataFrame:
+        return self.frame("unit_findings.parquet")
+
+    @cached_property
+    def employee_days(self) -> pl.DataFrame:
+        return self.frame("employee_days.parquet")
+
+    @cached_property
+    def employee_summary(self) -> pl.DataFrame:
+        return self.frame("employee_summary.parquet")
 
 
 def run_audit(
@@ -138,183 +187,301 @@ def run_audit(
     *,
     as_of: dt.date | None = None,
     out_dir: Path,
+    partition_days: int | None = None,
+    executor: Executor | None = None,
+    work_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> AuditResult:
-    """Audit ``period`` from ``store`` under ``policy``; write the result files to ``out_dir``.
+    """Audit ``period`` from ``store`` under ``policy``; publish the result files in ``out_dir``.
 
-    Days from ``as_of`` on (default: today in WIB) are not audited.
-    """
-    step = progress or _noop
-    started = time.perf_counter()
-    as_of = as_of or today_wib()
-    step("reading the store")
-    inputs = load_inputs(store, period.start, period.end)
+    See ``Execution`` for ``partition_days``, ``executor`` and ``work_dir``."""
+    execution = Execution(partition_days, executor, work_dir)
+    return execute(AuditPlan(period, policy, Path(out_dir), as_of, execution), store, progress)
+
+
+# --- 1. snapshot ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The pinned inputs of an audit and the days to audit."""
+
+    inputs: AuditInputs  # the period, at the pinned versions
+    calendar: pl.DataFrame  # the period's calendar
+    days: pl.DataFrame  # its audited days
+    #: the year to date's earlier days: 1 January of the last audited day's year .. the
+    #: day before the period, those on which the store holds some attendance
+    earlier: AuditInputs | None
+    earlier_days: pl.DataFrame
+
+
+def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Snapshot:
+    """Pin the store and plan the days (``DataError`` naming every missing table)."""
+    versions = pin_versions(store)
+    inputs = load_inputs(store, period.start, period.end, versions=versions)
     cal = calendar(policy, period.start, period.end)
     days = audited_days(cal, as_of)
-    step("building employee-days and applying the rules")
-    frames, violations, unit_findings = audit_days(inputs, policy, days)
-    step("summarising")
-    evidence = employee_day_evidence(frames.employee_days, violations)
-    ytd = year_to_date(store, period, policy, as_of, violations)
-    summary = employee_summary(inputs, frames.employee_days, violations, ytd, policy)
-    meta = _meta(store, period, policy, as_of, cal, inputs, frames, violations, unit_findings)
-    meta["run_seconds"] = round(time.perf_counter() - started, 3)
-    step("writing results")
-    write_results(
-        out_dir,
-        {
-            "violations.parquet": violations,
-            "unit_findings.parquet": unit_findings,
-            "employee_days.parquet": evidence,
-            "employee_summary.parquet": summary,
-        },
-        meta,
+    # (checks of the audited data belong here: no attendance at all, no report at all)
+    earlier, earlier_days = None, days.clear()
+    if days.height:
+        year_start = dt.date(_day(days).year, 1, 1)
+        before = period.start - dt.timedelta(days=1)
+        if year_start <= before:
+            earlier = load_inputs(store, year_start, before, versions=versions)
+            held = (
+                earlier.attendance.select(pl.col("ts").dt.date().alias("date"))
+                .unique()
+                .collect(engine="streaming")
+            )
+            earlier_days = audited_days(calendar(policy, year_start, before), as_of).join(
+                held, on="date", how="semi"
+            )
+    return Snapshot(inputs, cal, days, earlier, earlier_days)
+
+
+def _rows(store: Store, kind: str, version: int | None, months: list[str] | None) -> int:
+    """Rows of ``kind`` at ``version`` (in ``months``) from the Delta log's statistics."""
+    if version is None:
+        return 0
+    delta = DeltaTable(str(store.table_path(kind)), version=version)
+    actions = pl.DataFrame(delta.get_add_actions(flatten=True))
+    month = f"partition.{PARTITION_COLUMN}"
+    if months is not None and month in actions.columns:
+        actions = actions.filter(pl.col(month).is_in(months))
+    if not actions.height or "num_records" not in actions.columns:
+        return 0
+    return int(actions.get_column("num_records").fill_null(0).sum())
+
+
+def _memory_bytes() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 8 << 30
+
+
+def choose_mode(store: Store, snap: Snapshot, execution: Execution) -> dict[str, Any]:
+    """Days per chunk (0: the whole period in memory) and why: the option given, or
+    ``auto``'s estimate of the period's inputs from the store's row counts."""
+    if execution.partition_days is not None:
+        n = execution.partition_days
+        return {"days_per_chunk": n, "chosen_by": "--partition-days", "reason": "given"}
+    if execution.executor is not None:
+        return {"days_per_chunk": 1, "chosen_by": "--cluster", "reason": "one day per task"}
+    versions, start, end = snap.inputs.versions, snap.inputs.start, snap.inputs.end
+    months = sorted({d.strftime("%Y-%m") for d in (start, end)} | {
+        (start + dt.timedelta(days=n)).strftime("%Y-%m") for n in range((end - start).days)
+    })
+    working = max(snap.days.height, 1)
+    rows = _rows(store, "employees", versions["employees"], None) * working + sum(
+        _rows(store, kind, versions[kind], months) for kind in ("attendance", "outputs", "roster")
     )
-    return AuditResult(period, as_of, out_dir, violations, unit_findings, evidence, summary, meta)
+    need, budget = rows * BYTES_PER_ROW, int(_memory_bytes() * IN_MEMORY_SHARE)
+    size = f"about {rows:,} input rows (about {need >> 20:,} MB)"
+    if need <= budget:
+        return {"days_per_chunk": 0, "chosen_by": "auto",
+                "reason": f"{size} fit in {IN_MEMORY_SHARE:.0%} of this machine's memory"}
+    n = max(1, budget * working // max(need, 1))
+    return {"days_per_chunk": n, "chosen_by": "auto",
+            "reason": f"{size} exceed {IN_MEMORY_SHARE:.0%} of this machine's memory: "
+                      f"{n} day(s) per chunk"}
 
 
-def audit_days(
-    inputs: AuditInputs, policy: Policy, days: pl.DataFrame
-) -> tuple[EmployeeDayFrames, pl.DataFrame, pl.DataFrame]:
-    """The employee-day frames, violations and unit findings of ``days`` (calendar rows).
-
-    Pure: reads only ``inputs``; the unit of work a partitioned run repeats per
-    block of days (every rule looks at one day, except DUPLICATE_OUTPUT, which
-    needs all days of the period).
-    """
-    frames = build_employee_days(inputs, policy, days)
-    ctx = RuleContext(
-        frames.employee_days.lazy(), frames.events.lazy(), frames.reports.lazy(), policy
-    )
-    violations, unit_findings = evaluate(ctx)
-    return frames, violations, unit_findings
+# --- 2. chunks ------------------------------------------------------------------------
 
 
-# --- result frames --------------------------------------------------------------
+def _tiles(days: pl.DataFrame, size: int, start: dt.date, end: dt.date) -> Iterator[
+    tuple[dt.date, dt.date, pl.DataFrame]
+]:
+    """``(first, last, days)`` per chunk of ``size`` audited days (0: all); the ranges tile
+    ``[start, end]`` so that every input row of the period is read by exactly one chunk."""
+    size = size or max(days.height, 1)
+    if not days.height:
+        yield start, end, days
+        return
+    first = start
+    for offset in range(0, days.height, size):
+        part = days.slice(offset, size)
+        last = _day(part) if offset + size < days.height else end
+        yield first, last, part
+        first = last + dt.timedelta(days=1)
 
 
-def employee_day_evidence(employee_days: pl.DataFrame, violations: pl.DataFrame) -> pl.DataFrame:
-    """``employee_days.parquet``: one row per audited employee-day with its evidence.
-
-    Sorted by unit, nip, date.  The engine's frame (with ``ed_key``) is usually in
-    that order already (employees are numbered by unit, then nip): then no sort.
-    """
-    per_day = violations.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("violations"))
-    keyed = "ed_key" in employee_days.columns
-    columns = [c for c in EMPLOYEE_DAY_COLUMNS if c != "violations"]
-    evidence = employee_days.select(*columns, *(["ed_key"] if keyed else [])).join(
-        per_day, on=["nip", "date"], how="left", maintain_order="left"
-    )
-    if not (keyed and _sorted_by_unit_and_key(evidence)):
-        # ed_key (when present) orders (nip, date) within a unit as integers: cheaper sort
-        evidence = evidence.sort(["unit_code", "ed_key"] if keyed else ["unit_code", "nip", "date"])
-    return evidence.with_columns(pl.col("violations").fill_null(0)).select(
-        [pl.col(c).cast(t) for c, t in EMPLOYEE_DAY_COLUMNS.items()]
-    )
-
-
-def _sorted_by_unit_and_key(frame: pl.DataFrame) -> bool:
-    """Whether rows are in (unit_code, ed_key) order: both columns ascending, no null unit."""
-    unit = frame.get_column("unit_code")
-    return unit.null_count() == 0 and unit.is_sorted() and frame.get_column("ed_key").is_sorted()
+@contextmanager
+def _work_dir(partitioned: bool, execution: Execution) -> Iterator[Path | None]:
+    """The private work directory of a partitioned run (None in memory), removed after."""
+    if not partitioned:
+        yield None
+        return
+    env = os.environ.get("WFHAUDIT_WORK_DIR")
+    parent = execution.work_dir or (Path(env) if env else None)
+    try:
+        work = private_dir(parent, WORK_PREFIX)
+    except OSError as exc:
+        raise DataError(
+            f"cannot create a work directory in {parent or 'the temporary directory'}: "
+            f"{exc.strerror or exc}; set WFHAUDIT_WORK_DIR to a writable directory."
+        ) from exc
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
-def _attendance_totals(violations: pl.DataFrame) -> pl.DataFrame:
-    """Per nip: absent days, late minutes, early minutes (from ABSENT/LATE/EARLY_LEAVE)."""
-    return violations.group_by("nip").agg(
-        (pl.col("rule") == "ABSENT").sum().cast(pl.Int64).alias("absent_days"),
-        pl.col("minutes").filter(pl.col("rule") == "LATE").sum().cast(pl.Int64).alias(
-            "late_minutes"
-        ),
-        pl.col("minutes").filter(pl.col("rule") == "EARLY_LEAVE").sum().cast(pl.Int64).alias(
-            "early_minutes"
-        ),
-    )
+def _run_chunks(
+    store: Store, snap: Snapshot, policy: Policy, days_per_chunk: int,
+    work: Path | None, executor: Executor, step: Progress,
+) -> tuple[list[ChunkResult], list[ChunkResult], dict[str, Any]]:
+    """The period's chunks and the year to date's; and what ran (for audit.json)."""
+    def source(inputs: AuditInputs, name: str, homes: bool) -> Any:
+        if work is None:
+            return StoreSource(store, inputs)
+        step(f"staging {inputs.start} .. {inputs.end}")
+        return stage_inputs(store, inputs, work / name, homes=homes)
+
+    period_source = source(snap.inputs, "stage", True)
+    groups = None
+    if work is not None:
+        groups = unit_groups(
+            period_source.inputs(snap.inputs.start, snap.inputs.start).employees,
+            max(1, partitioned.GROUP_EMPLOYEES // max(days_per_chunk, 1)),
+        )
+    employees = int(snap.inputs.employees.select(pl.len()).collect().item())
+    buckets = bucket_count(employees * max(snap.days.height, 1))
+    start, end = snap.inputs.start, snap.inputs.end
+    chunks = [
+        Chunk(i, lo, hi, part, policy, period_source, str(work) if work else None,
+              groups=groups, buckets=buckets)
+        for i, (lo, hi, part) in enumerate(_tiles(snap.days, days_per_chunk, start, end))
+    ]
+    step(f"auditing {len(chunks)} chunk(s)")
+    results = executor.map(audit_chunk, chunks)
+    ytd: list[ChunkResult] = []
+    if snap.earlier is not None and snap.earlier_days.height:
+        step("year to date")
+        earlier_source = source(snap.earlier, "stage-ytd", False)
+        if days_per_chunk:
+            cuts = [snap.earlier_days.slice(o, days_per_chunk)
+                    for o in range(0, snap.earlier_days.height, days_per_chunk)]
+        else:  # in memory: a month at a time
+            cuts = [part for _, part in snap.earlier_days.group_by(
+                pl.col("date").dt.month(), maintain_order=True
+            )]
+        ytd = executor.map(audit_chunk, [
+            Chunk(i, _day(part, last=False), _day(part), part, policy, earlier_source,
+                  str(work) if work else None, ytd=True)
+            for i, part in enumerate(cuts)
+        ])
+    execution = {
+        "chunks": len(chunks),
+        "ytd_chunks": len(ytd),
+        "agency_groups": len(groups) if groups else 1,
+        "executor": type(executor).__name__,
+        "chunk_seconds": [round(r.seconds, 3) for r in results],
+        "worker_processes": len({r.pid for r in results}),
+    }
+    return results, ytd, execution
+
+
+# --- 3. the period step -----------------------------------------------------------------
+
+
+def _concat(results: Sequence[ChunkResult], name: str, schema: pl.Schema) -> pl.LazyFrame:
+    parts = [lf for r in results if (lf := r.lazy(name)) is not None]
+    return pl.concat(parts, how="vertical") if parts else pl.LazyFrame(schema=schema)
+
+
+def period_violations(
+    results: Sequence[ChunkResult], period: Period, policy: Policy, buckets: int
+) -> pl.DataFrame:
+    """The period-scope rules (``DUPLICATE_OUTPUT``) over the chunks' report rows, one nip
+    bucket at a time, with the engine's own rule functions (re-keyed for the period)."""
+    span = (period.end - period.start).days + 1
+    found = []
+    for bucket in range(buckets):
+        parts = [lf for r in results if (lf := r.lazy(f"reports-{bucket}")) is not None]
+        if not parts:
+            continue
+        rows = pl.concat(parts, how="vertical").collect()
+        nips = rows.get_column("nip").unique()
+        rows = rows.with_columns(
+            pl.col("nip").replace_strict(nips, pl.int_range(len(nips), eager=True),
+                                         return_dtype=pl.Int64).alias("emp_idx"),
+        ).with_columns(
+            (pl.col("emp_idx") * span + (pl.col("date") - pl.lit(period.start)).dt.total_days())
+            .alias("ed_key")
+        )
+        days = rows.select("ed_key", "nip", "date", "unit_code").unique("ed_key")
+        ctx = RuleContext(days.lazy(), pl.LazyFrame(), rows.lazy(), policy)
+        found += [rule.func(ctx) for rule in PERIOD_RULES]
+    # (the clarifications' waivers apply to these violations too)
+    if not found:
+        return pl.DataFrame(schema=VIOLATIONS_SCHEMA)
+    return pl.concat(pl.collect_all(found)).select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
+
+
+def _write_sorted(
+    path: Path,
+    rows: pl.LazyFrame,
+    ranges: list[tuple[str, str]],
+    name: str,
+    adjust: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+) -> int:
+    """Write ``rows`` as the result file ``name`` (its columns and order), one range of
+    unit codes at a time (memory bounded by a range)."""
+    schema, sort = RESULT_FILES[name]
+    writer: pq.ParquetWriter | None = None
+    count = 0
+    try:
+        for lo, hi in ranges or [("", "")]:
+            frame = (
+                rows.filter(pl.col("unit_code").is_between(pl.lit(lo), pl.lit(hi)))
+                .collect(engine="streaming")
+                if ranges
+                else pl.DataFrame(schema=schema)
+            )
+            if adjust is not None:
+                frame = adjust(frame)
+            table = frame.select(list(schema)).cast(schema).sort(list(sort)).to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(str(path), table.schema, compression="zstd")
+            writer.write_table(table)
+            count += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    return count
+
+
+def _equivalent_days(policy: Policy) -> pl.Expr:
+    return (
+        pl.col("absent_days") + (pl.col("late_minutes") + pl.col("early_minutes"))
+        / policy.minutes_per_day
+    ).cast(pl.Float64)
 
 
 def year_to_date(
-    store: Store, period: Period, policy: Policy, as_of: dt.date, violations: pl.DataFrame
+    violations: pl.DataFrame, earlier: pl.DataFrame, year_start: dt.date, policy: Policy
 ) -> pl.DataFrame:
-    """Per nip: ``ytd_equivalent_days`` from 1 January of the period end's year.
-
-    The year runs from 1 January of ``period.end``'s year to the period end (days
-    before ``as_of``).  The period's own days count as audited.  Earlier days count
-    only where the store holds attendance on that day for someone of the
-    employee's agency (a month, or an agency, the store does not hold is not
-    counted as absence): they are audited with the
-    ABSENT, LATE and EARLY_LEAVE rules under the same policy, month by month, on
-    the reduced employee-day frame of ``build_attendance_days`` (no locations, no
-    reports: a fraction of a full audit's work and memory).
-    """
-    year_start = dt.date(period.end.year, 1, 1)
-    in_period = violations.filter(pl.col("date") >= year_start)
-    parts = [_attendance_totals(in_period)]
-    before_end = min(period.start - dt.timedelta(days=1), as_of - dt.timedelta(days=1))
-    if year_start <= before_end and store.exists("attendance"):
-        # (unit_code, date) pairs for which the store holds someone's attendance
-        held_unit_days = (
-            store.scan("attendance", year_start, before_end)
-            .select("nip", pl.col("ts").dt.date().alias("date"))
-            .filter(pl.col("date").is_between(year_start, before_end))
-            .join(store.scan("employees").select("nip", "unit_code"), on="nip", how="inner")
-            .select("unit_code", "date")
-            .unique()
-            .collect(engine="streaming")
-        )
-        held = held_unit_days.select("date").unique()
-        for start, end in _months(year_start, before_end):
-            days = audited_days(calendar(policy, start, end), as_of).join(
-                held, on="date", how="semi"
-            )
-            if not days.height:
-                continue
-            inputs = load_inputs(store, start, end)
-            ctx = RuleContext(
-                build_attendance_days(inputs, policy, days).lazy(),
-                pl.LazyFrame(),
-                pl.LazyFrame(),
-                policy,
-            )
-            earlier = (
-                pl.concat([absent(ctx), late(ctx), early_leave(ctx)])
-                .join(held_unit_days.lazy(), on=["unit_code", "date"], how="semi")
-                .collect()
-            )
-            parts.append(_attendance_totals(earlier))
-    totals = (
+    """Per nip: ``ytd_equivalent_days``: the period's ABSENT/LATE/EARLY_LEAVE from
+    ``year_start`` on, plus the totals of the year-to-date chunks (``earlier``)."""
+    parts = [attendance_totals(violations.filter(pl.col("date") >= year_start)), earlier]
+    return (
         pl.concat(parts)
         .group_by("nip")
         .agg(pl.col("absent_days", "late_minutes", "early_minutes").sum())
+        .select("nip", _equivalent_days(policy).alias("ytd_equivalent_days"))
     )
-    return totals.select(
-        "nip",
-        (
-            pl.col("absent_days")
-            + (pl.col("late_minutes") + pl.col("early_minutes")) / policy.minutes_per_day
-        )
-        .cast(pl.Float64)
-        .alias("ytd_equivalent_days"),
-    )
-
-
-def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
-    """``[start, end]`` cut at month boundaries: ``[(first day, last day), ...]``."""
-    out = []
-    while start <= end:
-        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        out.append((start, min(end, following - dt.timedelta(days=1))))
-        start = following
-    return out
 
 
 def employee_summary(
-    inputs: AuditInputs,
+    names: pl.DataFrame,
     employee_days: pl.DataFrame,
     violations: pl.DataFrame,
     ytd: pl.DataFrame,
     policy: Policy,
 ) -> pl.DataFrame:
-    """``employee_summary.parquet``: the period summary per employee with an audited day."""
+    """``employee_summary.parquet`` rows of the employees of ``employee_days`` (rules.md)."""
     days = employee_days.group_by("nip").agg(
         pl.len().cast(pl.Int64).alias("working_days"),
         (pl.col("status") == STATUS_EXCUSED).sum().cast(pl.Int64).alias("excused_days"),
@@ -323,33 +490,126 @@ def employee_summary(
     violation_days = violations.group_by("nip").agg(
         pl.col("date").n_unique().cast(pl.Int64).alias("violation_days")
     )
-    names = inputs.employees.select("nip", "name", "unit_code").collect()
     summary = (
         days.join(names, on="nip", how="left")
         .join(violation_days, on="nip", how="left")
-        .join(_attendance_totals(violations), on="nip", how="left")
+        .join(attendance_totals(violations), on="nip", how="left")
         .join(ytd, on="nip", how="left")
         .with_columns(
             pl.col("violation_days", "absent_days", "late_minutes", "early_minutes").fill_null(0),
             pl.col("ytd_equivalent_days").fill_null(0.0),
         )
-        .with_columns(
-            (
-                pl.col("absent_days")
-                + (pl.col("late_minutes") + pl.col("early_minutes")) / policy.minutes_per_day
-            )
-            .cast(pl.Float64)
-            .alias("equivalent_days"),
-        )
+        .with_columns(_equivalent_days(policy).alias("equivalent_days"))
     )
     tiers = [sanction_tier(v) for v in summary["ytd_equivalent_days"].to_list()]
     summary = summary.with_columns(pl.Series("ytd_tier", tiers, dtype=pl.String))
-    return summary.select(
-        [pl.col(c).cast(t) for c, t in EMPLOYEE_SUMMARY_COLUMNS.items()]
-    ).sort("unit_code", "nip")
+    return summary.select([pl.col(c).cast(t) for c, t in EMPLOYEE_SUMMARY_SCHEMA.items()])
 
 
-# --- audit.json ---------------------------------------------------------------------
+def period_step(
+    snap: Snapshot,
+    policy: Policy,
+    period: Period,
+    results: Sequence[ChunkResult],
+    ytd: Sequence[ChunkResult],
+    tmp: Path,
+) -> dict[str, Any]:
+    """Write every result file into ``tmp`` from the chunks; the counts for audit.json."""
+    buckets = bucket_count(sum(r.employee_days for r in results))
+    duplicates = period_violations(results, period, policy, buckets)
+    ev_rows: dict[str, int] = {}
+    vio_rows: dict[str, int] = {}
+    for r in results:
+        for unit, (n_ev, n_vio) in r.unit_rows.items():
+            ev_rows[unit] = ev_rows.get(unit, 0) + n_ev
+            vio_rows[unit] = vio_rows.get(unit, 0) + n_vio
+    for unit, n in duplicates.group_by("unit_code").len().iter_rows():
+        vio_rows[unit] = vio_rows.get(unit, 0) + int(n)
+    n_violations = _write_sorted(
+        tmp / "violations.parquet",
+        pl.concat([_concat(results, "violations", VIOLATIONS_SCHEMA), duplicates.lazy()]),
+        unit_ranges(vio_rows, partitioned.ROWS_PER_BUCKET),
+        "violations.parquet",
+    )
+    dup_days = duplicates.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("_dup"))
+
+    def add_duplicates(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.join(dup_days, on=["nip", "date"], how="left")
+            .with_columns(pl.col("violations") + pl.col("_dup").fill_null(0))
+            .drop("_dup")
+        )
+
+    n_evidence = _write_sorted(
+        tmp / "employee_days.parquet",
+        _concat(results, "evidence", EMPLOYEE_DAYS_SCHEMA),
+        unit_ranges(ev_rows, partitioned.ROWS_PER_BUCKET),
+        "employee_days.parquet",
+        adjust=add_duplicates,
+    )
+    unit_findings = _concat(results, "unit_findings", RESULT_FILES["unit_findings.parquet"][0])
+    _write_sorted(tmp / "unit_findings.parquet", unit_findings, [("", "\uffff")],
+                  "unit_findings.parquet")
+    # the summary, per nip bucket
+    year_start = dt.date(_day(snap.days).year, 1, 1) if snap.days.height else period.start
+    names = snap.inputs.employees.select("nip", "name", "unit_code").unique(
+        "nip", keep="last", maintain_order=True
+    )
+    earlier = _concat(ytd, "totals", pl.Schema(
+        {"nip": pl.String(), "absent_days": pl.Int64(), "late_minutes": pl.Int64(),
+         "early_minutes": pl.Int64()}
+    ))
+    summary_buckets = bucket_count(n_evidence)
+    parts = []
+    for bucket in range(summary_buckets):
+        mine = nip_bucket(summary_buckets) == bucket
+        ed = pl.scan_parquet(tmp / "employee_days.parquet").select("nip", "status").filter(mine)
+        vio = pl.scan_parquet(tmp / "violations.parquet").filter(mine)
+        ed_df, vio_df, earlier_df, names_df = pl.collect_all(
+            [ed, vio, earlier.filter(mine), names.filter(mine)]
+        )
+        totals = year_to_date(vio_df, earlier_df, year_start, policy)
+        parts.append(employee_summary(names_df, ed_df, vio_df, totals, policy))
+    summary = pl.concat(parts) if parts else pl.DataFrame(schema=EMPLOYEE_SUMMARY_SCHEMA)
+    summary.sort(list(EMPLOYEE_SUMMARY_SORT)).write_parquet(tmp / "employee_summary.parquet")
+    by_rule: dict[str, int] = {}
+    status: dict[str, int] = {}
+    for r in results:
+        for k, v in r.by_rule.items():
+            by_rule[k] = by_rule.get(k, 0) + v
+        for k, v in r.status.items():
+            status[k] = status.get(k, 0) + v
+    for k, v in duplicates.group_by("rule").len().iter_rows():
+        by_rule[str(k)] = by_rule.get(str(k), 0) + int(v)
+    if n_violations != sum(by_rule.values()):  # audit.json counts what was written
+        raise RuntimeError(
+            f"internal: {n_violations} violations written but {sum(by_rule.values())} "
+            "counted; run with --debug and report it."
+        )
+    people = (
+        _concat(results, "people", pl.Schema({"nip": pl.String()}))
+        .unique("nip", keep="first", maintain_order=True)
+        .collect()
+    )
+    quality: dict[str, Any] = {}
+    for r in results:
+        for key, value in r.quality.items():
+            if isinstance(value, list):
+                quality[key] = sorted(set(quality.get(key, [])) | set(value))
+            else:
+                quality[key] = quality.get(key, 0) + value
+    return {
+        "employees": people.height,
+        "employee_days": n_evidence,
+        "status": status,
+        "by_rule": by_rule,
+        "unit_findings": pl.read_parquet(tmp / "unit_findings.parquet"),
+        "people": people,
+        "quality": quality,
+    }
+
+
+# --- audit.json -------------------------------------------------------------------------
 
 
 def _jsonable(value: Any) -> Any:
@@ -362,82 +622,43 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _by_rule(frame: pl.DataFrame, codes: tuple[str, ...]) -> dict[str, int]:
+def _by_rule(frame: pl.DataFrame, codes: Sequence[str]) -> dict[str, int]:
     found = dict(frame.group_by("rule").len().iter_rows())
     return {code: int(found.get(code, 0)) for code in codes}
 
 
-def _unknown_nip(lf: pl.LazyFrame, employees: pl.LazyFrame) -> int:
-    unknown = lf.join(employees.select("nip"), on="nip", how="anti").select(pl.len())
-    return int(unknown.collect(engine="streaming").item())
-
-
 def data_quality(
-    store: Store,
-    inputs: AuditInputs,
-    employee_days: pl.DataFrame,
-    known: Mapping[str, Any] | None = None,
+    store: Store, versions: dict[str, int | None], people: pl.DataFrame, quality: dict[str, Any]
 ) -> dict[str, Any]:
-    """The data-quality counts of ``audit.json``.
-
-    ``known``: facts already counted while building the employee-day frame
-    (``EmployeeDayFrames.quality``): the inputs are then not read again for them.
-    """
-    known = known or {}
+    """The data-quality counts of ``audit.json`` (``quality``: the chunks' input facts)."""
     rejects: dict[str, int] = {}
-    if store.exists(REJECTS.name):
-        counts = store.scan(REJECTS.name).group_by("error_code").len().collect()
-        rejects = {str(k): int(v) for k, v in sorted(counts.iter_rows())}
-    person = "emp_idx" if "emp_idx" in employee_days.columns else "nip"
-    people = employee_days.unique(person)
-    audited_units = set(people["unit_code"].to_list())
-    if "rostered_units" in known:
-        rostered_units = set(known["rostered_units"])
-    else:
-        rostered_units = set(
-            inputs.roster.join(inputs.employees.select("nip", "unit_code"), on="nip", how="inner")
-            .select("unit_code")
-            .unique()
-            .collect()["unit_code"]
-            .to_list()
+    if versions.get(REJECTS.name) is not None:
+        counts = (
+            store.scan(REJECTS.name, version=versions[REJECTS.name])
+            .group_by("error_code").len().collect()
         )
-
-    def unknown(kind: str, lf: pl.LazyFrame) -> int:
-        key = f"{kind}_unknown_nip"
-        return int(known[key]) if key in known else _unknown_nip(lf, inputs.employees)
-
+        rejects = {str(k): int(v) for k, v in sorted(counts.iter_rows())}
+    audited_units = set(people["unit_code"].to_list())
     return {
         "rejects_by_code": rejects,
-        "attendance_unknown_nip": unknown("attendance", inputs.attendance),
-        "roster_unknown_nip": unknown("roster", inputs.roster),
-        "outputs_unknown_nip": unknown("outputs", inputs.outputs),
-        "employees_without_home": int((~people["home_known"]).sum()),
-        "employees_unknown_office": int((~people["office_known"]).sum()),
-        "units_without_roster": sorted(audited_units - rostered_units),
+        "attendance_unknown_nip": int(quality.get("attendance_unknown_nip", 0)),
+        "roster_unknown_nip": int(quality.get("roster_unknown_nip", 0)),
+        "outputs_unknown_nip": int(quality.get("outputs_unknown_nip", 0)),
+        "employees_without_home": int((~people["home_known"]).sum()) if people.height else 0,
+        "employees_unknown_office": int((~people["office_known"]).sum()) if people.height else 0,
+        "units_without_roster": sorted(audited_units - set(quality.get("rostered_units", []))),
     }
 
 
 def audit_meta(
-    store: Store,
-    period: Period,
-    policy: Policy,
-    as_of: dt.date,
-    cal: pl.DataFrame,
-    inputs: AuditInputs,
-    *,
-    employees: int,
-    employee_days: int,
-    status: dict[str, int],
-    by_rule: dict[str, int],
-    unit_findings: pl.DataFrame,
-    quality: dict[str, Any],
+    store: Store, period: Period, policy: Policy, as_of: dt.date, snap: Snapshot,
+    counts: dict[str, Any],
 ) -> dict[str, Any]:
-    """``audit.json``: where the result came from and what it counts.
-
-    Shared by ``run_audit`` and the partitioned runner, which pass their counts.
-    """
-    audited = cal.filter(pl.col("working") & (pl.col("date") < as_of))
+    """``audit.json``: where the result came from and what it counts."""
+    audited = snap.calendar.filter(pl.col("working") & (pl.col("date") < as_of))
     in_force = audited.get_column("wfh_period").drop_nulls().unique(maintain_order=True)
+    status, by_rule, unit_findings = counts["status"], counts["by_rule"], counts["unit_findings"]
+    versions = snap.inputs.versions
     return {
         "tool_version": __version__,
         "period": {
@@ -450,87 +671,87 @@ def audit_meta(
         "policy": _jsonable(policy_dict(policy)),
         "policy_sources": list(policy.sources),
         "wfh_periods_in_force": in_force.to_list(),
-        "store": {
-            "path": str(store.path.resolve()),
-            "versions": dict(inputs.versions),
-        },
+        "store": {"path": str(store.path.resolve()), "versions": dict(versions)},
         "counts": {
-            "employees": employees,
-            "employee_days": employee_days,
+            "employees": counts["employees"],
+            "employee_days": counts["employee_days"],
             "excused": int(status.get(STATUS_EXCUSED, 0)),
             "duty": int(status.get(STATUS_DUTY, 0)),
             "required": int(status.get(STATUS_REQUIRED, 0)),
             "violations": sum(by_rule.values()),
             "by_rule": {r.code: int(by_rule.get(r.code, 0)) for r in VIOLATION_RULES},
             "unit_findings": unit_findings.height,
-            "unit_findings_by_rule": _by_rule(unit_findings, tuple(r.code for r in UNIT_RULES)),
+            "unit_findings_by_rule": _by_rule(unit_findings, [r.code for r in UNIT_RULES]),
         },
-        "data_quality": quality,
+        "data_quality": data_quality(store, versions, counts["people"], counts["quality"]),
         "generated_at": dt.datetime.now(WIB).isoformat(timespec="seconds"),
     }
 
 
-def _meta(
-    store: Store,
-    period: Period,
-    policy: Policy,
-    as_of: dt.date,
-    cal: pl.DataFrame,
-    inputs: AuditInputs,
-    frames: EmployeeDayFrames,
-    violations: pl.DataFrame,
-    unit_findings: pl.DataFrame,
-) -> dict[str, Any]:
-    ed = frames.employee_days
-    return audit_meta(
-        store,
-        period,
-        policy,
-        as_of,
-        cal,
-        inputs,
-        employees=int(ed["emp_idx" if "emp_idx" in ed.columns else "nip"].n_unique()),
-        employee_days=ed.height,
-        status=dict(ed.group_by("status").len().iter_rows()),
-        by_rule=_by_rule(violations, tuple(r.code for r in VIOLATION_RULES)),
-        unit_findings=unit_findings,
-        quality=data_quality(store, inputs, ed, frames.quality),
+# --- 4. publish -----------------------------------------------------------------------
+
+
+def _write_error(out_dir: Path, exc: OSError) -> DataError:
+    return DataError(
+        f"cannot write the audit results to {out_dir}: {exc.strerror or exc}; "
+        "free some space or choose another directory with --out."
     )
 
 
-# --- writing ----------------------------------------------------------------------
-
-
-def write_results(out_dir: Path, frames: dict[str, pl.DataFrame], meta: dict[str, Any]) -> None:
-    """Write every result file to a temporary directory, then rename them into ``out_dir``.
-
-    ``audit.json`` is renamed last: a directory with an ``audit.json`` newer than its
-    Parquet files is complete.
-    """
+def results_dir(out_dir: Path) -> Path:
+    """A private temporary directory inside ``out_dir`` for the result files (stale ones
+    of killed runs removed): checked before any work, renamed from at the end."""
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".audit-", dir=out_dir))
+        return private_dir(out_dir, RESULTS_PREFIX)
     except OSError as exc:
-        raise DataError(
-            f"cannot write the audit results to {out_dir}: {exc.strerror or exc}; "
-            "choose another directory with --out."
-        ) from exc
+        raise _write_error(out_dir, exc) from exc
+
+
+def publish(tmp: Path, out_dir: Path, meta: dict[str, Any]) -> None:
+    """Rename the result files from ``tmp`` into ``out_dir``, ``audit.json`` last (removed
+    first: a reader finding ``audit.json`` finds a complete, consistent set)."""
     try:
-        for name, frame in frames.items():
-            frame.write_parquet(tmp / name)
-        (tmp / "audit.json").write_text(
+        (tmp / AUDIT_JSON).write_text(
             json.dumps(_jsonable(meta), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        for name in [*frames, "audit.json"]:
+        (out_dir / AUDIT_JSON).unlink(missing_ok=True)
+        for name in [*RESULT_FILES, AUDIT_JSON]:
             os.replace(tmp / name, out_dir / name)
     except OSError as exc:
-        raise DataError(
-            f"cannot write the audit results to {out_dir}: {exc.strerror or exc}; "
-            "free some space or choose another directory with --out."
-        ) from exc
+        raise _write_error(out_dir, exc) from exc
+
+
+# --- the whole ---------------------------------------------------------------------------
+
+
+def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> AuditResult:
+    """Run ``plan`` on ``store`` through the pipeline; the published result."""
+    step = progress or _noop
+    started = time.perf_counter()
+    as_of = plan.as_of or today_wib()
+    period, policy = plan.period, plan.policy
+    step("reading the store")
+    snap = snapshot(store, period, policy, as_of)
+    mode = choose_mode(store, snap, plan.execution)
+    executor = plan.execution.executor or LocalExecutor(step)
+    tmp = results_dir(plan.out_dir)
+    try:
+        with _work_dir(mode["days_per_chunk"] > 0, plan.execution) as work:
+            results, ytd, ran = _run_chunks(
+                store, snap, policy, mode["days_per_chunk"], work, executor, step
+            )
+            step("period step: duplicate outputs, summary, year to date")
+            try:
+                counts = period_step(snap, policy, period, results, ytd, tmp)
+            except OSError as exc:
+                raise _write_error(plan.out_dir, exc) from exc
+        meta = audit_meta(store, period, policy, as_of, snap, counts)
+        meta["execution"] = {
+            "mode": "partitioned" if mode["days_per_chunk"] else "in_memory", **mode, **ran
+        }
+        meta["run_seconds"] = round(time.perf_counter() - started, 3)
+        step("writing results")
+        publish(tmp, plan.out_dir, meta)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def empty_violations() -> pl.DataFrame:
-    return pl.DataFrame(schema=VIOLATIONS_SCHEMA)
+    return AuditResult(period, as_of, plan.out_dir, meta)

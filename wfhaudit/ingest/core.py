@@ -84,17 +84,6 @@ def _now_wib() -> dt.datetime:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).replace(tzinfo=None)
 
 
-def _rejects_path(store: Store, kind: str) -> Path:
-    folder = store.path / "rejected-rows"  # not inside the Delta table rejects/ (vacuum)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = folder / f"{stamp}-{kind}.csv"
-    n = 1
-    while path.exists():
-        n += 1
-        path = folder / f"{stamp}-{kind}-{n}.csv"
-    return path
-
-
 def _by_code(rejects: pl.DataFrame) -> dict[str, int]:
     if rejects.height == 0:
         return {}
@@ -201,7 +190,8 @@ def ingest_files(
 
     Rows of a later file replace rows of an earlier file with the same key (a
     revised roster wins).  Rejected rows go to the store's rejects table and a
-    CSV at ``<store>/rejected-rows/<UTC timestamp>-<kind>.csv``.  ``strict``: any
+    CSV at ``<store>/rejected-rows/<UTC time>-<kind>-v<version>-<id>.csv``
+    (``Store.write_ingest``).  ``strict``: any
     rejected row raises DataError and nothing is stored (the rejects CSV is
     still written so the rows can be fixed).  ``dry_run``: nothing is written.
     """
@@ -254,26 +244,21 @@ def ingest_files(
         return result
     stamped = all_rejects.with_columns(
         pl.lit(_now_wib()).cast(REJECTS.columns["ingested_at"]).alias("ingested_at")
-    )
-    if all_rejects.height:
-        path = _rejects_path(store, kind)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        stamped.select(list(REJECTS.columns)).write_csv(path)
-        result.rejects_path = path
+    ).select(list(REJECTS.columns))
     if strict and all_rejects.height:
+        result.rejects_path = store.write_rejects_csv(kind, stamped, result.store_version)
         codes = ", ".join(f"{n} {c}" for c, n in result.rejected_by_code.items())
         raise DataError(
             f"--strict: {all_rejects.height} rejected row(s) ({codes}); nothing was stored. "
             f"The rows are listed in {result.rejects_path}; fix them and ingest again."
         )
-    step(f"writing {rows.height:,} {kind} rows to the store")
-    written = store.write(kind, rows, assume_unique=True)
+    step(f"writing {rows.height:,} {kind} rows and {all_rejects.height:,} rejected rows")
+    # one call: the table, then the rejects CSV and table, journalled against a kill
+    done = store.write_ingest(kind, rows, stamped)
+    written, result.rejects_path = done.written, done.rejects_csv
     result.stored = rows.height
     result.inserted = written.inserted
     result.replaced = written.replaced
     result.unchanged = written.unchanged
     result.store_version = written.version
-    if all_rejects.height:
-        step(f"recording {all_rejects.height:,} rejected rows")
-        store.append_rejects(stamped.select(list(REJECTS.columns)))
     return result

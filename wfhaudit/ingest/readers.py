@@ -9,7 +9,11 @@ Parquet: 1-based data row).
 from __future__ import annotations
 
 import codecs
+import errno
 import functools
+import io
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,12 +129,7 @@ def file_format(path: Path, fmt: str | None) -> str:
 
 def read_file(path: Path, fmt: str, delimiter: str, nip_headers: set[str]) -> list[RawSheet]:
     """Read ``path`` as strings.  ``nip_headers`` (lower case) name the NIP column, if any."""
-    if path.is_dir():
-        raise DataError(f"cannot read {path}: it is a directory; name the files in it.")
-    if not path.is_file():
-        raise DataError(f"cannot read {path}: the file does not exist.")
-    if path.stat().st_size == 0:
-        raise DataError(f"cannot read {path}: the file is empty.")
+    _check_regular_file(path)
     if fmt == "csv":
         return [_read_csv(path, delimiter)]
     if fmt == "xlsx":
@@ -138,15 +137,63 @@ def read_file(path: Path, fmt: str, delimiter: str, nip_headers: set[str]) -> li
     return [_read_parquet(path)]
 
 
+def _check_regular_file(path: Path) -> None:
+    """Refuse, in one sentence, anything that is not a readable regular file with data."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataError(
+                f"cannot read {path}: it is a symbolic link that loops back on itself; "
+                "name the real file."
+            ) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise DataError(f"cannot read {path}: the file does not exist.") from None
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}.") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"cannot read {path}: it is a directory; name the files in it.")
+    if not stat.S_ISREG(info.st_mode):
+        what = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a device"
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(info.st_mode)
+            else "not a regular file"
+        )
+        raise DataError(
+            f"cannot read {path}: it is {what}, not a regular file; save the data to a "
+            "file and ingest that."
+        )
+    try:
+        with path.open("rb") as fh:
+            first = fh.read(1)
+    except OSError as exc:
+        reason = "permission denied" if exc.errno in (errno.EACCES, errno.EPERM) else None
+        raise DataError(
+            f"cannot read {path}: {reason or exc.strerror or exc}; check that this user may "
+            "read it."
+        ) from None
+    if info.st_size == 0:
+        if first:  # /proc and similar: a size of 0 but content
+            raise DataError(
+                f"cannot read {path}: it is a special file whose size is not known (e.g. "
+                "under /proc); copy it to a regular file and ingest that."
+            )
+        raise DataError(f"cannot read {path}: the file is empty.")
+
+
 def _drop_empty_rows(df: pl.DataFrame) -> pl.DataFrame:
     cols = [c for c in df.columns if c not in (ROW, NIP_NUMERIC)]
     if not cols:
         return df.clear()
-    keep = df.select(pl.any_horizontal([pl.col(c).is_not_null() for c in cols])).to_series()
+    keep = df.select(_non_empty(cols)).to_series()
     return df if keep.all() else df.filter(keep)
 
 
-def _sniff_text(path: Path) -> None:
+def _sniff_text(path: Path) -> bool:
+    """Refuse what is not UTF-8 text; True when the lines end in CR only (old Mac, Excel)."""
     with path.open("rb") as fh:
         head = fh.read(65536)
     if not head.strip():
@@ -170,6 +217,37 @@ def _sniff_text(path: Path) -> None:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError as exc:
         raise _encoding_error(path, exc.start) from None
+    bare_cr = head.count(b"\r") - head.count(b"\r\n")
+    return bare_cr > 0 and bare_cr >= head.count(b"\n")
+
+
+def _cr_to_lf(path: Path) -> io.BytesIO:
+    """The file with its CR-only line ends as LF (Polars splits lines on LF only)."""
+    data = path.read_bytes()
+    if b"\n" in data:  # CR and LF line ends mixed: refuse rather than guess
+        raise DataError(
+            f"cannot read {path}: some of its lines end in CR only (old Mac style) and others "
+            "in LF; save it again as 'CSV UTF-8' and ingest again."
+        )
+    return io.BytesIO(data.replace(b"\r", b"\n"))
+
+
+def _unclosed_quote_line(path: Path) -> int | None:
+    """Line number (1-based) where a quote opens that is never closed, if any."""
+    line, opened_at, quoted = 1, 0, False
+    with path.open("rb") as fh:
+        for chunk in iter(functools.partial(fh.read, 1 << 20), b""):
+            if not quoted and b'"' not in chunk:
+                line += chunk.count(b"\n")
+                continue
+            for byte in chunk:
+                if byte == 0x22:  # '"' toggles; an escaped "" toggles twice
+                    quoted = not quoted
+                    if quoted:
+                        opened_at = line
+                elif byte == 0x0A:
+                    line += 1
+    return opened_at if quoted else None
 
 
 def _encoding_error(path: Path, position: int | None = None) -> DataError:
@@ -186,6 +264,13 @@ def _csv_error(path: Path, delimiter: str, exc: Exception) -> DataError:
         return DataError(f"cannot read {path}: the file is empty.")
     if "utf-8" in text.lower() or "utf8" in text.lower():
         return _encoding_error(path)
+    if "not properly escaped" in text or ("expected" in text and "rows" in text):
+        opened = _unclosed_quote_line(path)
+        if opened is not None:
+            return DataError(
+                f"cannot read {path}: the quote opened on line {opened} is never closed; "
+                "close it (a quote inside a value is written twice: \"\") and ingest again."
+            )
     if "more fields" in text:
         return DataError(
             f"cannot read {path}: a line has more fields than the header (separator "
@@ -196,24 +281,46 @@ def _csv_error(path: Path, delimiter: str, exc: Exception) -> DataError:
 
 
 def _non_empty(names: list[str]) -> pl.Expr:
-    return pl.any_horizontal([pl.col(c).is_not_null() for c in names])
+    """Some cell holds more than spaces (a line of only ``""`` or spaces is blank)."""
+    return pl.any_horizontal(
+        [
+            pl.col(c).is_not_null() & (pl.col(c).cast(pl.String).str.strip_chars() != "")
+            for c in names
+        ]
+    )
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Headers stripped of spaces; a repeat gets ' (2)', ' (3)' like an .xlsx header."""
+    out: list[str] = []
+    for name in names:
+        base = name.strip()
+        title, n = base, 1
+        while title in out:
+            n += 1
+            title = f"{base} ({n})"
+        out.append(title)
+    return out
 
 
 def _read_csv(path: Path, delimiter: str) -> RawSheet:
-    _sniff_text(path)
+    cr_only = _sniff_text(path)
     on_error = functools.partial(_csv_error, path, delimiter)
+    source: Path | io.BytesIO = _cr_to_lf(path) if cr_only else path
     try:
         lazy = pl.scan_csv(
-            path,
+            source,
             infer_schema=False,
             separator=delimiter,
             row_index_name=ROW,
             row_index_offset=2,
+            glob=False,  # a name like 'pegawai[revisi].csv' is a file name, not a pattern
         )
         names = lazy.collect_schema().names()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError) as exc:
         raise on_error(exc) from None
-    renames = {c: c.strip() for c in names if c != ROW}
+    headers = [c for c in names if c != ROW]
+    renames = dict(zip(headers, _unique_names(headers), strict=True))
     columns = [ROW, *renames.values()]
     # blank lines are dropped by RawSheet.scan or by the caller (blank_rows)
     lazy = lazy.rename(renames)
@@ -250,16 +357,12 @@ def _read_xlsx(path: Path, nip_headers: set[str]) -> list[RawSheet]:
             continue
         header_at = int(nonempty.arg_true()[0])
         header_cells = df.row(header_at)[1:]
-        headers: list[str] = []
-        for i, cell in enumerate(header_cells):
-            base = (
-                str(cell).strip() if cell is not None and str(cell).strip() else f"column {i + 1}"
-            )
-            title, n = base, 1
-            while title in headers:
-                n += 1
-                title = f"{base} ({n})"
-            headers.append(title)
+        headers = _unique_names(
+            [
+                str(cell) if cell is not None and str(cell).strip() else f"column {i + 1}"
+                for i, cell in enumerate(header_cells)
+            ]
+        )
         data = df.slice(header_at + 1).rename(dict(zip(loaded, headers, strict=True)))
         for i, header in enumerate(headers):
             if header.lower() in nip_headers:
@@ -299,24 +402,40 @@ def _read_parquet(path: Path) -> RawSheet:
         return DataError(f"cannot read {path} as Parquet ({first}).")
 
     try:
-        lazy = pl.scan_parquet(path)
+        lazy = pl.scan_parquet(path, glob=False)
         schema = lazy.collect_schema()
     except Exception as exc:  # noqa: BLE001 - any parquet decoding failure
         raise on_error(exc) from None
+    names = _unique_names(schema.names())
     exprs: list[pl.Expr] = []
-    for name, dtype in schema.items():
+    for (name, dtype), title in zip(schema.items(), names, strict=True):
         col = pl.col(name)
         if isinstance(dtype, pl.Datetime):
             if dtype.time_zone is not None:
                 col = col.dt.convert_time_zone(TIMEZONE).dt.replace_time_zone(None)
-            exprs.append(col.dt.strftime("%Y-%m-%d %H:%M:%S%.f").alias(name.strip()))
+            exprs.append(col.dt.strftime("%Y-%m-%d %H:%M:%S%.f").alias(title))
+        elif dtype == pl.Binary:
+            # an extra binary column is ignored like any extra column; a binary column
+            # holding text is read as text (a cell that is not UTF-8 becomes empty)
+            exprs.append(col.map_batches(_binary_text, return_dtype=pl.String).alias(title))
         elif dtype.is_nested():
             raise DataError(
                 f"cannot read {path}: column '{name}' holds {dtype} values; only flat columns "
                 "are supported."
             )
         else:
-            exprs.append(col.cast(pl.String).alias(name.strip()))
-    names = [n.strip() for n in schema.names()]
+            exprs.append(col.cast(pl.String).alias(title))
     lazy = lazy.select(exprs).with_row_index(ROW, offset=1)  # blank rows: see RawSheet.scan
     return RawSheet(None, lazy=lazy, columns=[ROW, *names], on_error=on_error)
+
+
+def _binary_text(values: pl.Series) -> pl.Series:
+    def text(value: bytes | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    return pl.Series(values.name, [text(v) for v in values.to_list()], dtype=pl.String)

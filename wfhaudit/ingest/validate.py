@@ -52,6 +52,11 @@ _OFFSET = r"(Z|z|[+-]\d{2}(?::?\d{2})?)"
 _HAS_OFFSET = r"\d\s*" + _OFFSET + r"$"
 _SPLIT_OFFSET = r"^(.*?\d)\s*" + _OFFSET + r"$"
 _WIB_MINUTES = 7 * 60
+#: years a stored date may have (Python's date range: year 0 or -1 breaks every reader)
+YEARS = (1, 9999)
+#: a clock with second (or minute) 60: a leap second is not a K-Mob time, and Polars
+#: would read 23:59:60 as 00:00:00 of the next day
+_LEAP = ":60"
 #: what a valid NIP is: 18 ASCII digits (``_is_nip`` tests it; regex ``\d`` would also
 #: take Arabic-Indic or full-width digits, which no employee NIP holds)
 NIP_PATTERN = r"^[0-9]{18}$"
@@ -279,7 +284,13 @@ def parse_datetime(raw: pl.Series, formats: tuple[str, ...]) -> pl.Series:
         if not _unparsed(out, local):
             break
     assert out is not None
+    out = pl.select(pl.when(~_leap(pl.lit(local))).then(pl.lit(out))).to_series().alias(out.name)
     return _to_wib(out.cast(DATETIME), offset)
+
+
+def _leap(e: pl.Expr) -> pl.Expr:
+    """The cell has a minute or second 60 (never a valid clock here)."""
+    return e.str.contains(_LEAP, literal=True).fill_null(False)
 
 
 def parse_date_time(raw_date: pl.Series, raw_time: pl.Series, profile: Profile) -> pl.Series:
@@ -490,9 +501,6 @@ def validate_sheet(
     w = raw.collect(
         scan.select(*keep, *first).with_columns(*derived, *_retry_masks(table, combine))
     )
-    if frame is None:
-        w = _drop_blank_rows(w, raw)
-    read = w.height
     source_rows = w.get_column(ROW)
 
     # A lazy source is read again for the raw cells of the rows that need them (re-parse,
@@ -529,6 +537,13 @@ def validate_sheet(
 
     # (if _fallbacks fetched nothing, it changed nothing: first_pass still picks the rows)
     w, _ = _fallbacks(w, fetch, sources, table, profile, combine)
+    if frame is None:
+        # after _fallbacks: a cell of only spaces is not 'present' any more
+        w = _drop_blank_rows(w, raw)
+        source_rows = w.get_column(ROW)
+        if first_pass is not None:
+            first_pass = w
+    read = w.height
     w = w.lazy().with_columns(judged).collect(engine="in-memory")
     ok = ~w.get_column(_CHECK)
     n_bad = w.height - int(ok.sum())
@@ -543,7 +558,10 @@ def validate_sheet(
             w.gather(idx)
             .with_columns(first_failing.alias(_CHECK))
             .with_columns(
-                _strip_series(cells.get_column(src)).alias(name) for name, src in sources.items()
+                _strip_series(cells.get_column(src))
+                .str.replace_all("\x00", "\\0", literal=True)
+                .alias(name)
+                for name, src in sources.items()
             )
         )
         for col in table.columns:
@@ -667,11 +685,8 @@ def _first_pass(
         if dtype == pl.Date:
             out.append(raw.str.to_date(profile.date_formats[0], strict=False).alias(target))
         elif dtype == DATETIME:
-            out.append(
-                raw.str.to_datetime(
-                    profile.datetime_formats[0], strict=False, time_unit="us"
-                ).alias(target)
-            )
+            parsed = raw.str.to_datetime(profile.datetime_formats[0], strict=False, time_unit="us")
+            out.append(pl.when(~_leap(raw)).then(parsed).alias(target))
         elif dtype == pl.Float64:
             number = raw
             if profile.decimal != ".":
@@ -705,9 +720,10 @@ def _combine_fast(date: pl.Expr, time: pl.Expr, date_format: str, time_format: s
     profile, so the fast path never decides a type-error by itself.
     """
     text = pl.concat_str([date, time], separator=" ")
-    return text.str.to_datetime(
+    parsed = text.str.to_datetime(
         f"{date_format} {time_format}", strict=False, time_unit="us", cache=False
     )
+    return pl.when(~_leap(time)).then(parsed)
 
 
 def _spellings(table: Table, profile: Profile, col: str) -> dict[str, str]:
@@ -768,10 +784,20 @@ def _checks(
                 )
             )
         expected = _expected(col, dtype, profile, col in combine)
+        if dtype == pl.String and col not in table.enums and col != "nip":
+            checks.append(
+                (
+                    "type-error",
+                    present & pl.col(target).str.contains("\x00", literal=True).fill_null(False),
+                    pl.lit(f"'{col}' holds a NUL byte (binary data), not text; check the export"),
+                )
+            )
         if expected is not None:
             unparsed = pl.col(target).is_null()
             if dtype == pl.Float64:
                 unparsed = ~pl.col(target).is_finite().fill_null(False)
+            elif dtype in (pl.Date, DATETIME):  # a year out of YEARS is not a date either
+                unparsed = unparsed | ~pl.col(target).dt.year().is_between(*YEARS)
             checks.append(
                 (
                     "type-error",

@@ -30,6 +30,12 @@ from wfhaudit.policy.toml_out import policy_dict
 from wfhaudit.schema import TIMEZONE
 
 DEFAULT_RESOURCE = "jabar.toml"
+#: the largest whole number / number a policy key may hold when it names no bound of its
+#: own (a sane range: 9223372036854775807 deadline days would crash the audit, issue 17)
+MAX_INTEGER = 100_000
+MAX_NUMBER = 10_000_000.0
+#: how deeply tables and arrays of a policy file may nest (the key tree needs 3)
+MAX_DEPTH = 10
 DEFAULT_SOURCE = "default"
 
 #: a weekday's hours may be written as this (or "") to make it a non-working day
@@ -100,13 +106,36 @@ def read_policy_file(path: Path) -> dict[str, Any]:
         raise DataError(f"policy file {path} is not UTF-8 text; save it as UTF-8 TOML.") from None
     except OSError as exc:
         raise DataError(f"cannot read policy file {path}: {exc.strerror or exc}.") from None
+    too_deep = DataError(
+        f"policy file {path} nests tables or arrays more than {MAX_DEPTH} deep; a policy "
+        "needs 3 (see `wfhaudit policy show`)."
+    )
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DataError(
             f"policy file {path} is not valid TOML: {exc}; fix that line "
             "(dates unquoted like 2025-12-25, text in double quotes)."
         ) from None
+    except RecursionError:
+        raise too_deep from None
+    if _depth(data) > MAX_DEPTH:
+        raise too_deep
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests dicts and lists (iterative: no recursion limit)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            level += 1
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                children = item.values() if isinstance(item, dict) else item
+                stack.extend((v, level) for v in children)
+    return deepest
 
 
 def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +224,8 @@ class _Checker:
                 f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
             )
             raise self.fail(key, value, f"must be {bounds}", "change the value")
+        if value > max(MAX_INTEGER, minimum):
+            raise self.fail(key, value, f"must be at most {MAX_INTEGER:,}", "change the value")
         return value
 
     def number(self, key: str, value: Any, *, positive: bool) -> float:
@@ -205,6 +236,8 @@ class _Checker:
         if value < 0 or (positive and value == 0):
             need = "positive" if positive else "zero or more"
             raise self.fail(key, value, f"must be {need}", "negative values make no sense here")
+        if value > MAX_NUMBER:
+            raise self.fail(key, value, f"must be at most {MAX_NUMBER:,.0f}", "change the value")
         return float(value)
 
     def share(self, key: str, value: Any) -> float:

@@ -27,7 +27,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import random
+import re
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -64,6 +67,12 @@ _NATIVE_READER_FEATURES = {"timestampNtz"}
 _FILE = "__wfhaudit_file"
 #: Column holding a hash of the key while merging (never stored).
 _KEY_HASH = "__wfhaudit_key_hash"
+#: Folder (in the store) of the rejects CSV files, one per ingest with rejects.
+REJECTED_ROWS = "rejected-rows"
+#: Folder (in the store) of the journals of ingests between their two commits.
+PENDING = ".pending"
+#: A journal folder still being written and older than this (s) was left by a kill.
+_STALE_S = 3600.0
 #: Columns giving the period a table covers, for ``info``: (first, last).
 _PERIOD_COLUMNS: dict[str, tuple[str, str]] = {
     "roster": ("date", "date"),
@@ -83,6 +92,14 @@ class WriteResult:
 
 
 @dataclass(frozen=True)
+class IngestWrite:
+    """What ``Store.write_ingest`` did: the table write and the rejects CSV (or None)."""
+
+    written: WriteResult
+    rejects_csv: Path | None
+
+
+@dataclass(frozen=True)
 class TableInfo:
     kind: str
     rows: int
@@ -93,6 +110,20 @@ class TableInfo:
     months: tuple[str, ...] = ()
     #: number of data files in the current version.
     files: int = 0
+
+
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def as_os_error(exc: BaseException) -> OSError | None:
+    """``exc`` as an OSError: itself, or the one Polars/deltalake wrap ('(os error 28)')."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc
+    found = _OS_ERROR.search(str(exc))
+    if found is None:
+        return exc if isinstance(exc, OSError) else None
+    code = int(found.group(1))
+    return OSError(code, os.strerror(code))
 
 
 class _Conflict(Exception):
@@ -244,11 +275,14 @@ class Store:
 
     # --- writing -----------------------------------------------------------
 
-    def write(self, kind: str, df: pl.DataFrame, *, assume_unique: bool = False) -> WriteResult:
+    def write(
+        self, kind: str, df: pl.DataFrame, *, assume_unique: bool = False, tag: str | None = None
+    ) -> WriteResult:
         """Merge ``df`` on the table's key in one commit (see module doc).
 
         ``df`` must be unique on the key; this is checked unless the caller
         says it already made sure (``assume_unique=True``, saves a hash pass).
+        ``tag`` (an ingest id) is recorded in the commit's metadata as ``ingest``.
         """
         table = _table(kind)
         df = self._canonical(table, df)
@@ -258,13 +292,196 @@ class Store:
             raise ValueError(f"rows written to {kind} must be unique on {table.key}")
         if df.select(pl.col(list(table.key)).null_count()).sum_horizontal().item():
             raise ValueError(f"rows written to {kind} need a value in every key column")
-        return self._with_retry(kind, lambda: self._merge_once(table, df))
+        return self._with_retry(kind, lambda: self._merge_once(table, df, tag))
 
-    def append_rejects(self, df: pl.DataFrame) -> None:
+    def append_rejects(self, df: pl.DataFrame, *, tag: str | None = None) -> None:
         """Append rows of ``schema.REJECTS`` (no merge: every ingest adds its own)."""
         df = self._canonical(REJECTS, df)
         if df.height:
-            self._with_retry(REJECTS.name, lambda: self._append_once(REJECTS, df))
+            self._with_retry(REJECTS.name, lambda: self._append_once(REJECTS, df, tag))
+
+    # --- an ingest: the table and its rejects ----------------------------------
+
+    def write_ingest(self, kind: str, rows: pl.DataFrame, rejects: pl.DataFrame) -> IngestWrite:
+        """Store an ingest: ``rows`` merged into ``kind``, ``rejects`` (``schema.REJECTS``)
+        appended to the rejects table and written as a new CSV.
+
+        The two tables are two Delta commits.  So that a kill between them cannot
+        keep the rows without their rejects, the rejects are first saved in a
+        journal (``.pending/<id>/``, locked while this runs); both commits carry the
+        ingest id.  A journal left behind is finished by ``repair`` (the next ingest
+        runs it): if the table commit happened, the rejects are appended; if not,
+        nothing of that ingest was stored and the journal is dropped.
+        """
+        self.repair()
+        token = uuid.uuid4().hex[:12]
+        rejects = self._canonical(REJECTS, rejects)
+        if rejects.height == 0:
+            return IngestWrite(self.write(kind, rows, assume_unique=True, tag=token), None)
+        with self._journal(kind, token, rejects) as journal:
+            written = self.write(kind, rows, assume_unique=True, tag=token)
+            try:
+                csv = self.write_rejects_csv(kind, rejects, written.version, token)
+                self.append_rejects(rejects, tag=token)
+            except DataError as exc:
+                cause = exc.__cause__
+                reason = cause.strerror if isinstance(cause, OSError) else None
+                raise DataError(
+                    f"the {kind} rows were stored (version {written.version}), but their "
+                    f"{rejects.height:,} rejected rows could not be recorded "
+                    f"({reason or exc.message}); they are kept in {journal} and the next "
+                    "'wfhaudit ingest' records them: free space or fix the permissions, then "
+                    "run any ingest."
+                ) from exc
+            shutil.rmtree(journal, ignore_errors=True)
+        return IngestWrite(written, csv)
+
+    def write_rejects_csv(
+        self, kind: str, rejects: pl.DataFrame, version: int | None, token: str | None = None
+    ) -> Path:
+        """Write ``rejects`` to ``rejected-rows/<UTC time>-<kind>-v<version>-<id>.csv``.
+
+        The name is unique (a random id) and created with an exclusive open, so two
+        ingests never write the same file; the rows are written to a hidden file
+        first and moved over it, so the CSV is never seen half written.
+        """
+        folder = self.path / REJECTED_ROWS  # not inside the Delta table rejects/ (vacuum)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        at = f"-v{version}" if version is not None else ""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            while True:
+                token = token or uuid.uuid4().hex[:12]
+                path = folder / f"{stamp}-{kind}{at}-{token}.csv"
+                try:
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+                    break
+                except FileExistsError:
+                    token = None
+            tmp = folder / f".{path.name}.tmp"
+            with open(tmp, "wb") as fh:
+                self._canonical(REJECTS, rejects).write_csv(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except (OSError, pl.exceptions.ComputeError) as exc:
+            error = as_os_error(exc)
+            if error is None:
+                raise
+            raise self._os_error(f"the rejects file {REJECTED_ROWS}/", error) from error
+        return path
+
+    def _os_error(self, what: str, exc: OSError) -> DataError:
+        return DataError(
+            f"could not write {what} in {self.path}: {exc.strerror or exc}; nothing was "
+            "stored, the store is unchanged: free space or fix the permissions and run the "
+            "ingest again."
+        )
+
+    @contextlib.contextmanager
+    def _journal(self, kind: str, token: str, rejects: pl.DataFrame) -> Iterator[Path]:
+        """A folder ``.pending/<token>/`` holding ``rejects`` and ``job.json``, flocked."""
+        pending = self.path / PENDING
+        final = pending / token
+        tmp = pending / f".tmp-{token}"
+        job = {
+            "kind": kind,
+            "ingest": token,
+            "table_version": self.version(kind),
+            "rejects_version": self.version(REJECTS.name),
+        }
+        try:
+            tmp.mkdir(parents=True)
+            rejects.write_parquet(tmp / "rejects.parquet")
+            (tmp / "job.json").write_text(json.dumps(job))
+            fh = open(tmp / "job.json", "rb")  # noqa: SIM115 - held for the whole ingest
+        except (OSError, pl.exceptions.ComputeError) as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            error = as_os_error(exc)
+            if error is None:
+                raise
+            raise self._os_error(f"the ingest journal {PENDING}/", error) from error
+        try:
+            if fcntl is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            os.rename(tmp, final)
+            yield final
+        finally:
+            fh.close()
+
+    def repair(self) -> list[str]:
+        """Finish or drop the journals of ingests killed between their two commits.
+
+        Returns the ids of the journals handled.  A journal whose ingest is still
+        running (its ``job.json`` is locked) is left alone.
+        """
+        pending = self.path / PENDING
+        if not pending.is_dir():
+            return []
+        done: list[str] = []
+        for entry in sorted(pending.iterdir()):
+            if entry.name.startswith(".tmp-"):
+                with contextlib.suppress(OSError):
+                    if time.time() - entry.stat().st_mtime > _STALE_S:
+                        shutil.rmtree(entry, ignore_errors=True)
+                continue
+            try:
+                fh = open(entry / "job.json", "rb")  # noqa: SIM115
+            except OSError:
+                continue
+            with fh:
+                if fcntl is not None:
+                    try:
+                        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # that ingest is still running
+                job = json.loads(fh.read() or b"{}")
+                if not entry.exists():  # another repair finished it meanwhile
+                    continue
+                self._finish(entry, job)
+            shutil.rmtree(entry, ignore_errors=True)
+            done.append(entry.name)
+        return done
+
+    def _finish(self, entry: Path, job: dict[str, object]) -> None:
+        kind, token = str(job["kind"]), str(job["ingest"])
+        for tmp in (self.path / REJECTED_ROWS).glob(f".*-{token}.csv.tmp"):
+            tmp.unlink(missing_ok=True)  # a CSV killed while being written
+        if self._tagged(REJECTS.name, token, job.get("rejects_version")) is not None:
+            return  # both commits happened; only the journal was left
+        committed = self._tagged(kind, token, job.get("table_version"))
+        csvs = list((self.path / REJECTED_ROWS).glob(f"*-{token}.csv"))
+        if committed is None:  # nothing of that ingest was stored: drop it whole
+            for csv in csvs:
+                csv.unlink(missing_ok=True)
+            return
+        rejects = pl.read_parquet(entry / "rejects.parquet")
+        if not any(csv.stat().st_size for csv in csvs):
+            for csv in csvs:
+                csv.unlink(missing_ok=True)
+            self.write_rejects_csv(kind, rejects, committed, token)
+        self.append_rejects(rejects, tag=token)
+
+    def _commits_after(self, kind: str, version: object) -> list[dict[str, object]]:
+        if not self.exists(kind):
+            return []
+        delta = DeltaTable(str(self.table_path(kind)))
+        since = int(version) if isinstance(version, int) else -1
+        newer = delta.version() - since
+        return delta.history(limit=newer) if newer > 0 else []
+
+    def _tagged(self, kind: str, token: str, since: object) -> int | None:
+        """The version of the commit of ``kind`` newer than ``since`` carrying ingest
+        ``token``, or None."""
+        for commit in self._commits_after(kind, since):
+            meta = commit.get("userMetadata")
+            if not isinstance(meta, str):
+                continue
+            with contextlib.suppress(ValueError, AttributeError):
+                if json.loads(meta).get("wfhaudit", {}).get("ingest") == token:
+                    version = commit.get("version")
+                    return int(version) if isinstance(version, int) else -1
+        return None
 
     @staticmethod
     def _canonical(table: Table, df: pl.DataFrame) -> pl.DataFrame:
@@ -297,11 +514,12 @@ class Store:
                     except _Conflict:
                         self.conflicts += 1
                         time.sleep(min(2.0, 0.05 * 2**n) * (0.5 + random.random()))
-        except OSError as exc:  # disk full, permission denied, read-only store
-            raise DataError(
-                f"could not write the {kind} table in {self.path}: "
-                f"{exc.strerror or exc}; nothing was stored, fix that and run the ingest again."
-            ) from exc
+        except (OSError, pl.exceptions.ComputeError, DeltaError) as exc:
+            # disk full, permission denied, read-only store (Polars and deltalake wrap them)
+            error = as_os_error(exc)
+            if error is None:
+                raise
+            raise self._os_error(f"the {kind} table", error) from error
         raise DataError(
             f"could not write the {kind} table in {self.path}: other writers kept changing it "
             f"({MAX_ATTEMPTS} attempts); nothing was stored, run the ingest again."
@@ -370,7 +588,7 @@ class Store:
         delta: DeltaTable | None,
         adds: list[AddAction],
         removes: list[RemoveAction],
-        metadata: dict[str, int],
+        metadata: dict[str, int | str],
     ) -> int:
         """Commit ``adds`` and ``removes`` as one transaction; return the new version."""
         partition_by = [PARTITION_COLUMN] if table.partition_source is not None else None
@@ -410,15 +628,19 @@ class Store:
             raise
         return DeltaTable(path).version()
 
-    def _append_once(self, table: Table, df: pl.DataFrame) -> WriteResult:
+    @staticmethod
+    def _meta(counts: dict[str, int], tag: str | None) -> dict[str, int | str]:
+        return {**counts, "ingest": tag} if tag is not None else {**counts}
+
+    def _append_once(self, table: Table, df: pl.DataFrame, tag: str | None = None) -> WriteResult:
         delta = DeltaTable(str(self.table_path(table.name))) if self.exists(table.name) else None
         adds = self._write_files(table, df)
-        version = self._commit(table, delta, adds, [], {"inserted": df.height})
+        version = self._commit(table, delta, adds, [], self._meta({"inserted": df.height}, tag))
         return WriteResult(df.height, 0, 0, version)
 
-    def _merge_once(self, table: Table, df: pl.DataFrame) -> WriteResult:
+    def _merge_once(self, table: Table, df: pl.DataFrame, tag: str | None = None) -> WriteResult:
         if not self.exists(table.name):
-            return self._append_once(table, df)
+            return self._append_once(table, df, tag)
         root = self.table_path(table.name)
         delta = DeltaTable(str(root))
         key, values = list(table.key), list(table.value_columns)
@@ -428,7 +650,7 @@ class Store:
             months = [m for m, _ in self._by_month(table, df.select(table.partition_source))]
             actions = actions.filter(pl.col(part_col).is_in(months))
         if actions.height == 0:  # nothing stored where these rows go: pure insert
-            return self._insert(table, delta, df)
+            return self._insert(table, delta, df, tag)
         paths = {str(root / unquote(p)): p for p in actions.get_column("path").to_list()}
 
         # Joins run on one 64-bit hash of the key (much cheaper than on the key
@@ -448,7 +670,7 @@ class Store:
         )
         columns = list(table.columns)
         if not holding:
-            return self._insert(table, delta, df.select(columns))
+            return self._insert(table, delta, df.select(columns), tag)
         # 2. compare values with the rows of those files only
         old = self._scan_files(holding, table, key + values).with_columns(key_hash).collect()
         matches = old
@@ -458,7 +680,7 @@ class Store:
             pl.all_horizontal([pl.col(k) == pl.col(f"{k}__old") for k in key])
         )
         if found.height == 0:
-            return self._insert(table, delta, df.select(columns))
+            return self._insert(table, delta, df.select(columns), tag)
         differs = pl.any_horizontal(
             [pl.col(c).ne_missing(pl.col(f"{c}__old")) for c in values] or [pl.lit(False)]
         )
@@ -495,12 +717,14 @@ class Store:
             )
         ]
         counts = {"inserted": new.height, "replaced": changed.height, "unchanged": unchanged}
-        version = self._commit(table, delta, adds, removes, counts)
+        version = self._commit(table, delta, adds, removes, self._meta(counts, tag))
         return WriteResult(new.height, changed.height, unchanged, version)
 
-    def _insert(self, table: Table, delta: DeltaTable, df: pl.DataFrame) -> WriteResult:
+    def _insert(
+        self, table: Table, delta: DeltaTable, df: pl.DataFrame, tag: str | None = None
+    ) -> WriteResult:
         adds = self._write_files(table, df)
-        version = self._commit(table, delta, adds, [], {"inserted": df.height})
+        version = self._commit(table, delta, adds, [], self._meta({"inserted": df.height}, tag))
         return WriteResult(df.height, 0, 0, version)
 
     def _scan_files(self, files: list[str], table: Table, columns: list[str]) -> pl.LazyFrame:
