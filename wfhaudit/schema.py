@@ -177,10 +177,12 @@ FEEDBACK = Table(
     partition_source="date",
 )
 
-#: The input kinds, in the order a fresh store is best filled.
-TABLES: dict[str, Table] = {
-    t.name: t for t in (EMPLOYEES, OFFICES, ROSTER, ATTENDANCE, OUTPUTS, LEAVE, FEEDBACK)
+#: The six tables an audit reads (the fields of ``AuditInputs``).
+AUDIT_TABLES: dict[str, Table] = {
+    t.name: t for t in (EMPLOYEES, OFFICES, ROSTER, ATTENDANCE, OUTPUTS, LEAVE)
 }
+#: Every input kind (what ingest accepts), in the order a fresh store is best filled.
+TABLES: dict[str, Table] = {**AUDIT_TABLES, FEEDBACK.name: FEEDBACK}
 KINDS: tuple[str, ...] = tuple(TABLES)
 
 #: Rejected rows of every ingest, kept in the store for the data-quality report.

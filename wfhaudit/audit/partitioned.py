@@ -41,6 +41,7 @@ from wfhaudit.audit.inputs import AuditInputs, in_range, store_tables, with_tabl
 from wfhaudit.audit.rules import RULES, Rule, RuleContext
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import (
+    AUDIT_TABLES,
     EMPLOYEE_DAYS_SCHEMA,
     PARTITION_COLUMN,
     TABLES,
@@ -226,7 +227,7 @@ def stage_inputs(
 
 
 def _empty_tables() -> dict[str, pl.LazyFrame]:
-    return {kind: t.empty().lazy() for kind, t in TABLES.items()}
+    return {kind: t.empty().lazy() for kind, t in AUDIT_TABLES.items()}
 
 
 def _months(start: dt.date, end: dt.date) -> list[str]:

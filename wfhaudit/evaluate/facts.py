@@ -1,7 +1,8 @@
 """One bucket's employee-day facts, from the audit engine (one engine, not a second reading).
 
-``bucket_facts`` audits the bucket with the library entry point of the audit
-(``wfhaudit.audit.run.run_audit``) into a scratch directory and reduces its
+``bucket_facts`` audits the bucket through the audit pipeline (an
+``AuditPlan`` run by ``wfhaudit.audit.run.execute``, the entry point of every
+audit mode) into a scratch directory and reduces its
 result frames — ``employee_days`` (statuses, modes, first IN, earliest valid
 report, at home), ``violations`` (unwaived findings: waivers are already
 applied by the engine) — to one row per audited employee-day holding the
@@ -24,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from wfhaudit.audit.period import Period
-from wfhaudit.audit.run import run_audit
+from wfhaudit.audit.run import AuditPlan, Execution, execute
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import EMPLOYEE_DAY_RULES, INTEGRITY_RULES
 from wfhaudit.store import Store
@@ -157,11 +158,20 @@ def reduce_facts(
 
 
 def bucket_facts(
-    store: Store, bucket: Period, policy: Policy, as_of: dt.date, work_dir: Path | None = None
+    store: Store,
+    bucket: Period,
+    policy: Policy,
+    as_of: dt.date,
+    work_dir: Path | None = None,
+    execution: Execution | None = None,
 ) -> BucketAudit:
-    """Audit ``bucket`` with the engine (results in a scratch directory) and reduce it."""
+    """Audit ``bucket`` with the engine (results in a scratch directory) and reduce it.
+
+    ``execution``: how the pipeline runs the bucket (default: it chooses, as ``audit``).
+    """
     with tempfile.TemporaryDirectory(prefix="wfhaudit-evaluate-", dir=work_dir) as tmp:
-        result = run_audit(store, bucket, policy, as_of=as_of, out_dir=Path(tmp))
+        plan = AuditPlan(bucket, policy, Path(tmp), as_of, execution or Execution())
+        result = execute(plan, store)
         lengths = _report_lengths(store, bucket, policy)
         facts = reduce_facts(result.employee_days, result.violations, lengths)
         meta = dict(result.meta)

@@ -13,13 +13,14 @@ from wfhaudit import __version__
 from wfhaudit.audit.calendar import calendar
 from wfhaudit.audit.employee_days import audited_days
 from wfhaudit.audit.period import Period
-from wfhaudit.audit.run import WIB, today_wib
+from wfhaudit.audit.run import today_wib
 from wfhaudit.errors import DataError, UsageError
 from wfhaudit.evaluate.buckets import buckets
 from wfhaudit.evaluate.compare import LEVEL, MIN_EMPLOYEES, RESAMPLES, SEED, comparisons
 from wfhaudit.evaluate.facts import bucket_facts
 from wfhaudit.evaluate.measures import BETTER, MEASURES, bucket_measures, readiness_days
 from wfhaudit.policy.model import Policy
+from wfhaudit.schema import WIB
 from wfhaudit.store import Store
 
 #: evaluation.min_onsite_share default (a policy key may set it)
