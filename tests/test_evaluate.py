@@ -199,3 +199,24 @@ def test_figures_are_the_audit_engines_own(small: Path, tmp_path: Path):
     valid = days.filter(pl.col("first_valid_report_at").is_not_null()).height
     assert m["output_rate"]["numerator"] == valid
     assert m["on_time_output_rate"]["numerator"] == valid - late_output
+
+
+def test_one_agency_evaluation_heads_with_its_figures(small: Path, tmp_path: Path):
+    result = invoke(
+        "evaluate",
+        "2025-12-02..2025-12-04",
+        "--store",
+        small,
+        "--as-of",
+        "2025-12-31",
+        "--unit",
+        "U1",
+        "--format",
+        "md",
+        "--out",
+        tmp_path,
+    )
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "evaluation-2025-12-02..2025-12-04-U1.md").read_text("utf-8")
+    assert "### Dinas Satu, 2025-12-02..2025-12-04" in md  # Indonesian by default
+    assert "| Tingkat ketidakhadiran | 16,7% | 1 | 6 |" in md

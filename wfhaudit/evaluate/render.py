@@ -185,8 +185,21 @@ def _context(model: dict[str, Any], cat: Catalogue) -> dict[str, Any]:
             "better": L.t("v_better"),
             "worse": L.t("v_worse"),
         }[v],
-        "last": model["province"][-1] if model["province"] else None,
+        "last": _headline(model),
     }
+
+
+def _headline(model: dict[str, Any]) -> dict[str, Any] | None:
+    """The last audited bucket's row: the agency's in a one-agency evaluation, else the
+    province's."""
+    if not model["province"]:
+        return None
+    last = model["province"][-1]
+    unit = model["header"]["unit"]
+    if unit is None:
+        return dict(last)
+    mine = [u for u in model["units"] if u["bucket"] == last["bucket"]]
+    return dict(mine[0]) if mine else dict(last)
 
 
 def render_html(model: dict[str, Any], cat: Catalogue) -> str:

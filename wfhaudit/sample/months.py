@@ -110,23 +110,31 @@ def _merge_employees(
     columns = list(TABLES["employees"].columns)
     tagged = pl.concat([f.with_columns(pl.lit(m).alias("_month")) for m, f in per_month.items()])
     taken = set(tagged.get_column("nip").to_list())
+    same = (
+        tagged.group_by("nip")
+        .agg(pl.len().alias("n"), pl.struct(columns).n_unique().alias("rows"))
+        .filter((pl.col("n") == len(months)) & (pl.col("rows") == 1))
+        .get_column("nip")
+    )
+    stable = tagged.filter(pl.col("nip").is_in(same.implode())).unique("nip", keep="first")
     rows: list[dict[str, Any]] = []
     renamed: dict[str, dict[str, str]] = {m: {} for m in months}
-    for (nip,), part in tagged.sort("_month").group_by(["nip"], maintain_order=True):
-        distinct = part.select(columns).unique()
-        if part.height == len(months) and distinct.height == 1:
-            rows.append(distinct.row(0, named=True))
-            continue
-        for row in part.iter_rows(named=True):
-            month = row.pop("_month")
-            first, last = _month_bounds(month)
-            new = _fresh_nip(str(nip), taken)
-            renamed[month][str(nip)] = new
-            row["nip"] = new
-            row["active_from"] = max(row["active_from"] or first, first)
-            row["active_to"] = min(row["active_to"] or last, last)
-            rows.append(row)
-    merged = pl.DataFrame(rows, schema=TABLES["employees"].schema, orient="row")
+    changing = tagged.filter(~pl.col("nip").is_in(same.implode())).sort("nip", "_month")
+    for row in changing.iter_rows(named=True):
+        month, nip = row.pop("_month"), str(row["nip"])
+        first, last = _month_bounds(month)
+        new = _fresh_nip(nip, taken)
+        renamed[month][nip] = new
+        row["nip"] = new
+        row["active_from"] = max(row["active_from"] or first, first)
+        row["active_to"] = min(row["active_to"] or last, last)
+        rows.append(row)
+    merged = pl.concat(
+        [
+            stable.select(columns).cast(TABLES["employees"].schema),
+            pl.DataFrame(rows, schema=TABLES["employees"].schema, orient="row"),
+        ]
+    )
     return merged.sort("unit_code", "nip"), renamed
 
 
