@@ -26,6 +26,13 @@ def invoke(*args: object):
     return runner.invoke(app, [str(a) for a in args])
 
 
+def evaluate_small(store: Path, *args: object):
+    """``wfhaudit evaluate`` of the small store's three days."""
+    return invoke(
+        "evaluate", "2025-12-02..2025-12-04", "--store", store, "--as-of", "2025-12-31", *args
+    )
+
+
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("small") / "store"
@@ -117,13 +124,8 @@ def test_buckets_of_a_span():
 
 
 def test_cli_writes_every_format_and_the_model(small: Path, tmp_path: Path):
-    result = invoke(
-        "evaluate",
-        "2025-12-02..2025-12-04",
-        "--store",
+    result = evaluate_small(
         small,
-        "--as-of",
-        "2025-12-31",
         "--format",
         "html",
         "--format",
@@ -202,13 +204,8 @@ def test_figures_are_the_audit_engines_own(small: Path, tmp_path: Path):
 
 
 def test_one_agency_evaluation_heads_with_its_figures(small: Path, tmp_path: Path):
-    result = invoke(
-        "evaluate",
-        "2025-12-02..2025-12-04",
-        "--store",
+    result = evaluate_small(
         small,
-        "--as-of",
-        "2025-12-31",
         "--unit",
         "U1",
         "--format",
