@@ -69,7 +69,8 @@ def bootstrap_means(
     chunk = max(1, 4_000_000 // n)
     for lo in range(0, resamples, chunk):
         size = min(chunk, resamples - lo)
-        means[lo : lo + size] = data[rng.integers(0, n, size=(size, n))].mean(axis=1)
+        picks = rng.integers(0, n, size=(size, n), dtype=np.int32)
+        means[lo : lo + size] = np.take(data, picks).mean(axis=1)
     return means
 
 
