@@ -10,7 +10,7 @@ process, measures wall time and peak memory (max RSS) of
 
 - ``read``: ``pl.read_parquet`` of every input table's Parquet files (the floor: the
   audit must at least read its inputs), and
-- ``audit``: ``run_audit`` for the month (``--as-of 2026-01-01``), writing the results,
+- ``audit``: ``run_audit`` for the month in memory (``--as-of 2026-01-01``), writing the results,
 - ``floor`` (not an audit): the least work any audit that writes ``employee_days``
   must do: read the attendance and the reports, find each event's employee, one
   group-by into employee-days (first IN, last OUT, events), one into report days,
@@ -190,7 +190,8 @@ def child_audit(store_path: Path, out: Path) -> dict:
 
     started = time.perf_counter()
     result = run_audit(
-        Store(store_path), parse_period(PERIOD), load_policy(), as_of=AS_OF, out_dir=out
+        Store(store_path), parse_period(PERIOD), load_policy(), as_of=AS_OF, out_dir=out,
+        partition_days=0,
     )
     return {
         "seconds": time.perf_counter() - started,

@@ -5,7 +5,7 @@ into a store (streamed into Delta tables), then measure, each in its own
 process so that peak memory is that step's alone:
 
 - ``scan``  — a bare scan of the period's input tables (every column decoded);
-- ``audit`` — the partitioned audit (``run_audit_partitioned``, one day per partition);
+- ``audit`` — the partitioned audit (``run_audit(partition_days=N)``, default one day per chunk);
 - ``whole`` — the in-memory ``run_audit``, for comparison, where it fits.
 
 Printed per step: input rows, wall time, rows/s and peak resident memory.
@@ -136,8 +136,8 @@ def step_scan(store_dir: Path) -> dict[str, Any]:
 
 
 def step_audit(store_dir: Path, out: Path, days_per_partition: int) -> dict[str, Any]:
-    from wfhaudit.audit.partitioned import run_audit_partitioned
     from wfhaudit.audit.period import parse_period
+    from wfhaudit.audit.run import run_audit
     from wfhaudit.policy import load_policy
     from wfhaudit.store import Store
 
@@ -149,14 +149,14 @@ def step_audit(store_dir: Path, out: Path, days_per_partition: int) -> dict[str,
         print(f"{time.perf_counter() - started:8.1f}s {peak_mb():8.0f} MB  {message}",
               file=sys.stderr, flush=True)
 
-    result = run_audit_partitioned(
+    result = run_audit(
         store, period, load_policy(), as_of=dt.date.fromisoformat(AS_OF), out_dir=out,
-        days_per_partition=days_per_partition, progress=progress,
+        partition_days=days_per_partition, progress=progress,
     )
     counts = result.meta["counts"]
     return {"rows": _input_rows(store, period.start, period.end),
             "employee_days": counts["employee_days"], "violations": counts["violations"],
-            "partitions": result.meta["execution"]["partitions"]}
+            "partitions": result.meta["execution"]["chunks"]}
 
 
 def step_whole(store_dir: Path, out: Path) -> dict[str, Any]:
@@ -168,7 +168,7 @@ def step_whole(store_dir: Path, out: Path) -> dict[str, Any]:
     store = Store(store_dir)
     period = parse_period(MONTH)
     result = run_audit(store, period, load_policy(), as_of=dt.date.fromisoformat(AS_OF),
-                       out_dir=out)
+                       out_dir=out, partition_days=0)
     counts = result.meta["counts"]
     return {"rows": _input_rows(store, period.start, period.end),
             "employee_days": counts["employee_days"], "violations": counts["violations"]}

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from test_audit_support import WORKED, store_from_dir
+from test_partitioned_support import assert_same_results
 from typer.testing import CliRunner
 
 from wfhaudit.audit.summary import parse_fail_on
@@ -36,14 +37,14 @@ def _audit(store_dir: Path, out: Path, *extra: str):
 def test_summary_table(store_dir: Path, tmp_path: Path) -> None:
     result = _audit(store_dir, tmp_path / "out")
     assert result.exit_code == 0, result.output
-    for words in ("employee-days audited", "88", "excused", "violations", "167", "ABSENT",
-                  "WFH_QUOTA_EXCEEDED", "Results written to"):
+    for words in ("employee-days audited", "88", "excused", "violations", "ABSENT",
+                  "ATTENDANCE_DATA_MISSING", "WFH_QUOTA_EXCEEDED", "Results written to"):
         assert words in result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "audit.json", "employee_days.parquet", "employee_summary.parquet",
         "unit_findings.parquet", "violations.parquet",
     ]
-    assert pl.read_parquet(tmp_path / "out" / "violations.parquet").height == 167
+    assert pl.read_parquet(tmp_path / "out" / "violations.parquet").height == 9
 
 
 def test_days_left_out_are_named(store_dir: Path, tmp_path: Path) -> None:
@@ -60,7 +61,7 @@ def test_json(store_dir: Path, tmp_path: Path) -> None:
     result = _audit(store_dir, tmp_path / "out", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["counts"]["violations"] == 167
+    assert data["counts"]["violations"] == 9
     assert data["counts"]["unit_findings_by_rule"]["WFH_QUOTA_EXCEEDED"] == 2
     assert data["period"]["label"] == PERIOD
 
@@ -165,7 +166,7 @@ def test_rerun_replaces_results_and_leaves_no_temporary_files(
     )
     assert result.exit_code == 0
     second = json.loads((out / "audit.json").read_text())
-    assert first["counts"]["violations"] == 167
+    assert first["counts"]["violations"] == 9
     assert second["days_left_out"][0] == "2025-12-05"
     assert pl.read_parquet(out / "violations.parquet")["date"].max().isoformat() < "2025-12-05"
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
@@ -191,11 +192,8 @@ def test_partitioned_and_cluster_runs_give_the_same_files(
     assert _audit(store_dir, tmp_path / "whole").exit_code == 0
     result = _audit(store_dir, tmp_path / "parts", *extra)
     assert result.exit_code == 0, result.output
-    assert "167" in result.output  # the same summary
-    for name in ("violations.parquet", "unit_findings.parquet"):
-        assert pl.read_parquet(tmp_path / "parts" / name).equals(
-            pl.read_parquet(tmp_path / "whole" / name)
-        ), name
+    assert "ATTENDANCE_DATA_MISSING" in result.output  # the same summary
+    assert_same_results(tmp_path / "whole", tmp_path / "parts")
 
 
 @pytest.mark.parametrize("bad", ["local:0", "local", "spark://x:7077"])
@@ -203,3 +201,45 @@ def test_bad_cluster_address_is_a_usage_error(store_dir: Path, tmp_path: Path, b
     result = _audit(store_dir, tmp_path / "out", "--cluster", bad)
     assert result.exit_code == 2
     assert "local:N" in result.output and "Traceback" not in result.output
+
+
+def test_every_missing_table_is_named_at_once(tmp_path: Path) -> None:
+    store_from_dir(WORKED, tmp_path / "store", kinds=("employees",))
+    result = runner.invoke(
+        app, ["audit", PERIOD, "--store", str(tmp_path / "store"), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 3
+    assert "has no offices, attendance or outputs tables" in result.output
+    assert "'wfhaudit ingest offices FILE'; 'wfhaudit ingest attendance FILE'" in result.output
+    assert not (tmp_path / "o" / "audit.json").exists()
+
+
+@pytest.mark.parametrize("bad", ["often", "-1", "1.5"])
+def test_bad_partition_days_exits_2(store_dir: Path, tmp_path: Path, bad: str) -> None:
+    result = _audit(store_dir, tmp_path / "out", "--partition-days", bad)
+    assert result.exit_code == 2, result.output
+    assert "bad --partition-days" in result.output and "auto" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_checks_the_unit_before_any_work(store_dir: Path, tmp_path: Path) -> None:
+    """Issue 15: ``run --unit NOPE`` audited, wrote results, then failed with exit 3."""
+    result = runner.invoke(
+        app, ["run", PERIOD, "--store", str(store_dir), "--as-of", "2025-12-12",
+              "--out", str(tmp_path / "out"), "--unit", "NOPE"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "unknown --unit 'NOPE'" in result.output and "U1, U2" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_accepts_the_unit_in_another_case(store_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["run", PERIOD, "--store", str(store_dir), "--as-of", "2025-12-12",
+              "--out", str(tmp_path / "out"), "--unit", "u1", "--format", "json", "--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in (tmp_path / "out").glob("*.json") if p.name != "audit.json"] == [
+        "wfhaudit-2025-12-02..2025-12-11-U1.json"
+    ]

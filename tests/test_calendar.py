@@ -135,8 +135,9 @@ exempt_units = ["RSUD", "DISHUB"]
     saturday = row(frame, D(2025, 12, 6))
     assert saturday["working"] is True and saturday["end_min"] == 720
     assert row(frame, D(2025, 12, 8))["start_min"] == 480  # special Monday
-    tuesday = row(frame, D(2025, 12, 9))  # in the special period, no hours listed for tue
-    assert tuesday["working"] is False and tuesday["special_name"] == "Short week"
+    tuesday = row(frame, D(2025, 12, 9))  # in the special period, no hours listed for tue:
+    assert tuesday["working"] is True and tuesday["special_name"] == "Short week"
+    assert (tuesday["start_min"], tuesday["end_min"]) == (450, 960)  # the normal hours
     assert row(frame, D(2025, 12, 13))["working"] is True  # Saturday outside the special
 
 

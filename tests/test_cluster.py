@@ -8,11 +8,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
-from test_partitioned_support import AS_OF, PERIOD, RESULT_FILES, build_store, comparable_meta
+from test_partitioned_support import AS_OF, PERIOD, assert_same_results, build_store
 
 from wfhaudit import cluster
-from wfhaudit.audit.partitioned import run_audit_partitioned
 from wfhaudit.audit.run import run_audit
 from wfhaudit.policy import load_policy
 
@@ -27,25 +25,18 @@ needs_dask = pytest.mark.skipif(
 def test_local_cluster_of_two_workers_equals_single_machine(tmp_path: Path) -> None:
     store = build_store(tmp_path / "store")
     policy = load_policy()
-    run_audit(store, PERIOD, policy, as_of=AS_OF, out_dir=tmp_path / "single")
+    run_audit(store, PERIOD, policy, as_of=AS_OF, out_dir=tmp_path / "single", partition_days=0)
     with cluster.local_cluster(n_workers=2) as executor:
         assert executor.workers == 2
-        result = run_audit_partitioned(
+        result = run_audit(
             store, PERIOD, policy, as_of=AS_OF, out_dir=tmp_path / "cluster",
             executor=executor, work_dir=tmp_path / "work",
         )
     execution = result.meta["execution"]
     assert execution["executor"] == "DaskExecutor"
-    assert execution["worker_processes"] == 2  # both workers audited partitions
-    for name in RESULT_FILES:
-        assert_frame_equal(
-            pl.read_parquet(tmp_path / "single" / name),
-            pl.read_parquet(tmp_path / "cluster" / name),
-            check_exact=True,
-        )
-    assert comparable_meta(tmp_path / "single" / "audit.json") == comparable_meta(
-        tmp_path / "cluster" / "audit.json"
-    )
+    assert execution["chosen_by"] == "--cluster" and execution["days_per_chunk"] == 1
+    assert execution["worker_processes"] == 2  # both workers audited chunks
+    assert_same_results(tmp_path / "single", tmp_path / "cluster")
     violations = pl.read_parquet(tmp_path / "cluster" / "violations.parquet")
     assert violations.filter(pl.col("rule") == "DUPLICATE_OUTPUT").height > 0
     assert os.listdir(tmp_path / "work") == []  # temporary files removed

@@ -3,7 +3,9 @@
 Each example writes one CSV file built from valid rows of the worked example, with
 cells replaced by hostile values (Rich markup, spreadsheet formulas, bad dates, leap
 seconds, year 0, NUL bytes, quotes, separators, line breaks, spaces, non-ASCII), extra
-columns, LF / CRLF / CR line ends, a BOM or not, and UTF-8 / Windows-1252 / UTF-16.
+columns, LF / CRLF / CR line ends, a BOM or not, and UTF-8 / Windows-1252 / UTF-16
+(a sixth of the examples are Parquet files of the same cells, with an extra binary
+column).
 It is ingested through the CLI into a fresh store and must give:
 
 - the documented exit code: 3 exactly when the file is refused as a whole (not UTF-8,
@@ -106,6 +108,7 @@ def files(draw: st.DrawFn) -> dict:
     return {
         "kind": kind,
         "profile": profile,
+        "parquet": draw(st.integers(0, 5)) == 0,  # a sixth of the files: Parquet
         "sep": sep,
         "header": header,
         "rows": rows,
@@ -140,14 +143,29 @@ def render(spec: dict) -> tuple[bytes, bool]:
     return data, refused or b"\x00" in data
 
 
+def _unique(names: list[str]) -> list[str]:
+    """Parquet column names must differ: a repeated one gets a suffix."""
+    out: list[str] = []
+    for name in names:
+        out.append(name if name not in out else f"{name}#{len(out)}")
+    return out
+
+
 def _blank(row: list[str]) -> bool:
     return all(not v.strip() for v in row)
 
 
 def check(spec: dict, root: Path) -> None:
-    data, refused = render(spec)
-    src = root / f"fuzz-{spec['kind']}.csv"
-    src.write_bytes(data)
+    if spec["parquet"]:  # all-string columns, plus a binary one; never refused
+        src = root / f"fuzz-{spec['kind']}.parquet"
+        columns = _unique(spec["header"])
+        frame = pl.DataFrame([list(r) for r in spec["rows"]], schema=columns, orient="row")
+        frame.with_columns(pl.lit(b"\xff\x00", pl.Binary).alias("foto")).write_parquet(src)
+        data, refused = b"", False
+    else:
+        data, refused = render(spec)
+        src = root / f"fuzz-{spec['kind']}.csv"
+        src.write_bytes(data)
     store = root / "store"
     args = ["ingest", spec["kind"], str(src), "--store", str(store), "--json"]
     r = runner.invoke(app, [*args, "--profile", spec["profile"]])

@@ -37,7 +37,9 @@ def expected_canonical(kind: str) -> pl.DataFrame:
     exprs = []
     for col, dtype in table.columns.items():
         c = pl.col(col)
-        if dtype == pl.Date:
+        if col not in df.columns:  # an optional column the file lacks (employees valid_from)
+            exprs.append(pl.lit(None, dtype).alias(col))
+        elif dtype == pl.Date:
             exprs.append(c.str.to_date("%Y-%m-%d").alias(col))
         elif isinstance(dtype, pl.Datetime):
             exprs.append(c.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us").alias(col))
@@ -288,42 +290,71 @@ def test_every_error_code_with_exact_rows(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     summary = ingest_files(store, "attendance", [INGEST / "errors_attendance.csv"])
     rejects = pl.read_csv(summary.rejects_path, infer_schema=False)
-    got = sorted(zip(rejects["source_row"].cast(int), rejects["error_code"], strict=True))
+    got = sorted(
+        zip(rejects["source_row"].cast(int), rejects["error_code"], rejects["action"], strict=True)
+    )
+    # a bad optional cell (coordinates, accuracy, mode) is blanked and the row stored
     assert got == [
-        (3, "bad-nip"),
-        (4, "type-error"),
-        (5, "bad-enum"),
-        (6, "missing-value"),
-        (7, "out-of-range"),
-        (8, "out-of-range"),
-        (9, "missing-value"),
-        (11, "duplicate-row"),
-        (12, "conflict"),
-        (13, "conflict"),
-        (14, "type-error"),
-        (15, "bad-enum"),
+        (3, "bad-nip", "rejected"),
+        (4, "type-error", "rejected"),
+        (5, "bad-enum", "rejected"),
+        (6, "missing-value", "blanked"),
+        (7, "out-of-range", "blanked"),
+        (8, "out-of-range", "blanked"),
+        (9, "missing-value", "rejected"),
+        (11, "duplicate-row", "rejected"),
+        (12, "conflict", "rejected"),
+        (13, "conflict", "rejected"),
+        (14, "type-error", "blanked"),
+        (15, "bad-enum", "blanked"),
     ]
-    assert summary.read == 14 and summary.stored == 2 and summary.rejected == 12
+    assert (summary.read, summary.stored, summary.rejected, summary.blanked) == (14, 7, 7, 5)
+    assert summary.blanked_by_code == {
+        "missing-value": 1,
+        "type-error": 1,
+        "out-of-range": 2,
+        "bad-enum": 1,
+    }
     messages = dict(zip(rejects["source_row"], rejects["message"], strict=True))
     assert "2025-12-02 07:31:xx" in messages["4"] and "YYYY-MM-DD" in messages["4"]
-    assert "'abc'" in messages["14"] and "number" in messages["14"]
+    assert messages["14"] == (
+        "'abc' in 'accuracy_m' is not a number; expected e.g. -6.9022; the row is stored with "
+        "accuracy_m empty"
+    )
+    assert messages["7"] == (
+        "lat -96.9 is out of range (must be between -90 and 90); the row is stored with lat "
+        "and lon empty"
+    )
     assert "row 10" in messages["11"]
     first = json.loads(rejects.filter(pl.col("source_row") == "3")["values"][0])
     assert first["nip"] == "19850101201001100" and first["mode"] == "WFO"
-    assert set(rejects.columns) == {
+    blanked = json.loads(rejects.filter(pl.col("source_row") == "15")["values"][0])
+    assert blanked["mode"] == "WFX"  # the original value is kept in the rejects file
+    assert rejects.columns == [
         "kind",
         "source_file",
         "source_row",
         "values",
         "error_code",
         "message",
+        "action",
         "ingested_at",
-    }
-    # the rejects are in the store too
+    ]
+    # the rejects (and blanked cells) are in the store too
     in_store = store.scan("rejects").collect()
     assert in_store.height == 12
+    assert in_store.filter(pl.col("action") == "blanked").height == 5
     assert set(in_store["error_code"]) == set(rejects["error_code"])
-    assert stored(store, "attendance")["nip"].to_list() == [NIP1, "198501012010011003"]
+    rows = stored(store, "attendance").sort("ts")
+    assert rows.select("nip", "lat", "lon", "accuracy_m", "mode").rows() == [
+        (NIP1, -6.9022, 107.6186, 5.0, "WFO"),
+        ("198501012010011002", None, None, 5.0, "WFO"),
+        ("198501012010011002", None, None, 5.0, "WFO"),
+        ("198501012010011002", -6.9022, 107.6186, None, "WFO"),
+        ("198501012010011003", -6.9022, 107.6186, 5.0, "WFO"),
+        ("198501012010011005", -6.9022, 107.6186, None, "WFO"),
+        ("198501012010011005", -6.9022, 107.6186, 5.0, None),
+    ]
 
 
 def test_other_range_and_enum_rules(tmp_path: Path) -> None:
@@ -456,7 +487,8 @@ def test_dry_run_stores_nothing(tmp_path: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
-    assert data["dry_run"] and data["read"] == 14 and data["rejected"] == 12
+    assert data["dry_run"] and data["read"] == 14 and data["rejected"] == 7
+    assert data["blanked"] == 5 and data["stored"] == 7
     assert data["rejected_by_code"]["conflict"] == 2
     assert not store.exists()
 
@@ -583,10 +615,13 @@ def test_zero_coordinates_do_not_hide_the_real_error(tmp_path: Path) -> None:
     )
     store = Store(tmp_path / "s")
     s = ingest_files(store, "attendance", [f])
-    assert [(r["source_row"], r["error_code"]) for r in s.rejects_sample] == [("2", "out-of-range")]
-    assert "accuracy_m -3" in s.rejects_sample[0]["message"]
-    assert s.zero_coordinates == 1
-    assert stored(store, "attendance").select("lat", "lon").rows() == [(None, None)]
+    assert [(r["source_row"], r["error_code"]) for r in s.blanked_sample] == [("2", "out-of-range")]
+    assert "accuracy_m -3" in s.blanked_sample[0]["message"]
+    assert s.zero_coordinates == 2 and s.rejected == 0
+    assert stored(store, "attendance").select("lat", "lon", "accuracy_m").rows() == [
+        (None, None, None),
+        (None, None, 4.0),
+    ]
 
 
 def test_nan_and_infinity_are_type_errors(tmp_path: Path) -> None:
@@ -840,7 +875,7 @@ def test_rows_to_reject_are_read_again_once(
         f"{NIP1};Ani;02/12/2025;07:00:00;Masuk;-6,9;107,6;4,5;dA;WFO\n"
         f"{NIP1};Ani;2025-12-02;16:00:00;Pulang;-6,9;107,6;4,5;dA;WFO\n"  # 2nd date format
         f"{NIP1};Ani;03/12/2025;xx;Pulang;-6,9;107,6;4,5;dA;WFO\n"  # type-error
-        f"{NIP1};Ani;03/12/2025;07:00:00;masuk ;abc;107,6;4,5;dA;wfh\n"  # type-error
+        f"{NIP1};Ani;03/12/2025;07:00:00;masuk ;abc;107,6;4,5;dA;wfh\n"  # blanked type-error
         f"1985;Ani;04/12/2025;07:00:00;Masuk;-6,9;107,6;4,5;dA;WFO\n"  # bad-nip
         f"{NIP1};Ani;05/12/2025;07:00:00;Masuk;;;;dA;WFO\n"
         f"{NIP1};Ani;05/12/2025;07:00:00;Masuk;;;;dA;WFO\n"  # duplicate-row
@@ -867,20 +902,23 @@ def test_rows_to_reject_are_read_again_once(
         if cached:
             # first pass, the 5 rows to look at (re-parse, reject), the 2 copies (core)
             assert reads == [8, 5, 2]
-    assert results[0][0] == {"bad-nip": 1, "type-error": 2, "bad-enum": 1, "duplicate-row": 1}
+    assert results[0][0] == {"bad-nip": 1, "type-error": 1, "bad-enum": 1, "duplicate-row": 1}
     assert results[0][1].equals(results[1][1])
     assert results[0][2].equals(results[1][2])
-    assert results[0][2].height == 3
+    assert results[0][2].height == 4
+    assert results[0][1].filter(pl.col("action") == "blanked")["error_code"].to_list() == [
+        "type-error"
+    ]
     # nothing to re-parse: the rejected rows are read once, for the messages and the file
     monkeypatch.setattr(validate, "CACHED_ROWS", 10)
     reads.clear()
     kmob.write_text(
         "NIP;Nama;Tanggal;Jam;Jenis;Latitude;Longitude;Akurasi;ID Perangkat;Mode\n"
         f"{NIP1};Ani;02/12/2025;07:00:00;Masuk;-6,9;107,6;4,5;dA;WFO\n"
-        f"{NIP1};Ani;02/12/2025;16:00:00;Pulang;-96,9;107,6;4,5;dA;WFO\n"
+        ";Ani;02/12/2025;16:00:00;Pulang;-6,9;107,6;4,5;dA;WFO\n"
     )
     s = ingest_files(Store(tmp_path / "s"), "attendance", [kmob], profile="kmob")
-    assert s.rejected_by_code == {"out-of-range": 1}
+    assert s.rejected_by_code == {"missing-value": 1}
     assert reads == [2, 1]
 
 

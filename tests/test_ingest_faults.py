@@ -144,6 +144,7 @@ def test_2_a_running_ingest_s_journal_is_left_alone(tmp_path: Path) -> None:
                 "values": ["{}"],
                 "error_code": ["type-error"],
                 "message": ["x"],
+                "action": ["rejected"],
                 "ingested_at": [dt.datetime(2025, 12, 2)],
             },
             schema=REJECTS.schema,
@@ -164,6 +165,26 @@ def test_3_rejects_csv_names_are_unique_even_with_the_same_id(tmp_path: Path) ->
     assert len(paths) == 5
     assert all(p.name.endswith(".csv") and "-roster-v4-" in p.name for p in paths)
     assert all(p.read_text().startswith("kind,source_file") for p in paths)
+
+
+def test_3_an_ingest_never_overwrites_another_s_rejects_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race of concurrent ingests, made certain: every existence check of a rejects
+    file says 'free' (as when another writer creates it just after the check)."""
+    real = Path.exists
+    monkeypatch.setattr(
+        Path, "exists", lambda self: False if "rejected-rows" in str(self) else real(self)
+    )
+    store = Store(tmp_path / "s")
+    for i in range(8):  # several within one second: the old names were per second
+        f = tmp_path / f"a{i}.csv"
+        f.write_text(att(att_row(f"2025-12-02 07:00:0{i}"), att_row("bad")))
+        ingest_files(store, "attendance", [f])
+    monkeypatch.undo()
+    csvs = sorted((tmp_path / "s" / "rejected-rows").glob("*.csv"))
+    sources = [pl.read_csv(c).get_column("source_file").to_list() for c in csvs]
+    assert sorted(sources) == [[str(tmp_path / f"a{i}.csv")] for i in range(8)]
 
 
 # --- 4: leap seconds -------------------------------------------------------------------
@@ -312,17 +333,27 @@ def test_13_a_read_only_store_is_one_sentence(
     assert "Read-only file system" in message and "the store is unchanged" in message
 
 
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (OSError(errno.EROFS, "Read-only file system", "/out/x"), " /out/x: Read-only file system"),
+        (  # what Polars raises for a full disk
+            pl.exceptions.ComputeError("parquet: underlying IO error: (os error 28)"),
+            ": No space left on device",
+        ),
+    ],
+)
 def test_13_an_oserror_anywhere_is_one_sentence_exit_3(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, words: str
 ) -> None:
     import wfhaudit.ingest.core as core
 
     def broken(*args: object, **kwargs: object) -> None:
-        raise OSError(errno.EROFS, "Read-only file system", "/out/x")
+        raise error
 
     monkeypatch.setattr(core, "load_profile", broken)
     message = fails(tmp_path / "s", "offices", WORKED / "offices.csv")
-    assert message.startswith("error: could not read or write /out/x: Read-only file system")
+    assert message.startswith(f"error: could not read or write{words}"), message
 
 
 # --- 14: policy numbers and nesting --------------------------------------------------------

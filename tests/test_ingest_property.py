@@ -1,8 +1,11 @@
-"""Property: every row read is stored or rejected, whatever garbage the cells hold."""
+"""Property: every row read is stored or rejected, whatever garbage the cells hold; a bad
+optional cell is blanked in a stored row and recorded with its original value."""
 
 from __future__ import annotations
 
 import csv
+import json
+import re
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -27,10 +30,12 @@ cells = {
     "lat": st.sampled_from(["-6.9", "0", "91", "", "-6,9"]) | garbage,
     "lon": st.sampled_from(["107.6", "0", "", "-181"]) | garbage,
     "accuracy_m": st.sampled_from(["5", "-1", "", "1e3"]) | garbage,
-    "device_id": st.sampled_from(["dA", "dB", ""]) | garbage,
+    "device_id": st.sampled_from(["dA", "dB", "", "\u200b", "d\x07"]) | garbage,
     "mode": st.sampled_from(["WFO", "wfh", ""]) | garbage,
 }
 rows = st.lists(st.fixed_dictionaries(cells), min_size=0, max_size=25)
+#: the cells a blanked record names (the end of its message)
+BLANKED = re.compile(r"the row is stored with (.+) empty$")
 
 
 @settings(
@@ -54,14 +59,44 @@ def test_read_equals_stored_plus_rejected(rows: list[dict[str, str]]) -> None:
         assert sum(summary.rejected_by_code.values()) == summary.rejected
         in_store = store.scan("attendance").collect().height if summary.stored else 0
         assert in_store == summary.stored == summary.inserted
-        if summary.rejected:
+        if summary.rejected or summary.blanked:
             rejects = pl.read_csv(summary.rejects_path, infer_schema=False)
-            assert rejects.height == summary.rejected
+            assert set(rejects["action"]) <= {"rejected", "blanked"}
+            rejected = rejects.filter(pl.col("action") == "rejected")
+            blanked = rejects.filter(pl.col("action") == "blanked")
+            assert rejected.height == summary.rejected
+            assert blanked.height == summary.blanked == sum(summary.blanked_by_code.values())
             # each source line is rejected at most once, and lines are real data lines
-            lines = rejects["source_row"].cast(pl.Int64)
-            assert lines.n_unique() == rejects.height
-            assert lines.min() >= 2 and lines.max() <= len(rows) + 1
+            lines = rejected["source_row"].cast(pl.Int64)
+            assert lines.n_unique() == rejected.height
+            if rejected.height:
+                assert lines.min() >= 2 and lines.max() <= len(rows) + 1
+            # blanked rows are stored rows: never a rejected line
+            assert not set(blanked["source_row"]) & set(rejected["source_row"])
+            stored = store.scan("attendance").collect() if summary.stored else None
+            per_group: dict[str, int] = {}
+            for line, values, message in blanked.select("source_row", "values", "message").rows():
+                cols = BLANKED.search(message)
+                assert cols is not None, message
+                group = cols.group(1)
+                per_group[group] = per_group.get(group, 0) + 1
+                original = rows[int(line) - 2]
+                cells = json.loads(values)
+                # every blanked cell is in the rejects file with its original value
+                for col in group.split(" and "):
+                    assert (cells.get(col) or "") == original[col], (col, cells, original)
+            for group, n in per_group.items():
+                assert stored is not None
+                empty = stored.filter(
+                    pl.all_horizontal(pl.col(c).is_null() for c in group.split(" and "))
+                )
+                assert empty.height >= n
         if summary.stored:
             stored = store.scan("attendance").collect()
             assert stored.select(pl.struct("nip", "ts", "kind").is_unique().all()).item()
             assert stored["nip"].str.contains(r"^[0-9]{18}$").all()
+            # what is stored is valid: coordinates in range and paired, accuracy >= 0
+            assert (stored["lat"].is_null() == stored["lon"].is_null()).all()
+            assert not (stored["lat"].abs() > 90).any() and not (stored["lon"].abs() > 180).any()
+            assert not (stored["accuracy_m"] < 0).any()
+            assert set(stored["mode"].drop_nulls()) <= {"WFO", "WFH"}

@@ -8,14 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
-from test_partitioned_support import (
-    AS_OF,
-    PERIOD,
-    RESULT_FILES,
-    build_store,
-    comparable_meta,
-)
+from test_partitioned_support import AS_OF, PERIOD, assert_same_results, build_store
 
 from wfhaudit.audit import partitioned
 from wfhaudit.audit.partitioned import run_audit_partitioned, unit_ranges
@@ -33,16 +26,8 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Path]:
     """The synthetic store and the unpartitioned audit of it."""
     base = tmp_path_factory.mktemp("partitioned")
     store = build_store(base / "store")
-    run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=base / "whole")
+    run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=base / "whole", partition_days=0)
     return store, base / "whole"
-
-
-def assert_same_results(expected: Path, actual: Path) -> None:
-    for name in RESULT_FILES:
-        assert_frame_equal(
-            pl.read_parquet(expected / name), pl.read_parquet(actual / name), check_exact=True
-        )
-    assert comparable_meta(expected / "audit.json") == comparable_meta(actual / "audit.json")
 
 
 def test_synthetic_data_exercises_every_hard_rule(synthetic: tuple[Store, Path]) -> None:
@@ -103,7 +88,8 @@ def test_worked_example(tmp_path: Path) -> None:
     store = load_worked(WORKED, tmp_path / "store")
     start, end = (WORKED / "period.txt").read_text().split()
     period = range_period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
-    run_audit(store, period, load_policy(), as_of=AS_OF, out_dir=tmp_path / "whole")
+    run_audit(store, period, load_policy(), as_of=AS_OF, out_dir=tmp_path / "whole",
+              partition_days=0)
     run_audit_partitioned(store, period, load_policy(), as_of=AS_OF, out_dir=tmp_path / "part")
     assert_same_results(tmp_path / "whole", tmp_path / "part")
     found = pl.read_parquet(tmp_path / "part" / "violations.parquet")
@@ -114,7 +100,8 @@ def test_days_left_out_and_empty_period(synthetic: tuple[Store, Path], tmp_path:
     """As-of before the period: nothing audited, the same (empty) files as the whole run."""
     store, _ = synthetic
     as_of = PERIOD.start
-    run_audit(store, PERIOD, load_policy(), as_of=as_of, out_dir=tmp_path / "whole")
+    run_audit(store, PERIOD, load_policy(), as_of=as_of, out_dir=tmp_path / "whole",
+              partition_days=0)
     run_audit_partitioned(store, PERIOD, load_policy(), as_of=as_of, out_dir=tmp_path / "part")
     assert_same_results(tmp_path / "whole", tmp_path / "part")
     assert pl.read_parquet(tmp_path / "part" / "violations.parquet").height == 0

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from polars.testing import assert_frame_equal
 
 from wfhaudit.audit.period import Period, range_period
-from wfhaudit.schema import TABLES
+from wfhaudit.schema import AUDIT_JSON, RESULT_FILES, TABLES
 from wfhaudit.store import Store
 
 FIRST_DAY = dt.date(2025, 11, 17)
@@ -35,12 +36,6 @@ TEXTS = [
     "ok",
     "",
 ]
-RESULT_FILES = (
-    "violations.parquet",
-    "unit_findings.parquet",
-    "employee_days.parquet",
-    "employee_summary.parquet",
-)
 
 
 def _frame(kind: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -154,6 +149,21 @@ def comparable_meta(path: Path) -> dict[str, Any]:
     for key in ("generated_at", "run_seconds", "execution"):
         meta.pop(key, None)
     return meta
+
+
+def assert_same_results(expected: Path, actual: Path) -> None:
+    """Two result directories hold the same files: every Parquet file equal row for row,
+    ``audit.json`` equal apart from clock and execution fields, nothing else."""
+    names = sorted(p.name for p in expected.iterdir())
+    assert names == sorted([*RESULT_FILES, AUDIT_JSON]) or set(RESULT_FILES) <= set(names)
+    assert sorted(p.name for p in actual.iterdir()) == names
+    for name in names:
+        if name.endswith(".parquet"):
+            assert_frame_equal(
+                pl.read_parquet(expected / name), pl.read_parquet(actual / name),
+                check_exact=True,
+            )
+    assert comparable_meta(expected / AUDIT_JSON) == comparable_meta(actual / AUDIT_JSON)
 
 
 def load_worked(directory: Path, path: Path) -> Store:

@@ -39,8 +39,9 @@ def test_default_top_level_and_holidays() -> None:
     assert p.timezone == "Asia/Jakarta"
     assert p.minutes_per_day == 450
     assert p.sources == ("default",)
-    assert len(p.holidays) == 23
-    assert p.holidays[:2] == (D(2025, 12, 25), D(2025, 12, 26))
+    assert len(p.holidays) == 49  # 2025 (28) and 2026 (21), cuti bersama included
+    assert p.holidays[:2] == (D(2025, 1, 1), D(2025, 1, 27))
+    assert D(2025, 8, 18) in p.holidays and D(2025, 12, 26) in p.holidays
     assert D(2026, 3, 20) in p.holidays and D(2026, 8, 17) in p.holidays
     assert p.holidays[-1] == D(2026, 12, 25)
 
@@ -145,7 +146,8 @@ exempt_units = ["RSUD-AM", "DISHUB"]
     assert p.holidays == (D(2026, 1, 2),)
     (special,) = p.special_hours
     assert special.name == "Ramadan 1447 H (revisi)"
-    assert special.hours == {"mon": Hours(420, 870)}  # other weekdays: not working days
+    assert special.hours == {"mon": Hours(420, 870)}  # other weekdays keep their hours
+    assert p.hours_on(D(2026, 2, 24)) == Hours(450, 960)  # a Tuesday inside it
     (only,) = p.wfh
     assert only.exempt_units == ("RSUD-AM", "DISHUB")
     assert only.max_share == 1.0  # filled default of an omitted key
@@ -323,7 +325,7 @@ def test_policy_check_ok(tmp_path: Path) -> None:
     path = write(tmp_path, "[location]\noffice_radius_m = 150\n")
     result = runner.invoke(app, ["policy", "check", str(path)])
     assert result.exit_code == 0, result.output
-    assert f"ok: {path} is a valid policy (3 WFH periods, 23 holidays)" in " ".join(
+    assert f"ok: {path} is a valid policy (3 WFH periods, 49 holidays)" in " ".join(
         result.output.split()
     )
 

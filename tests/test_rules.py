@@ -15,11 +15,11 @@ from test_audit_support import (
     audit,
     employee,
     event,
-    make_store,
     policy_with,
     report,
     rows,
 )
+from test_rules_support import bare_store, make_store
 
 from wfhaudit.audit.employee_days import EARTH_RADIUS_M
 from wfhaudit.policy import load_policy
@@ -69,7 +69,8 @@ def test_day1_on_time_at_office_report_in_evening(tmp_path: Path) -> None:
     assert rows(audit(store, "2025-12-02")) == []
 
 
-def test_day2_late_15_and_early_30(tmp_path: Path) -> None:
+def test_day2_late_15_and_early_29(tmp_path: Path) -> None:
+    """v2: whole minutes fully elapsed (15:30:30 is 29 min 30 s before 16:00: 29; v1 said 30)."""
     store = make_store(
         tmp_path / "s",
         attendance=[event("2025-12-03 07:45:59", "IN"), event("2025-12-03 15:30:30", "OUT")],
@@ -77,7 +78,7 @@ def test_day2_late_15_and_early_30(tmp_path: Path) -> None:
         roster=[roster("2025-12-03", "WFO")],
     )
     assert rows(audit(store, "2025-12-03")) == [
-        v("2025-12-03", "EARLY_LEAVE", minutes=30),
+        v("2025-12-03", "EARLY_LEAVE", minutes=29),
         v("2025-12-03", "LATE", minutes=15),
     ]
 
@@ -172,8 +173,18 @@ def _unit_of_ten(wfh: int, on_leave: int = 0, leave_kind: str = "CUTI") -> dict:
     }
 
 
+def _checked_in(unit: dict, day: str = "2025-12-02") -> dict:
+    """``unit`` with a check-in and a report of everyone on ``day`` (data present)."""
+    people = [e["nip"] for e in unit["employees"]]
+    return {
+        **unit,
+        "attendance": [event(f"{day} 07:20:00", "IN", nip=n) for n in people],
+        "outputs": [report(day, f"{day} 17:00:00", GOOD, nip=n) for n in people],
+    }
+
+
 def test_agency_example_quota_exceeded(tmp_path: Path) -> None:
-    store = make_store(tmp_path / "s", **_unit_of_ten(wfh=5, on_leave=1))
+    store = make_store(tmp_path / "s", **_checked_in(_unit_of_ten(wfh=5, on_leave=1)))
     found = audit(store, "2025-12-02").unit_findings.to_dicts()
     assert len(found) == 1
     assert found[0]["rule"] == "WFH_QUOTA_EXCEEDED"
@@ -182,12 +193,28 @@ def test_agency_example_quota_exceeded(tmp_path: Path) -> None:
 
 
 def test_quota_exactly_half_is_allowed(tmp_path: Path) -> None:
-    store = make_store(tmp_path / "s", **_unit_of_ten(wfh=5))
+    store = make_store(tmp_path / "s", **_checked_in(_unit_of_ten(wfh=5)))
     assert audit(store, "2025-12-02").unit_findings.height == 0
 
 
+def test_quota_counts_planned_mode_when_nobody_checked_in(tmp_path: Path) -> None:
+    """v2: the agency findings count the planned mode, whatever the attendance data;
+    ten staff without a check-in is missing data (ATTENDANCE_DATA_MISSING), not absence."""
+    store = make_store(tmp_path / "s", **_unit_of_ten(wfh=5, on_leave=1))
+    result = audit(store, "2025-12-02")
+    found = [(f["rule"], f["count"], f["headcount"]) for f in result.unit_findings.to_dicts()]
+    assert found == [
+        ("ATTENDANCE_DATA_MISSING", 9, 9),
+        ("OUTPUT_DATA_MISSING", 9, 9),  # the one on CUTI is excused
+        ("WFH_QUOTA_EXCEEDED", 5, 9),
+    ]
+    assert rows(result, "ABSENT") == []
+
+
 def test_quota_dinas_luar_leaves_headcount(tmp_path: Path) -> None:
-    store = make_store(tmp_path / "s", **_unit_of_ten(wfh=5, on_leave=1, leave_kind="DINAS_LUAR"))
+    store = make_store(
+        tmp_path / "s", **_checked_in(_unit_of_ten(wfh=5, on_leave=1, leave_kind="DINAS_LUAR"))
+    )
     found = audit(store, "2025-12-02").unit_findings.to_dicts()
     assert [(f["rule"], f["count"], f["headcount"]) for f in found] == [
         ("WFH_QUOTA_EXCEEDED", 5, 9)
@@ -222,8 +249,8 @@ def test_late_minutes_are_truncated(tmp_path: Path, in_ts: str, expected: list[i
 
 
 @pytest.mark.parametrize(
-    ("out_ts", "expected"), [("16:00:00", []), ("15:59:59", [1]), ("15:59:00", [1]),
-                             ("23:00:00", [])]
+    ("out_ts", "expected"), [("16:00:00", []), ("15:59:59", []), ("15:59:00", [1]),
+                             ("15:30:30", [29]), ("23:00:00", [])]
 )
 def test_early_minutes_are_truncated(tmp_path: Path, out_ts: str, expected: list[int]) -> None:
     got = _day(tmp_path, "07:30:00", out_ts)
@@ -241,7 +268,9 @@ def test_late_grace(tmp_path: Path, in_ts: str, minutes: int | None) -> None:
     assert got == ([v("2025-12-02", "LATE", minutes=minutes)] if minutes else [])
 
 
-@pytest.mark.parametrize(("out_ts", "minutes"), [("15:55:00", None), ("15:54:59", 6)])
+@pytest.mark.parametrize(
+    ("out_ts", "minutes"), [("15:55:00", None), ("15:54:59", None), ("15:54:00", 6)]
+)
 def test_early_grace(tmp_path: Path, out_ts: str, minutes: int | None) -> None:
     got = _day(tmp_path, "07:30:00", out_ts, policy=policy_with(early_grace_minutes=5))
     assert got == ([v("2025-12-02", "EARLY_LEAVE", minutes=minutes)] if minutes else [])
@@ -363,7 +392,9 @@ def test_home_unregistered_and_no_wrong_location(tmp_path: Path) -> None:
     assert result.meta["data_quality"]["employees_without_home"] == 1
 
 
-def test_office_unknown(tmp_path: Path) -> None:
+def test_office_unknown_is_data_quality_not_a_violation(tmp_path: Path) -> None:
+    """v2: an office not in `offices` is not the employee's fault: no violation; the data
+    quality lists the employee with the number of WFO days not checked (v1: OFFICE_UNKNOWN)."""
     store = make_store(
         tmp_path / "s",
         employees=[employee(office="O9")],
@@ -372,8 +403,13 @@ def test_office_unknown(tmp_path: Path) -> None:
         outputs=[report("2025-12-02", "2025-12-02 17:00:00", GOOD)],
     )
     result = audit(store, "2025-12-02")
-    assert rows(result) == [v("2025-12-02", "OFFICE_UNKNOWN", detail="O9")]
-    assert result.meta["data_quality"]["employees_unknown_office"] == 1
+    assert rows(result) == []
+    quality = result.meta["data_quality"]
+    assert quality["employees_unknown_office"] == 1
+    assert quality["unknown_office_wfo_days"] == 1
+    assert quality["unknown_office"] == [
+        {"nip": NIP_A, "unit_code": "U1", "office_id": "O9", "wfo_days": 1}
+    ]
 
 
 def test_office_unknown_needs_an_event(tmp_path: Path) -> None:
@@ -610,8 +646,8 @@ def test_year_to_date_uses_days_the_store_holds(tmp_path: Path) -> None:
     other = "199002022015010002"
     attendance = [
         event(f"2025-11-{d:02d} 07:30:00", "IN", nip=other) for d in (3, 4, 5)
-    ]
-    store = make_store(
+    ] + [event("2025-12-02 07:30:00", "IN", nip=other)]
+    store = bare_store(
         tmp_path / "s", employees=[employee(), employee(other)], attendance=attendance
     )
     result = audit(store, "2025-12-02")

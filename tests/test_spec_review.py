@@ -45,11 +45,11 @@ from test_audit_support import (
     O1,
     employee,
     event,
-    make_store,
     rows,
 )
 from test_audit_support import audit as _audit
 from test_audit_support import report as _report
+from test_rules_support import bare_store, make_store
 
 from wfhaudit.audit.employee_days import EARTH_RADIUS_M
 from wfhaudit.audit.partitioned import run_audit_partitioned
@@ -259,12 +259,13 @@ def test_utc_timestamps_are_converted_to_wib_at_ingest(tmp_path: Path) -> None:
         f"{NIP_A},2025-12-02,2025-12-02T17:00:00Z,{GOOD}\n"  # 00:00 WIB on 3 Dec: late, 0
         f"{NIP_A},2025-12-03,2025-12-03T10:00:00Z,Menyusun telaahan\n")])
     result = audit(store, "2025-12-01", "2025-12-03")
+    # v2: U1's attendance span starts on 2 Dec (WIB), so 1 Dec is missing data, not
+    # ABSENT; 15:59:59 is 0 whole minutes early (v1: EARLY_LEAVE 1)
     assert rows(result) == [
-        v("2025-12-01", "ABSENT"),
         v("2025-12-02", "LATE_DAILY_OUTPUT", minutes=0),
-        v("2025-12-03", "EARLY_LEAVE", minutes=1),
         v("2025-12-03", "LATE", minutes=10),
     ]
+    assert result.employee_days["status"].to_list()[0] == "no_attendance_data"
 
 
 # --- location: allowance, largest *outside* distance, half-known places ----------------
@@ -540,9 +541,14 @@ def _trip(tmp_path: Path, events: list[dict], leave_rows=()):
 
 
 def test_impossible_travel_zero_seconds_just_over_1000_m(tmp_path: Path) -> None:
-    got = _trip(tmp_path, [event("2025-12-02 07:30:00", "IN", O1),
-                           event("2025-12-02 07:30:00", "OUT", north_of(O1, 1001.0))])
+    got = _trip(tmp_path, [event("2025-12-02 07:30:00", "IN", O1, accuracy_m=None),
+                           event("2025-12-02 07:30:00", "OUT", north_of(O1, 1001.0),
+                                 accuracy_m=None)])
     assert got == [v("2025-12-02", "IMPOSSIBLE_TRAVEL", detail="inf")]
+    # v2: the effective distance subtracts both allowances (1001 - 5 - 5 = 991 m)
+    got = _trip(tmp_path / "b", [event("2025-12-02 07:30:00", "IN", O1),
+                                 event("2025-12-02 07:30:00", "OUT", north_of(O1, 1001.0))])
+    assert got == []
 
 
 def test_impossible_travel_zero_seconds_under_1000_m_is_no_finding(tmp_path: Path) -> None:
@@ -561,10 +567,11 @@ def test_impossible_travel_ordering_by_ts_then_kind(tmp_path: Path) -> None:
 
 
 def test_impossible_travel_uses_seconds_not_minutes(tmp_path: Path) -> None:
-    # 2000 m in 59 s = 122.03 km/h (truncating both times to 07:30 would say inf)
+    # effective 2000 - 5 - 5 = 1990 m in 59 s = 121.42 km/h (truncating both times to
+    # 07:30 would say inf; v1 used the raw 2000 m: 122)
     got = _trip(tmp_path, [event("2025-12-02 07:30:00", "IN", O1),
                            event("2025-12-02 07:30:59", "OUT", north_of(O1, 2000.0))])
-    assert got == [v("2025-12-02", "IMPOSSIBLE_TRAVEL", detail="122")]
+    assert got == [v("2025-12-02", "IMPOSSIBLE_TRAVEL", detail="121")]
 
 
 def test_impossible_travel_not_across_midnight(tmp_path: Path) -> None:
@@ -688,7 +695,8 @@ def test_ramadan_friday_ends_at_1400_and_the_day_before_is_normal(tmp_path: Path
     ]
 
 
-def test_special_period_without_a_weekday_makes_it_no_working_day(tmp_path: Path) -> None:
+def test_special_period_replaces_only_the_weekdays_it_lists(tmp_path: Path) -> None:
+    # v2 (policy.md): Friday, not listed, keeps its normal hours and is a working day
     policy_file = _write(tmp_path / "p.toml", """
 [[hours.special]]
 name = "Short week"
@@ -706,7 +714,7 @@ thu = "08:00-15:00"
                        outputs=[report("2025-12-02", "2025-12-02 17:00:00")])
     result = audit(store, "2025-12-02", "2025-12-05", policy=policy)
     assert rows(result, "LATE", "EARLY_LEAVE") == []
-    assert sorted({r[1] for r in rows(result)}) == ["2025-12-03", "2025-12-04"]
+    assert sorted({r[1] for r in rows(result)}) == ["2025-12-03", "2025-12-04", "2025-12-05"]
 
 
 # --- summary -----------------------------------------------------------------------
@@ -723,8 +731,8 @@ def test_period_summary_counts_and_equivalent_days(tmp_path: Path) -> None:
     result = audit(store, "2025-12-01", "2025-12-05", as_of="2025-12-05")
     s = result.employee_summary.row(0, named=True)
     assert (s["working_days"], s["excused_days"], s["duty_days"], s["violation_days"],
-            s["absent_days"], s["late_minutes"], s["early_minutes"]) == (4, 1, 1, 2, 1, 15, 30)
-    assert s["equivalent_days"] == pytest.approx(1 + 45 / 450)
+            s["absent_days"], s["late_minutes"], s["early_minutes"]) == (4, 1, 1, 2, 1, 15, 29)
+    assert s["equivalent_days"] == pytest.approx(1 + 44 / 450)
     assert result.days_left_out == ["2025-12-05"]
 
 
@@ -738,11 +746,11 @@ def test_duplicate_output_two_texts_overlapping_days_one_row_per_day(tmp_path: P
     ]
 
 
-def test_rostered_wfh_on_a_day_without_wfh_is_still_the_expected_mode(tmp_path: Path) -> None:
-    """rules.md: the expected mode IS the roster entry, allowed or not.  An employee who
-    goes to the office on a Monday the agency wrongly rostered as WFH is held to the
-    home point (WRONG_LOCATION, detail WFH) while the agency gets WFH_NOT_ALLOWED.
-    Spec-literal; flagged in the review report as a policy question."""
+def test_rostered_wfh_on_a_day_without_wfh_expects_the_office(tmp_path: Path) -> None:
+    """rules.md v2: a planned WFH where WFH is not allowed makes the expected mode WFO,
+    the home also accepted.  An employee who goes to the office on a Monday the agency
+    wrongly rostered as WFH gets nothing (v1: WRONG_LOCATION to the home, 2851.9 m);
+    the agency still gets WFH_NOT_ALLOWED."""
     store = make_store(
         tmp_path / "s",
         attendance=[event("2026-01-05 07:30:00", "IN"), event("2026-01-05 16:00:00", "OUT")],
@@ -750,8 +758,10 @@ def test_rostered_wfh_on_a_day_without_wfh_is_still_the_expected_mode(tmp_path: 
         roster=[roster("2026-01-05", "WFH")],
     )
     result = audit(store, "2026-01-05")
-    assert [r[2:] for r in rows(result)] == [("WRONG_LOCATION", None, 2851.9, "WFH")]  # O1 to home
+    assert rows(result) == []
     assert units(result) == [("U1", "2026-01-05", "WFH_NOT_ALLOWED", 1, 1, None)]
+    a = result.employee_days.row(0, named=True)
+    assert (a["planned_mode"], a["expected_mode"], a["home_accepted"]) == ("WFH", "WFO", True)
 
 
 def test_year_to_date_starts_on_1_january_of_the_period_end(tmp_path: Path) -> None:
@@ -759,7 +769,7 @@ def test_year_to_date_starts_on_1_january_of_the_period_end(tmp_path: Path) -> N
     # Audit 5-9 Jan 2026: A absent 5 days.  Year to date 2026: 5 days, written warning.
     dec = ["2025-12-01", "2025-12-02", "2025-12-03", "2025-12-04", "2025-12-05"]
     jan = ["2026-01-05", "2026-01-06", "2026-01-07", "2026-01-08", "2026-01-09"]
-    store = make_store(tmp_path / "s", employees=[employee(), employee(B)],
+    store = bare_store(tmp_path / "s", employees=[employee(), employee(B)],
                        attendance=_present(dec + jan, nip=B))
     result = audit(store, "2026-01-05", "2026-01-09")
     a = result.employee_summary.filter(pl.col("nip") == NIP_A).row(0, named=True)
@@ -836,17 +846,21 @@ exempt_units = []
          x["distance_m"], x["detail"])
         for x in pl.read_parquet(out / "violations.parquet").to_dicts()
     ]
+    # v2: the store holds 1 Dec only, so 2 Dec lies outside both agencies' spans:
+    # missing data, not ABSENT / NO_DAILY_OUTPUT
     assert got == [
-        (NIP_A, "2025-12-02", "U1", "ABSENT", None, None, None),
-        (NIP_A, "2025-12-02", "U1", "NO_DAILY_OUTPUT", None, None, "none"),
         (B, "2025-12-01", "U2", "NO_DAILY_OUTPUT", None, None, "empty"),
         (B, "2025-12-01", "U2", "NO_LOCATION", None, None, None),
-        (B, "2025-12-02", "U2", "ABSENT", None, None, None),
-        (B, "2025-12-02", "U2", "NO_DAILY_OUTPUT", None, None, "none"),
     ]
     found = pl.read_parquet(out / "unit_findings.parquet").to_dicts()
     assert [(f["unit_code"], f["date"].isoformat(), f["rule"], f["count"], f["headcount"])
-            for f in found] == [("U1", "2025-12-02", "WFH_NOT_ALLOWED", 1, 1)]
+            for f in found] == [
+        ("U1", "2025-12-02", "ATTENDANCE_DATA_MISSING", 1, 1),
+        ("U1", "2025-12-02", "OUTPUT_DATA_MISSING", 1, 1),
+        ("U1", "2025-12-02", "WFH_NOT_ALLOWED", 1, 1),
+        ("U2", "2025-12-02", "ATTENDANCE_DATA_MISSING", 1, 1),
+        ("U2", "2025-12-02", "OUTPUT_DATA_MISSING", 1, 1),
+    ]
 
 
 def test_many_employees_each_get_their_own_facts(tmp_path: Path) -> None:
@@ -906,18 +920,19 @@ def test_nobody_active_in_the_period_gives_no_finding(tmp_path: Path) -> None:
 def test_year_to_date_ignores_days_the_store_holds_only_for_other_agencies(
     tmp_path: Path,
 ) -> None:
-    # January 2026: only agency U2's attendance was ingested (B present every day);
-    # agency U1 (A) sent nothing for January.  Audit Mon 2 Feb: A is absent that day.
+    # January 2026 and 2 Feb: only agency U2's attendance was ingested (B present every
+    # day); agency U1 (A) sent nothing at all.  v2: U1 has no attendance span, so A's
+    # 2 Feb is missing data (v1: ABSENT), and no January day counts either.
     jan = [dt.date(2026, 1, d) for d in range(2, 31) if dt.date(2026, 1, d).weekday() < 5]
-    store = make_store(
+    store = bare_store(
         tmp_path / "s", employees=[employee(), employee(B, unit="U2")],
-        attendance=[event(f"{d} 07:30:00", "IN", nip=B) for d in jan],
+        attendance=[event(f"{d} 07:30:00", "IN", nip=B) for d in [*jan, day("2026-02-02")]],
     )
     result = audit(store, "2026-02-02", as_of="2026-02-03")
     a = result.employee_summary.filter(pl.col("nip") == NIP_A).row(0, named=True)
-    assert a["absent_days"] == 1
-    # the store holds no January day of U1: only the audited day counts, no tier
-    assert (a["ytd_equivalent_days"], a["ytd_tier"]) == (pytest.approx(1.0), None)
+    assert (a["absent_days"], a["no_attendance_data_days"]) == (0, 1)
+    assert (a["ytd_equivalent_days"], a["ytd_tier"]) == (pytest.approx(0.0), None)
+    assert units(result)[0][:4] == ("U1", "2026-02-02", "ATTENDANCE_DATA_MISSING", 1)
 
 
 def test_report_submitted_before_its_day_is_valid_and_in_time(tmp_path: Path) -> None:

@@ -291,6 +291,7 @@ def test_rejects_are_appended(store: Store) -> None:
                 "values": ['{"nip": "123"}'] * n,
                 "error_code": ["bad-nip"] * n,
                 "message": ["NIP 123 is not 18 digits"] * n,
+                "action": ["rejected"] * n,
                 "ingested_at": [dt.datetime(2025, 12, 3, 8, 0)] * n,
             },
             schema=REJECTS.schema,

@@ -167,7 +167,7 @@ for r in range(rounds):
     store.append_rejects(pl.DataFrame({
         "kind": ["attendance"] * 3, "source_file": [f"w{writer}.csv"] * 3,
         "source_row": ["2", "3", "4"], "values": ["{}"] * 3, "error_code": ["bad-nip"] * 3,
-        "message": ["bad"] * 3, "ingested_at": [None] * 3,
+        "message": ["bad"] * 3, "action": ["rejected"] * 3, "ingested_at": [None] * 3,
     }))
     results.append(["conflicts", store.conflicts, 0, 0])
 print(json.dumps(results))

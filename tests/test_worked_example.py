@@ -1,4 +1,9 @@
-"""The worked example of rules.md, audited end to end: exactly the expected rows."""
+"""The worked example of rules.md, audited end to end: exactly the expected rows.
+
+``tests/data/worked/`` is a copy of the spec's ``examples/worked/`` (v2): the
+violations, the agency findings (U2 has no check-in and no report at all: missing
+data, not absence) and the summary columns of ``expected_summary.csv``.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ def test_violations_are_exactly_the_expected_rows(result_dir: Path) -> None:
     got = pl.read_parquet(result_dir / "violations.parquet")
     want = _expected("expected_violations.csv", VIOLATIONS_SCHEMA)
     assert got.schema == VIOLATIONS_SCHEMA
-    assert got.height == want.height == 167
+    assert got.height == want.height == 9
     assert got.to_dicts() == want.to_dicts()
 
 
@@ -41,7 +46,34 @@ def test_unit_findings_are_exactly_the_expected_rows(result_dir: Path) -> None:
     want = _expected("expected_unit_findings.csv", UNIT_FINDINGS_SCHEMA)
     assert got.schema == UNIT_FINDINGS_SCHEMA
     got = got.with_columns(pl.col("share").round(6))
+    assert got.height == want.height == 18
     assert got.to_dicts() == want.to_dicts()
+
+
+def test_summary_is_exactly_the_expected_rows(result_dir: Path) -> None:
+    want = pl.read_csv(WORKED / "expected_summary.csv", schema_overrides={"nip": pl.String})
+    got = (
+        pl.read_parquet(result_dir / "employee_summary.parquet")
+        .select(want.columns)
+        .with_columns(pl.col("equivalent_days").round(6))
+        .sort("nip")
+    )
+    assert got.to_dicts() == want.to_dicts()
+
+
+def test_u2_days_are_missing_data_not_absence(result_dir: Path) -> None:
+    days = pl.read_parquet(result_dir / "employee_days.parquet")
+    u2 = days.filter(pl.col("unit_code") == "U2")
+    # 10 x 8 employee-days, one of them on CUTI: 79 without attendance data
+    assert u2["status"].value_counts(sort=True).rows() == [
+        ("no_attendance_data", 79), ("excused", 1)
+    ]
+    assert set(u2["output_data"].drop_nulls()) == {"missing"}
+    a = days.filter(pl.col("unit_code") == "U1")
+    assert set(a["output_data"].drop_nulls()) == {"present"}
+    assert a.filter(pl.col("date") == dt.date(2025, 12, 4))[
+        "planned_mode", "expected_mode", "home_accepted"
+    ].row(0) == ("WFH", "WFH", False)
 
 
 def test_every_violation_traces_to_an_employee_day(result_dir: Path) -> None:
@@ -65,10 +97,14 @@ def test_audit_json_names_period_counts_and_versions(result_dir: Path) -> None:
                               "end": "2025-12-11"}
     assert meta["as_of"] == "2025-12-12"
     assert meta["days_left_out"] == []
-    assert meta["counts"]["violations"] == 167
-    assert meta["counts"]["by_rule"]["ABSENT"] == 80
-    assert meta["counts"]["unit_findings_by_rule"] == {"WFH_QUOTA_EXCEEDED": 2,
-                                                       "WFH_NOT_ALLOWED": 0}
+    assert meta["counts"]["violations"] == 9
+    assert meta["counts"]["by_rule"]["ABSENT"] == 1
+    assert meta["counts"]["no_attendance_data"] == 79
+    assert meta["counts"]["unit_findings_by_rule"] == {
+        "WFH_QUOTA_EXCEEDED": 2, "WFH_NOT_ALLOWED": 0, "ATTENDANCE_DATA_MISSING": 8,
+        "OUTPUT_DATA_MISSING": 8,
+    }
+    assert "OFFICE_UNKNOWN" not in meta["counts"]["by_rule"]
     assert meta["wfh_periods_in_force"] == ["WFH 50:50"]
     assert meta["store"]["versions"]["attendance"] == 0
     assert meta["policy"]["output"]["min_chars"] == 10
@@ -81,9 +117,10 @@ def test_employee_summary_of_a(result_dir: Path) -> None:
     assert a["excused_days"] == 1
     assert a["duty_days"] == 1
     assert a["violation_days"] == 5  # 12-03, 12-04, 12-05, 12-10, 12-11
-    assert (a["absent_days"], a["late_minutes"], a["early_minutes"]) == (1, 15, 30)
-    assert a["equivalent_days"] == pytest.approx(1 + 45 / 450)
-    assert a["ytd_equivalent_days"] == pytest.approx(1.1)
+    assert a["no_attendance_data_days"] == 0
+    assert (a["absent_days"], a["late_minutes"], a["early_minutes"]) == (1, 15, 29)
+    assert a["equivalent_days"] == pytest.approx(1 + 44 / 450)
+    assert a["ytd_equivalent_days"] == pytest.approx(1 + 44 / 450)
     assert a["ytd_tier"] is None
 
 
@@ -92,8 +129,10 @@ def test_result_file_schemas(result_dir: Path) -> None:
 
     days = pl.read_parquet(result_dir / "employee_days.parquet")
     assert days.schema == pl.Schema(EMPLOYEE_DAY_COLUMNS)
-    assert list(days.columns[:7]) == ["nip", "date", "unit_code", "office_id", "status",
-                                      "leave_kind", "expected_mode"]
+    assert list(days.columns[:10]) == [
+        "nip", "date", "unit_code", "office_id", "status", "output_data", "leave_kind",
+        "planned_mode", "expected_mode", "home_accepted",
+    ]
     summary = pl.read_parquet(result_dir / "employee_summary.parquet")
     assert summary.schema == pl.Schema(EMPLOYEE_SUMMARY_COLUMNS)
     assert summary.height == 11

@@ -10,7 +10,6 @@ call a function of ``wfhaudit.ingest`` / ``store`` / ``audit`` / ``report`` /
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import functools
 import os
 import sys
@@ -22,7 +21,13 @@ import typer
 from rich.console import Console
 
 from wfhaudit import __version__
-from wfhaudit.errors import EXIT_DATA, EXIT_THRESHOLD, EXIT_USAGE, UsageError, WfhauditError
+from wfhaudit.errors import (
+    EXIT_DATA,
+    EXIT_THRESHOLD,
+    EXIT_USAGE,
+    WfhauditError,
+    as_os_error,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,19 +66,57 @@ PolicyOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors (cron).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON (scripts).")]
 PartitionDaysOpt = Annotated[
-    int,
+    str,
     typer.Option(
         "--partition-days",
-        min=0,
-        help="Audit N days at a time (out of core, for very large stores; 0: all at once).",
+        help="auto (default: in memory when the period fits, else in chunks), 0 (all days in "
+        "memory) or N (stage the store and audit N days at a time, for very large stores).",
     ),
 ]
 ClusterOpt = Annotated[
     str | None,
     typer.Option(
         "--cluster",
-        help="Run the partitions on Dask: local:N (N worker processes here) or "
-        "tcp://HOST:PORT (a running scheduler). Needs pip install 'wfhaudit[cluster]'.",
+        help="Run the chunks on Dask: local:N (N worker processes here) or "
+        "tcp://HOST:PORT (a running scheduler). Needs pip install 'wfhaudit\\[cluster]'.",
+        show_default=False,
+    ),
+]
+PeriodArg = Annotated[str, typer.Argument(help="2025-12, 2025-W49 or 2025-12-02..2025-12-19.")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="YYYY-MM-DD; days from it on are not audited (default: today, WIB).",
+        show_default=False,
+    ),
+]
+FailOnOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fail-on",
+        help="RULE=N or any=N: exit 1 when more than N findings (repeatable).",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--format",
+        help="html, md, xlsx or json (repeatable; default html and md).",
+        show_default=False,
+    ),
+]
+LangOpt = Annotated[str, typer.Option("--lang", help="id (Bahasa Indonesia) or en.")]
+UnitOpt = Annotated[
+    str | None, typer.Option("--unit", help="One agency's report (unit code).", show_default=False)
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Directory to write into (audit, run: default reports/out/<period>/; report: "
+        "default the results directory).",
         show_default=False,
     ),
 ]
@@ -107,18 +150,17 @@ def handle_errors(func: F) -> F:
             fail(exc.message, exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted; the store is unchanged by the unfinished step.", 130)
-        except OSError as exc:  # disk full, read-only or unwritable folder (issue 17)
-            if _state["debug"]:
-                raise
-            where = f" {exc.filename}" if exc.filename else ""
-            fail(
-                f"could not read or write{where}: {exc.strerror or exc}; free space or fix the "
-                "permissions and run again.",
-                EXIT_DATA,
-            )
         except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
             if _state["debug"]:
                 raise
+            error = as_os_error(exc)  # disk full, read-only or unwritable folder (issue 17)
+            if error is not None:
+                where = f" {error.filename}" if error.filename else ""
+                fail(
+                    f"could not read or write{where}: {error.strerror or error}; free space or "
+                    "fix the permissions and run again.",
+                    EXIT_DATA,
+                )
             fail(
                 f"unexpected {type(exc).__name__}: {exc}. Run again with --debug for the "
                 "traceback and report it.",
@@ -171,16 +213,6 @@ def step_progress(update: Callable[[str], None] | None, verb: str) -> Callable[[
     return lambda step: update(f"{verb}: {step}…")
 
 
-def parse_as_of(as_of: str | None) -> dt.date | None:
-    """``--as-of YYYY-MM-DD`` as a date (None: today in WIB, decided by the audit)."""
-    if as_of is None:
-        return None
-    try:
-        return dt.date.fromisoformat(as_of.strip())
-    except ValueError:
-        raise UsageError(f"bad --as-of {as_of!r}: write a date as YYYY-MM-DD.") from None
-
-
 def report_threshold(crossed: list[str], where: str) -> None:
     """Exit 1 naming the crossed ``--fail-on`` thresholds (results are already written)."""
     if crossed:
@@ -195,86 +227,8 @@ def report_threshold(crossed: list[str], where: str) -> None:
 # --- audit plumbing shared by `audit` and `run` -----------------------------
 
 
-def plan_audit(
-    period: str,
-    *,
-    policy: Path | None,
-    out: Path | None,
-    as_of: str | None,
-    fail_on: list[str] | None,
-    partition_days: int = 0,
-    cluster: str | None = None,
-) -> dict[str, Any]:
-    """Parse and check every audit option (nothing runs yet): a typo costs no audit."""
-    from wfhaudit.audit.period import parse_period
-    from wfhaudit.audit.summary import parse_fail_on
-    from wfhaudit.policy import load_policy
-
-    audit_period = parse_period(period)
-    return {
-        "period": audit_period,
-        "thresholds": parse_fail_on(fail_on),
-        "as_of": parse_as_of(as_of),
-        "policy": load_policy(policy),
-        "out_dir": out or Path("reports") / "out" / audit_period.label,
-        "partition_days": partition_days or (1 if cluster else 0),
-        "cluster": parse_cluster(cluster),
-    }
-
-
-def parse_cluster(cluster: str | None) -> tuple[str, int | str] | None:
-    """``--cluster local:N`` or ``tcp://HOST:PORT`` as ("local", N) / ("connect", address)."""
-    if cluster is None:
-        return None
-    from wfhaudit import cluster as dask_cluster
-
-    text = cluster.strip()
-    if text.startswith("local:") and text[6:].isdigit() and int(text[6:]) > 0:
-        parsed: tuple[str, int | str] = ("local", int(text[6:]))
-    elif text.startswith("tcp://") and len(text) > 6:
-        parsed = ("connect", text)
-    else:
-        raise UsageError(
-            f"bad --cluster {cluster!r}: write local:N (e.g. local:2) or tcp://HOST:PORT."
-        )
-    if not dask_cluster.available():
-        raise UsageError(
-            "--cluster needs Dask distributed: install it with pip install 'wfhaudit[cluster]'."
-        )
-    return parsed
-
-
-def execute_audit(plan: dict[str, Any], store: Path, update: Callable[[str], None] | None) -> Any:
-    """Run the planned audit on ``store`` (in memory, by partitions, or on a Dask cluster)."""
-    from wfhaudit.audit.run import run_audit
-    from wfhaudit.store import Store
-
-    args = (Store(store), plan["period"], plan["policy"])
-    kwargs: dict[str, Any] = {
-        "as_of": plan["as_of"],
-        "out_dir": plan["out_dir"],
-        "progress": step_progress(update, "auditing"),
-    }
-    if not plan["partition_days"]:
-        return run_audit(*args, **kwargs)
-    from wfhaudit import cluster as dask_cluster
-    from wfhaudit.audit.partitioned import run_audit_partitioned
-
-    kwargs["days_per_partition"] = plan["partition_days"]
-    if plan["cluster"] is None:
-        return run_audit_partitioned(*args, **kwargs)
-    how, where = plan["cluster"]
-    executor = (
-        dask_cluster.local_cluster(n_workers=int(where))
-        if how == "local"
-        else dask_cluster.connect(str(where))
-    )
-    with executor as running:
-        return run_audit_partitioned(*args, executor=running, **kwargs)
-
-
 def finish_audit(
-    plan: dict[str, Any], result: Any, *, quiet: bool, as_json: bool, written: list[Path]
+    command: Any, result: Any, *, quiet: bool, as_json: bool, written: list[Path]
 ) -> None:
     """Print the summary (table, JSON or nothing) and apply ``--fail-on``."""
     import json
@@ -292,7 +246,7 @@ def finish_audit(
             console.print(f"wrote {path}", highlight=False, soft_wrap=True)
     where = "results and reports" if written else "results"
     report_threshold(
-        crossed_thresholds(result, plan["thresholds"]), f"{where} in {plan['out_dir']}/"
+        crossed_thresholds(result, command.thresholds), f"{where} in {result.out_dir}/"
     )
 
 
@@ -332,6 +286,40 @@ def ingest(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate only; store nothing.")
     ] = False,
+    valid_from: Annotated[
+        str | None,
+        typer.Option(
+            "--valid-from",
+            help="employees: YYYY-MM-DD the file describes (fills rows without valid_from).",
+            show_default=False,
+        ),
+    ] = None,
+    full_snapshot: Annotated[
+        bool,
+        typer.Option(
+            "--full-snapshot",
+            help="employees: the file lists every employee; those missing are ended.",
+        ),
+    ] = False,
+    replace_period: Annotated[
+        str | None,
+        typer.Option(
+            "--replace-period",
+            help="FROM..TO: replace the table's rows of those dates (same commit).",
+            show_default=False,
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            "--delimiter",
+            help="CSV separator, one character or 'tab' (default: the profile's).",
+            show_default=False,
+        ),
+    ] = None,
+    decimal_comma: Annotated[
+        bool, typer.Option("--decimal-comma", help="Numbers are written 6,9 (CSV).")
+    ] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -339,9 +327,16 @@ def ingest(
 
     Example: [bold]wfhaudit ingest attendance kmob-2025-12.csv --profile kmob[/]"""
     from wfhaudit.ingest import ingest_files
+    from wfhaudit.ingest.core import parse_delimiter, parse_replace_period
     from wfhaudit.ingest.display import print_summary, summary_json
+    from wfhaudit.ingest.history import parse_valid_from
+    from wfhaudit.ingest.notes import print_notes
     from wfhaudit.store import Store
 
+    snapshot_day = parse_valid_from(valid_from) if valid_from is not None else None
+    period = parse_replace_period(replace_period) if replace_period is not None else None
+    if delimiter is not None:
+        parse_delimiter(delimiter)
     with status_line(is_interactive() and not quiet, f"ingesting {kind}") as update:
         summary = ingest_files(
             Store(store_path(store)),
@@ -354,11 +349,17 @@ def ingest(
             strict=strict,
             dry_run=dry_run,
             on_step=update,
+            valid_from=snapshot_day,
+            full_snapshot=full_snapshot,
+            replace_period=period,
+            delimiter=delimiter,
+            decimal_comma=decimal_comma,
         )
     if as_json:
         typer.echo(summary_json(summary))
     elif not quiet:
         print_summary(summary, console)
+        print_notes(summary, console)
 
 
 # --- store (issue 2) ---------------------------------------------------------
@@ -403,10 +404,13 @@ def policy_show(policy: PolicyOpt = None) -> None:
 def policy_check(
     file: Annotated[Path, typer.Argument(help="Policy TOML to validate.")],
 ) -> None:
-    """Validate a policy file. Example: [bold]wfhaudit policy check mine.toml[/]"""
-    from wfhaudit.policy import check_policy_file
+    """Validate a policy file; warn when it drops default holidays, special hours or WFH
+    periods. Example: [bold]wfhaudit policy check mine.toml[/]"""
+    from wfhaudit.policy import check_policy_file, replaced_defaults
 
     checked = check_policy_file(file)
+    for warning in replaced_defaults(file, checked):
+        err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     console.print(
         f"ok: {file} is a valid policy ({len(checked.wfh)} WFH periods, "
         f"{len(checked.holidays)} holidays)",
@@ -422,47 +426,26 @@ def policy_check(
 @app.command()
 @handle_errors
 def audit(
-    period: Annotated[str, typer.Argument(help="2025-12, 2025-W49 or 2025-12-02..2025-12-19.")],
+    period: PeriodArg,
     store: StoreOpt = None,
     policy: PolicyOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(help="Result directory (default: reports/out/<period>/).", show_default=False),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help="YYYY-MM-DD; days from it on are not audited (default: today, WIB).",
-            show_default=False,
-        ),
-    ] = None,
-    fail_on: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--fail-on",
-            help="RULE=N or any=N: exit 1 when more than N violations.",
-            show_default=False,
-        ),
-    ] = None,
-    partition_days: PartitionDaysOpt = 0,
+    out: OutOpt = None,
+    as_of: AsOfOpt = None,
+    fail_on: FailOnOpt = None,
+    partition_days: PartitionDaysOpt = "auto",
     cluster: ClusterOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the rules over a period. Example: [bold]wfhaudit audit 2025-12 --fail-on ABSENT=0[/]"""
-    plan = plan_audit(
-        period,
-        policy=policy,
-        out=out,
-        as_of=as_of,
-        fail_on=fail_on,
-        partition_days=partition_days,
-        cluster=cluster,
-    )
+    from wfhaudit.audit.command import plan_command, run_command
+    from wfhaudit.store import Store
+
+    command = plan_command(period, policy=policy, out=out, as_of=as_of, fail_on=fail_on,
+                           partition_days=partition_days, cluster=cluster)
     with status_line(is_interactive() and not quiet and not as_json, "auditing…") as update:
-        result = execute_audit(plan, store_path(store), update)
-    finish_audit(plan, result, quiet=quiet, as_json=as_json, written=[])
+        result = run_command(command, Store(store_path(store)), step_progress(update, "auditing"))
+    finish_audit(command, result, quiet=quiet, as_json=as_json, written=[])
 
 
 # --- report and run (issue 5) ------------------------------------------------
@@ -471,29 +454,17 @@ def audit(
 @app.command()
 @handle_errors
 def report(
-    period: Annotated[str, typer.Argument(help="2025-12, 2025-W49 or 2025-12-02..2025-12-19.")],
+    period: PeriodArg,
     results: Annotated[
         Path | None,
         typer.Option(
             help="Audit result directory (default: reports/out/<period>/).", show_default=False
         ),
     ] = None,
-    fmt: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--format",
-            help="html, md, xlsx or json (repeatable; default html and md).",
-            show_default=False,
-        ),
-    ] = None,
-    lang: Annotated[str, typer.Option(help="id (Bahasa Indonesia) or en.")] = "id",
-    unit: Annotated[
-        str | None, typer.Option(help="One agency's report (unit code).", show_default=False)
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(help="Report directory (default: the results directory).", show_default=False),
-    ] = None,
+    fmt: FormatOpt = None,
+    lang: LangOpt = "id",
+    unit: UnitOpt = None,
+    out: OutOpt = None,
     store: StoreOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -513,32 +484,16 @@ def report(
 @app.command()
 @handle_errors
 def run(
-    period: Annotated[str, typer.Argument(help="2025-12, 2025-W49 or 2025-12-02..2025-12-19.")],
+    period: PeriodArg,
     store: StoreOpt = None,
     policy: PolicyOpt = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            help="Directory for results and reports (default: reports/out/<period>/).",
-            show_default=False,
-        ),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="YYYY-MM-DD (default: today, WIB).", show_default=False),
-    ] = None,
-    fail_on: Annotated[
-        list[str] | None, typer.Option("--fail-on", help="RULE=N or any=N.", show_default=False)
-    ] = None,
-    fmt: Annotated[
-        list[str] | None,
-        typer.Option("--format", help="html, md, xlsx or json (repeatable).", show_default=False),
-    ] = None,
-    lang: Annotated[str, typer.Option(help="id or en.")] = "id",
-    unit: Annotated[
-        str | None, typer.Option(help="One agency's report (unit code).", show_default=False)
-    ] = None,
-    partition_days: PartitionDaysOpt = 0,
+    out: OutOpt = None,
+    as_of: AsOfOpt = None,
+    fail_on: FailOnOpt = None,
+    fmt: FormatOpt = None,
+    lang: LangOpt = "id",
+    unit: UnitOpt = None,
+    partition_days: PartitionDaysOpt = "auto",
     cluster: ClusterOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -546,32 +501,24 @@ def run(
     """Audit then report, for cron.
 
     Example: [bold]wfhaudit run 2025-W49 --quiet --fail-on any=100[/]"""
+    from wfhaudit.audit.command import check_unit, plan_command, run_command
     from wfhaudit.report.render import check_options, render_reports
+    from wfhaudit.store import Store
 
-    formats = check_options(fmt, lang)  # checked before the audit, like every audit option
-    plan = plan_audit(
-        period,
-        policy=policy,
-        out=out,
-        as_of=as_of,
-        fail_on=fail_on,
-        partition_days=partition_days,
-        cluster=cluster,
-    )
-    the_store = store_path(store)
+    formats = check_options(fmt, lang)  # every option is checked before the audit
+    command = plan_command(period, policy=policy, out=out, as_of=as_of, fail_on=fail_on,
+                           partition_days=partition_days, cluster=cluster)
+    the_store = Store(store_path(store))
+    unit = check_unit(the_store, unit)
     with status_line(is_interactive() and not quiet and not as_json, "auditing…") as update:
-        result = execute_audit(plan, the_store, update)
+        result = run_command(command, the_store, step_progress(update, "auditing"))
         if update is not None:
             update("rendering the reports…")
         written = render_reports(
-            plan["out_dir"],
-            formats=formats,
-            lang=lang,
-            unit=unit,
-            out_dir=plan["out_dir"],
-            store=the_store,
+            result.out_dir, formats=formats, lang=lang, unit=unit, out_dir=result.out_dir,
+            store=the_store.path,
         )
-    finish_audit(plan, result, quiet=quiet, as_json=as_json, written=written)
+    finish_audit(command, result, quiet=quiet, as_json=as_json, written=written)
 
 
 # --- evaluate (issue 13) -------------------------------------------------------
@@ -584,17 +531,9 @@ def evaluate(
         str, typer.Argument(help="2025-11..2026-02 (months), 2025-W45..2025-W52 or any PERIOD.")
     ],
     by: Annotated[str, typer.Option(help="month or week (ISO week).")] = "month",
-    unit: Annotated[
-        str | None, typer.Option(help="One agency (unit code).", show_default=False)
-    ] = None,
-    fmt: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--format", help="html, md, xlsx or json (repeatable; default html and md).",
-            show_default=False,
-        ),
-    ] = None,
-    lang: Annotated[str, typer.Option(help="id (Bahasa Indonesia) or en.")] = "id",
+    unit: UnitOpt = None,
+    fmt: FormatOpt = None,
+    lang: LangOpt = "id",
     out: Annotated[
         Path | None,
         typer.Option(
@@ -603,10 +542,7 @@ def evaluate(
     ] = None,
     store: StoreOpt = None,
     policy: PolicyOpt = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="YYYY-MM-DD (default: today, WIB).", show_default=False),
-    ] = None,
+    as_of: AsOfOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -615,6 +551,7 @@ def evaluate(
     Example: [bold]wfhaudit evaluate 2025-11..2026-02 --by month --format html[/]"""
     import json
 
+    from wfhaudit.audit.command import parse_as_of
     from wfhaudit.evaluate.command import evaluate_command, summary
 
     with status_line(is_interactive() and not quiet and not as_json, "evaluating…") as update:

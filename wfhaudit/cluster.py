@@ -1,21 +1,20 @@
-"""Run the partitioned audit on a Dask distributed cluster (optional extra ``cluster``).
+"""Run the audit's chunks on a Dask distributed cluster (optional extra ``cluster``).
 
-``pip install 'wfhaudit[cluster]'`` adds Dask distributed.  The partitions of
-``wfhaudit.audit.partitioned`` (chunks of days, audited by the same Polars
-code) become Dask tasks; the driver stages the inputs, runs the second pass
-for ``DUPLICATE_OUTPUT`` and merges the sorted results, so the result files
-equal those of a single-machine run.
+``pip install 'wfhaudit[cluster]'`` adds Dask distributed.  The chunks of the
+audit pipeline (``wfhaudit.audit.partitioned.audit_chunk``) become Dask tasks;
+the driver pins and stages the store, runs the period step and publishes, so
+the result files equal those of a single-machine run.
 
-Every worker must see the work directory (a shared filesystem on a real
-cluster; any local directory on a local cluster) and run the same wfhaudit
-and Polars versions as the driver (checked: a worker that hashes report texts
-differently stops the audit with a data error).
+Every worker must see the work directory (``work_dir`` or
+``$WFHAUDIT_WORK_DIR``: a shared filesystem on a real cluster; any local
+directory on a local cluster) and the store, and run the same wfhaudit and
+Polars versions as the driver.
 
     from wfhaudit.cluster import local_cluster
-    from wfhaudit.audit.partitioned import run_audit_partitioned
+    from wfhaudit.audit.run import run_audit
 
     with local_cluster(n_workers=2) as executor:
-        run_audit_partitioned(store, period, policy, out_dir=out, executor=executor)
+        run_audit(store, period, policy, out_dir=out, executor=executor)
 
 ``connect("tcp://scheduler:8786")`` uses a running cluster instead.
 """

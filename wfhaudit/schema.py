@@ -41,6 +41,9 @@ class Table:
     partition_source: str | None = None
     #: pairs of columns that must be both present or both empty.
     pairs: tuple[tuple[str, str], ...] = ()
+    #: the date (or datetime) column ``ingest --replace-period FROM..TO`` selects the rows
+    #: to replace by; None: the table has no dates to replace by.
+    period_column: str | None = None
 
     @property
     def schema(self) -> pl.Schema:
@@ -83,10 +86,12 @@ EMPLOYEES = Table(
         "home_lon": pl.Float64(),
         "active_from": pl.Date(),
         "active_to": pl.Date(),
+        "valid_from": pl.Date(),
     },
     required=("nip", "name", "unit_code", "office_id"),
-    key=("nip",),
+    key=("nip", "valid_from"),
     pairs=(("home_lat", "home_lon"),),
+    period_column="valid_from",
 )
 
 OFFICES = Table(
@@ -113,6 +118,7 @@ ROSTER = Table(
     key=("nip", "date"),
     enums={"mode": ("WFH", "WFO")},
     partition_source="date",
+    period_column="date",
 )
 
 ATTENDANCE = Table(
@@ -132,6 +138,7 @@ ATTENDANCE = Table(
     enums={"kind": ("IN", "OUT"), "mode": ("WFO", "WFH")},
     partition_source="ts",
     pairs=(("lat", "lon"),),
+    period_column="ts",
 )
 
 OUTPUTS = Table(
@@ -145,6 +152,7 @@ OUTPUTS = Table(
     required=("nip", "date", "submitted_at", "text"),
     key=("nip", "date", "submitted_at"),
     partition_source="date",
+    period_column="date",
 )
 
 LEAVE = Table(
@@ -158,6 +166,7 @@ LEAVE = Table(
     required=("nip", "start", "end", "kind"),
     key=("nip", "start", "kind"),
     enums={"kind": ("CUTI", "SAKIT", "IZIN", "DINAS_LUAR", "TUGAS_BELAJAR")},
+    period_column="start",
 )
 
 #: Public and agency feedback (optional; read only by ``evaluate``).
@@ -195,11 +204,18 @@ REJECTS = Table(
         "values": pl.String(),  # the original cells, as JSON
         "error_code": pl.String(),
         "message": pl.String(),
+        #: "rejected" (the row was not stored) or "blanked" (a bad optional cell was
+        #: stored empty, the row kept); empty in rows written before v2 = rejected
+        "action": pl.String(),
         "ingested_at": DATETIME,
     },
     required=("kind", "source_file", "source_row", "error_code", "message"),
     key=("kind", "source_file", "source_row", "error_code", "ingested_at"),
 )
+
+#: ``REJECTS.action`` values.
+ACTION_REJECTED = "rejected"
+ACTION_BLANKED = "blanked"
 
 #: Ingest error codes (data.md, after the Frictionless catalogue).
 ERROR_CODES: tuple[str, ...] = (
@@ -251,8 +267,11 @@ EMPLOYEE_DAYS_SCHEMA = pl.Schema(
         "unit_code": pl.String(),
         "office_id": pl.String(),
         "status": pl.String(),
+        "output_data": pl.String(),
         "leave_kind": pl.String(),
+        "planned_mode": pl.String(),
         "expected_mode": pl.String(),
+        "home_accepted": pl.Boolean(),
         "start_min": pl.Int32(),
         "end_min": pl.Int32(),
         "first_in": pl.Datetime("us"),
@@ -275,6 +294,7 @@ EMPLOYEE_SUMMARY_SCHEMA = pl.Schema(
         "working_days": pl.Int64(),
         "excused_days": pl.Int64(),
         "duty_days": pl.Int64(),
+        "no_attendance_data_days": pl.Int64(),
         "violation_days": pl.Int64(),
         "absent_days": pl.Int64(),
         "late_minutes": pl.Int64(),
@@ -306,7 +326,6 @@ EMPLOYEE_DAY_RULES: tuple[str, ...] = (
     "WRONG_LOCATION",
     "NO_LOCATION",
     "HOME_UNREGISTERED",
-    "OFFICE_UNKNOWN",
     "NO_DAILY_OUTPUT",
     "LATE_DAILY_OUTPUT",
 )
@@ -316,5 +335,30 @@ INTEGRITY_RULES: tuple[str, ...] = (
     "IMPOSSIBLE_TRAVEL",
     "DUPLICATE_OUTPUT",
 )
-UNIT_RULES: tuple[str, ...] = ("WFH_QUOTA_EXCEEDED", "WFH_NOT_ALLOWED")
+UNIT_RULES: tuple[str, ...] = (
+    "WFH_QUOTA_EXCEEDED",
+    "WFH_NOT_ALLOWED",
+    "ATTENDANCE_DATA_MISSING",
+    "OUTPUT_DATA_MISSING",
+)
+#: Agency findings that say data is missing (shown as missing data, not as violations).
+DATA_MISSING_RULES: tuple[str, ...] = ("ATTENDANCE_DATA_MISSING", "OUTPUT_DATA_MISSING")
 ALL_RULES: tuple[str, ...] = EMPLOYEE_DAY_RULES + INTEGRITY_RULES + UNIT_RULES
+
+#: Statuses of an audited employee-day (rules.md), in the order they are decided.
+STATUS_EXCUSED = "excused"
+STATUS_DUTY = "duty"
+STATUS_NO_ATTENDANCE_DATA = "no_attendance_data"
+STATUS_REQUIRED = "required"
+STATUSES: tuple[str, ...] = (
+    STATUS_EXCUSED,
+    STATUS_DUTY,
+    STATUS_NO_ATTENDANCE_DATA,
+    STATUS_REQUIRED,
+)
+
+#: Values of the evidence column ``output_data`` (null on an excused day).
+OUTPUT_PRESENT = "present"
+OUTPUT_MISSING = "missing"
+OUTPUT_PENDING = "pending"
+OUTPUT_DATA_VALUES: tuple[str, ...] = (OUTPUT_PRESENT, OUTPUT_MISSING, OUTPUT_PENDING)

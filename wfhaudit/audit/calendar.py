@@ -9,8 +9,10 @@ column                 dtype           meaning
 ``date``               Date            the day
 ``weekday``            String          ``"mon"`` .. ``"sun"``
 ``holiday``            Boolean         the date is in ``holidays``
-``working``            Boolean         its weekday has hours (the special period's hours
-                                       if the date is in one) and it is not a holiday
+``working``            Boolean         its weekday has hours (in a special period: the
+                                       period's hours for the weekdays it lists, the
+                                       normal hours for the others) and it is not a
+                                       holiday
 ``start_min``          Int32 (null)    scheduled start, minutes after midnight; null
                                        when not working
 ``end_min``            Int32 (null)    scheduled end, minutes after midnight; null when
@@ -68,8 +70,7 @@ def calendar(policy: Policy, start: dt.date, end: dt.date) -> pl.DataFrame:
     one = dt.timedelta(days=1)
     while day <= end:
         weekday = WEEKDAYS[day.weekday()]
-        special = next((s for s in policy.special_hours if s.start <= day <= s.end), None)
-        hours = special.hours.get(weekday) if special else policy.hours.get(weekday)
+        special, hours = policy.scheduled(day)
         holiday = day in holidays
         working = hours is not None and not holiday
         wfh = policy.wfh_period_on(day)

@@ -23,20 +23,40 @@ from typing import Any
 import polars as pl
 
 from wfhaudit.audit.inputs import AuditInputs
+from wfhaudit.audit.spans import (
+    ATTENDANCE_SPAN,
+    FORCE_FROM,
+    FORCE_TO,
+    HISTORY_FROM,
+    OUTPUT_SPAN,
+    active_on,
+    agency_spans,
+    in_force,
+    on_day,
+)
 from wfhaudit.policy.model import Policy
-from wfhaudit.schema import LEAVE_DUTY, LEAVE_EXCUSED
+from wfhaudit.schema import (
+    EARTH_RADIUS_M,
+    LEAVE_DUTY,
+    LEAVE_EXCUSED,
+    OUTPUT_MISSING,
+    OUTPUT_PENDING,
+    OUTPUT_PRESENT,
+    STATUS_DUTY,
+    STATUS_EXCUSED,
+    STATUS_NO_ATTENDANCE_DATA,
+    STATUS_REQUIRED,
+)
 
-#: Mean Earth radius (IUGG), metres: the sphere of every haversine distance.
-EARTH_RADIUS_M = 6_371_008.8
 #: Consecutive located events closer than this are never impossible travel.
 TRAVEL_MIN_DISTANCE_M = 1000.0
-#: Floating-point noise forgiven when comparing a distance with a fence (1 micrometre):
-#: a point computed to lie exactly on the fence is inside, never "outside by 1e-10 m".
-DISTANCE_TOLERANCE_M = 1e-6
 
-STATUS_EXCUSED = "excused"
-STATUS_DUTY = "duty"
-STATUS_REQUIRED = "required"
+__all__ = [
+    "STATUS_DUTY",
+    "STATUS_EXCUSED",
+    "STATUS_NO_ATTENDANCE_DATA",
+    "STATUS_REQUIRED",
+]
 
 #: Columns of the calendar the audit uses.
 CALENDAR_COLUMNS = (
@@ -114,19 +134,32 @@ def _leave_days(leave: pl.LazyFrame, start: dt.date, end: dt.date) -> pl.LazyFra
     )
 
 
-def _employee_index(inputs: AuditInputs) -> pl.LazyFrame:
-    """Employees sorted by unit, then nip, with a dense integer ``emp_idx`` (0, 1, ...).
+def _employee_index(inputs: AuditInputs) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The employees rows with the days each is in force, and a dense ``emp_idx`` per nip.
 
-    The order of ``employee_days.parquet`` (unit, nip, date) is then ``ed_key`` order.
+    Returns ``(people, nips)``: ``people`` has one row per employees row (history:
+    several per nip, ``spans.in_force``); ``nips`` one row per nip with its
+    ``emp_idx`` (0, 1, ...), numbered by the unit of the nip's first row, then nip,
+    so that ``ed_key`` order is (unit, nip, date) for everyone who never moved.
     """
-    return (
-        inputs.employees.select(
-            "nip", "unit_code", "office_id", "home_lat", "home_lon", "active_from", "active_to"
+    employees = inputs.employees
+    if "valid_from" not in employees.collect_schema():
+        employees = employees.with_columns(pl.lit(None, dtype=pl.Date).alias("valid_from"))
+    people = in_force(
+        employees.select(
+            "nip", "unit_code", "office_id", "home_lat", "home_lon", "active_from",
+            "active_to", "valid_from",
         )
+    ).collect()
+    nips = (
+        people.group_by("nip", maintain_order=True)
+        .agg(pl.col("unit_code").first())
         .sort("unit_code", "nip")
         .with_row_index("emp_idx")
-        .with_columns(pl.col("emp_idx").cast(pl.Int64))
+        .select("nip", pl.col("emp_idx").cast(pl.Int64))
     )
+    people = people.join(nips, on="nip", how="left")
+    return people, nips
 
 
 def _span(inputs: AuditInputs) -> int:
@@ -198,15 +231,50 @@ class _Keys:
     """What every keyed table of one build needs: the employees and the ed_key space."""
 
     inputs: AuditInputs
-    employees: pl.DataFrame
+    people: pl.DataFrame  # employees rows with the days they are in force (``in_force``)
+    nips: pl.DataFrame  # one row per nip: nip, emp_idx
     size: int  # number of possible ed_keys: employees x days of the period
 
 
-def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Active employees x audited days, with leave, roster, mode and expected place.
+def _keys(inputs: AuditInputs) -> _Keys:
+    people, nips = _employee_index(inputs)
+    return _Keys(inputs, people, nips, nips.height * _span(inputs))
 
-    Sorted by ``ed_key``.  Also returns the roster's data-quality facts (rows of an
-    unknown nip, units with a roster row in the period).
+
+def decimetres(metres: pl.Expr) -> pl.Expr:
+    """A length rounded to 0.1 m (half away from zero), as a whole number of decimetres."""
+    return (metres * 10).round(0, mode="half_away_from_zero").cast(pl.Int64)
+
+
+def planned_and_expected(
+    roster_mode: pl.Expr, default_wfh: pl.Expr, wfh_allowed: pl.Expr
+) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """``planned_mode``, ``expected_mode`` and ``home_accepted`` (``rules.md``).
+
+    Planned: the roster entry, else WFH on a default-WFH weekday of a unit not
+    exempt, else WFO.  Expected: the planned mode, but WFO where a planned WFH is not
+    allowed.  The home is also accepted on that day, and on a WFH-allowed day with
+    no roster entry whose default is WFO.
+    """
+    planned = (
+        pl.when(roster_mode.is_not_null())
+        .then(roster_mode)
+        .when(default_wfh)
+        .then(pl.lit("WFH"))
+        .otherwise(pl.lit("WFO"))
+    )
+    stale = (planned == "WFH") & ~wfh_allowed
+    expected = pl.when(stale).then(pl.lit("WFO")).otherwise(planned)
+    accepted = stale | (wfh_allowed & roster_mode.is_null() & (planned == "WFO"))
+    return planned, expected, accepted
+
+
+def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Active employees x audited days, with leave, roster, modes and expected place.
+
+    The unit, office, home point and activity of each day come from the row in
+    force that day.  Sorted by ``ed_key``.  Also returns the roster's data-quality
+    facts (rows of an unknown nip, units with a roster row in the period).
     """
     inputs = keys.inputs
     offices = inputs.offices.select(
@@ -215,23 +283,22 @@ def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame
         pl.col("lon").alias("office_lon"),
         pl.col("radius_m").fill_null(policy.office_radius_m).alias("office_radius_m"),
     ).unique("office_id", keep="first")
-    people = keys.employees.lazy().join(
-        offices, on="office_id", how="left", maintain_order="left"
-    )
+    people = keys.people.lazy().join(offices, on="office_id", how="left", maintain_order="left")
+    date = pl.col("date")
     base = (
         people.join(days.lazy().sort("date"), how="cross", maintain_order="left_right")
-        .filter(
-            (pl.col("active_from").is_null() | (pl.col("active_from") <= pl.col("date")))
-            & (pl.col("active_to").is_null() | (pl.col("date") <= pl.col("active_to")))
-        )
+        .filter(on_day(date) & active_on(date))
         .with_columns(
-            _ed_key(inputs, pl.col("date")),
+            _ed_key(inputs, date),
             pl.col("exempt_units")
             .list.contains(pl.col("unit_code"))
             .fill_null(False)
             .alias("unit_exempt"),
         )
-        .drop("exempt_units", "active_from", "active_to")
+        .drop(
+            "exempt_units", "active_from", "active_to", "valid_from", FORCE_FROM, FORCE_TO,
+            HISTORY_FROM,
+        )
         .collect(engine="in-memory")
     )
     if not base.get_column("ed_key").is_sorted():
@@ -241,16 +308,13 @@ def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame
         _keyed(
             inputs,
             inputs.roster.select("nip", "date", pl.col("mode").alias("roster_mode")),
-            keys.employees,
+            keys.nips,
         ).collect()
     )
-    rostered = keys.employees.get_column("unit_code").gather(
-        roster.get_column("emp_idx").unique()
-    )
     leave, _ = _known(
-        _keyed(
-            inputs, _leave_days(inputs.leave, inputs.start, inputs.end), keys.employees
-        ).collect(engine="in-memory")
+        _keyed(inputs, _leave_days(inputs.leave, inputs.start, inputs.end), keys.nips).collect(
+            engine="in-memory"
+        )
     )
     base = pl.concat(
         [
@@ -262,12 +326,15 @@ def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame
         ],
         how="horizontal",
     )
-    mode = (
-        pl.when(pl.col("roster_mode").is_not_null())
-        .then(pl.col("roster_mode"))
-        .when(pl.col("default_wfh") & ~pl.col("unit_exempt"))
-        .then(pl.lit("WFH"))
-        .otherwise(pl.lit("WFO"))
+    # units with a roster row in the period: the unit of the row in force on its date
+    rostered = base.filter(pl.col("roster_mode").is_not_null()).get_column("unit_code")
+    wfh_allowed = (
+        pl.col("wfh_period").is_not_null()
+        & pl.col("wfh_weekday_allowed").fill_null(False)
+        & ~pl.col("unit_exempt")
+    )
+    planned, expected, accepted = planned_and_expected(
+        pl.col("roster_mode"), pl.col("default_wfh") & ~pl.col("unit_exempt"), wfh_allowed
     )
     wfo = pl.col("expected_mode") == "WFO"
     base = base.with_columns(
@@ -281,7 +348,10 @@ def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame
             pl.col("excused_kind"),
             pl.when(pl.col("on_duty").fill_null(False)).then(pl.lit(LEAVE_DUTY)),
         ).alias("leave_kind"),
-        mode.alias("expected_mode"),
+        wfh_allowed.alias("wfh_allowed"),
+        planned.alias("planned_mode"),
+        expected.alias("expected_mode"),
+        accepted.alias("home_accepted"),
         pl.col("office_lat").is_not_null().alias("office_known"),
         (pl.col("home_lat").is_not_null() & pl.col("home_lon").is_not_null()).alias("home_known"),
     ).with_columns(
@@ -294,7 +364,9 @@ def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame
     ).with_columns(
         (pl.col("place_lat").is_not_null() & pl.col("place_lon").is_not_null()).alias(
             "place_known"
-        )
+        ),
+        # on a day the home is also accepted, the home fence counts only where known
+        (pl.col("home_accepted") & pl.col("home_known")).alias("home_fence_too"),
     )
     quality = {
         "roster_unknown_nip": roster_unknown,
@@ -321,6 +393,11 @@ def _events(
 ) -> tuple[pl.DataFrame, int]:
     """Attendance rows of audited employee-days with their location facts.
 
+    Distances, allowances and radii are compared in whole decimetres (``rules.md``):
+    an event is outside its fence when ``distance - allowance > radius``, each
+    rounded to 0.1 m.  Where the home is also accepted, an event is outside only
+    when outside the office fence and (where a home point is known) the home fence.
+
     Also returns the number of attendance rows of the period with an unknown nip.
     """
     inputs = keys.inputs
@@ -328,35 +405,43 @@ def _events(
         pl.col("accuracy_m").clip(0.0, float(policy.accuracy_allowance_max_m)).fill_null(0.0)
     )
     attendance = inputs.attendance.with_columns(pl.col("ts").dt.date().alias("date"))
-    keyed, unknown = _known(_keyed(inputs, attendance, keys.employees).collect())
-    places = ["status", "place_lat", "place_lon", "place_radius_m", "home_lat", "home_lon"]
+    keyed, unknown = _known(_keyed(inputs, attendance, keys.nips).collect())
+    places = [
+        "status", "place_lat", "place_lon", "place_radius_m", "home_lat", "home_lon",
+        "home_fence_too",
+    ]
+    home_radius_dm = round(float(policy.home_radius_m) * 10)
+    away = pl.col("home_dm") - pl.col("allowance_dm") > home_radius_dm
     events = (
         _audited(keys, keyed, base, places)
         .lazy()
         .with_columns(
             (pl.col("lat").is_not_null() & pl.col("lon").is_not_null()).alias("located"),
-            allowance.alias("allowance_m"),
-            haversine_m(pl.col("lat"), pl.col("lon"), pl.col("place_lat"), pl.col("place_lon"))
-            .alias("distance_m"),
-            haversine_m(pl.col("lat"), pl.col("lon"), pl.col("home_lat"), pl.col("home_lon"))
-            .alias("home_distance_m"),
+            decimetres(allowance).alias("allowance_dm"),
+            decimetres(
+                haversine_m(pl.col("lat"), pl.col("lon"), pl.col("place_lat"), pl.col("place_lon"))
+            ).alias("distance_dm"),
+            decimetres(
+                haversine_m(pl.col("lat"), pl.col("lon"), pl.col("home_lat"), pl.col("home_lon"))
+            ).alias("home_dm"),
         )
         .with_columns(
             (
-                (pl.col("distance_m") - pl.col("allowance_m"))
-                > pl.col("place_radius_m") + DISTANCE_TOLERANCE_M
+                (pl.col("distance_dm") - pl.col("allowance_dm"))
+                > decimetres(pl.col("place_radius_m"))
             )
             .fill_null(False)
+            .alias("outside_place"),
+            (pl.col("distance_dm").cast(pl.Float64) / 10).alias("distance_m"),
+        )
+        .with_columns(
+            (pl.col("outside_place") & (~pl.col("home_fence_too") | away.fill_null(True)))
             .alias("outside"),
-            (
-                (pl.col("home_distance_m") - pl.col("allowance_m"))
-                <= float(policy.home_radius_m) + DISTANCE_TOLERANCE_M
-            )
-            .alias("inside_home"),
+            (~away).alias("inside_home"),
         )
         .select(
             "ed_key", "date", "status", "ts", "kind", "lat", "lon", "device_id", "located",
-            "distance_m", "outside", "inside_home",
+            "allowance_dm", "distance_m", "outside", "inside_home",
         )
         .collect()
     )
@@ -370,7 +455,8 @@ def _travel_candidates(event_facts: pl.DataFrame) -> pl.Series:
     latitude/longitude box.  No two points of a box are farther apart than its
     diagonal (for boxes of a few km; a box across the antimeridian is huge, hence a
     candidate).  With a 10% margin this only skips days that cannot have a hop
-    over 1000 m: the exact check runs on every candidate.
+    over 1000 m (the effective distance is never more than the distance): the
+    exact check runs on every candidate.
     """
     diagonal = haversine_m(pl.col("lat_lo"), pl.col("lon_lo"), pl.col("lat_hi"), pl.col("lon_hi"))
     return event_facts.filter(
@@ -381,52 +467,165 @@ def _travel_candidates(event_facts: pl.DataFrame) -> pl.Series:
 def _travel(events: pl.LazyFrame, candidates: pl.Series, policy: Policy) -> pl.LazyFrame:
     """Per employee-day: the highest implied speed of an impossible hop (inf for zero time).
 
-    Consecutive located events of one employee-day (of ``candidates``), ordered by
-    ts, then kind (IN < OUT).
+    Consecutive located events of one employee-day (of ``candidates``; never a
+    duty day), ordered by ts, then kind (IN < OUT).  A hop's **effective
+    distance** is its distance rounded to 0.1 m minus both events' allowances, in
+    decimetres; it is impossible when above 1000 m at a speed above
+    ``max_speed_kmh`` (computed from the effective distance).
     """
     hops = (
-        events.filter(pl.col("located") & pl.col("ed_key").is_in(candidates.implode()))
-        .select("ed_key", "ts", (pl.col("kind") == "OUT").alias("kind_order"), "lat", "lon")
+        events.filter(
+            pl.col("located")
+            & (pl.col("status") != STATUS_DUTY)
+            & pl.col("ed_key").is_in(candidates.implode())
+        )
+        .select(
+            "ed_key", "ts", (pl.col("kind") == "OUT").alias("kind_order"), "lat", "lon",
+            "allowance_dm",
+        )
         .sort("ed_key", "ts", "kind_order")
         .with_columns(
             pl.col("ed_key").shift(1).alias("prev_key"),
             pl.col("lat").shift(1).alias("prev_lat"),
             pl.col("lon").shift(1).alias("prev_lon"),
             pl.col("ts").shift(1).alias("prev_ts"),
+            pl.col("allowance_dm").shift(1).alias("prev_allowance_dm"),
         )
         .filter(pl.col("prev_key") == pl.col("ed_key"))
         .with_columns(
-            haversine_m(pl.col("prev_lat"), pl.col("prev_lon"), pl.col("lat"), pl.col("lon"))
-            .alias("hop_m"),
+            (
+                decimetres(
+                    haversine_m(
+                        pl.col("prev_lat"), pl.col("prev_lon"), pl.col("lat"), pl.col("lon")
+                    )
+                )
+                - pl.col("prev_allowance_dm")
+                - pl.col("allowance_dm")
+            ).alias("hop_dm"),
             ((pl.col("ts") - pl.col("prev_ts")).dt.total_microseconds() / 3.6e9).alias("hop_h"),
         )
         .with_columns(
             pl.when(pl.col("hop_h") <= 0)
             .then(pl.lit(float("inf")))
-            .otherwise(pl.col("hop_m") / 1000.0 / pl.col("hop_h"))
+            .otherwise(pl.col("hop_dm") / 10_000.0 / pl.col("hop_h"))
             .alias("speed_kmh")
         )
         .filter(
-            (pl.col("hop_m") > TRAVEL_MIN_DISTANCE_M)
+            (pl.col("hop_dm") > round(TRAVEL_MIN_DISTANCE_M * 10))
             & (pl.col("speed_kmh") > float(policy.max_speed_kmh))
         )
     )
     return hops.group_by("ed_key").agg(pl.col("speed_kmh").max().alias("travel_speed_kmh"))
 
 
+def report_characters(text: pl.Expr) -> pl.Expr:
+    """The characters of a report that count (``rules.md``): NFC, no format characters
+    (``Cf``), Unicode white space trimmed from both ends.  Null text: empty."""
+    text = text.fill_null("")
+    ascii_text = text.str.len_bytes() == text.str.len_chars()
+    return (
+        pl.when(ascii_text)
+        .then(text.str.strip_chars())
+        .otherwise(
+            text.str.normalize("NFC").str.replace_all(r"\p{Cf}", "").str.strip_chars()
+        )
+    )
+
+
 def _reports(keys: _Keys, base: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, int]:
-    """Daily reports of audited employee-days, each with ``valid``.
+    """Daily reports of audited employee-days, each with ``valid`` and its ``chars``.
 
     Also returns the number of reports of the period with an unknown nip.
     """
-    keyed, unknown = _known(_keyed(keys.inputs, keys.inputs.outputs, keys.employees).collect())
-    reports = _audited(keys, keyed, base, ["unit_code", "status"]).with_columns(
-        (
-            pl.col("text").fill_null("").str.strip_chars().str.len_chars()
-            >= policy.output_min_chars
-        ).alias("valid")
+    keyed, unknown = _known(_keyed(keys.inputs, keys.inputs.outputs, keys.nips).collect())
+    reports = (
+        _audited(keys, keyed, base, ["unit_code", "status"])
+        .with_columns(report_characters(pl.col("text")).alias("chars"))
+        .with_columns((pl.col("chars").str.len_chars() >= policy.output_min_chars).alias("valid"))
     )
     return reports, unknown
+
+
+def _missing_data(
+    keys: _Keys, employee_days: pl.DataFrame, policy: Policy
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The missing-data rule of ``rules.md`` on the employee-day frame (with its facts).
+
+    Adds ``attendance_missing`` / ``output_missing`` per employee-day (its agency-day
+    lies outside the agency's span, or at least ``gap_min_employees`` of its staff —
+    neither excused nor on duty; for reports: not excused — have no event (no report)
+    at all), the final ``status`` (``no_attendance_data`` between duty and required)
+    and ``output_data`` (``present``/``missing``/``pending``; null when excused).
+    Also returns the small agency-days of the "possibly missing data" list.
+    """
+    inputs = keys.inputs
+    found = inputs.spans or agency_spans(
+        keys.people, inputs.attendance_dates(), inputs.output_dates()
+    )
+    spans = {"att": found[ATTENDANCE_SPAN], "out": found[OUTPUT_SPAN]}
+    gap = int(policy.gap_min_employees)
+    date = pl.col("date")
+
+    def in_span(name: str) -> pl.Expr:
+        return date.is_between(pl.col(f"{name}_first"), pl.col(f"{name}_last")).fill_null(False)
+
+    if inputs.as_of is None:
+        pending = pl.lit(False)
+    else:
+        cutoff = date + pl.duration(days=int(policy.output_deadline_days) + 1)
+        pending = cutoff > pl.lit(inputs.as_of)
+    required = pl.col("status") == STATUS_REQUIRED
+    reporting = (pl.col("status") != STATUS_EXCUSED) & ~pl.col("output_pending")
+    unit_day = ["unit_code", "date"]
+    frame = employee_days
+    for name in ("att", "out"):
+        span = spans[name].rename({"first": f"{name}_first", "last": f"{name}_last"})
+        frame = frame.join(span, on="unit_code", how="left", maintain_order="left")
+    frame = frame.with_columns(pending.alias("output_pending")).with_columns(
+        required.sum().over(unit_day).alias("_staff"),
+        (required & (pl.col("events") > 0)).sum().over(unit_day).alias("_staff_present"),
+        reporting.sum().over(unit_day).alias("_writers"),
+        (reporting & (pl.col("reports") > 0)).sum().over(unit_day).alias("_writers_present"),
+        in_span("att").alias("_in_att_span"),
+        in_span("out").alias("_in_out_span"),
+    )
+    frame = frame.with_columns(
+        (~pl.col("_in_att_span") | ((pl.col("_staff") >= gap) & (pl.col("_staff_present") == 0)))
+        .alias("attendance_missing"),
+        (
+            ~pl.col("_in_out_span")
+            | ((pl.col("_writers") >= gap) & (pl.col("_writers_present") == 0))
+        ).alias("output_missing"),
+    )
+    small = (
+        frame.filter(
+            required
+            & pl.col("_in_att_span")
+            & (pl.col("_staff") < gap)
+            & (pl.col("_staff_present") == 0)
+        )
+        .group_by(unit_day)
+        .agg(pl.len().cast(pl.Int64).alias("employees"))
+        .sort(unit_day)
+    )
+    frame = frame.with_columns(
+        pl.when(required & pl.col("attendance_missing"))
+        .then(pl.lit(STATUS_NO_ATTENDANCE_DATA))
+        .otherwise(pl.col("status"))
+        .alias("status"),
+        pl.when(pl.col("status") == STATUS_EXCUSED)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(pl.col("output_pending"))
+        .then(pl.lit(OUTPUT_PENDING))
+        .when(pl.col("output_missing"))
+        .then(pl.lit(OUTPUT_MISSING))
+        .otherwise(pl.lit(OUTPUT_PRESENT))
+        .alias("output_data"),
+    ).drop(
+        "att_first", "att_last", "out_first", "out_last", "_staff", "_staff_present",
+        "_writers", "_writers_present", "_in_att_span", "_in_out_span",
+    )
+    return frame, {"possibly_missing_data": small}
 
 
 def build_employee_days(
@@ -441,8 +640,7 @@ def build_employee_days(
     find their employee-day by array indexing on ``ed_key`` (``_slots``), not by
     hash joins.  The employee-day frame is sorted by ``ed_key``.
     """
-    employees = _employee_index(inputs).collect()
-    keys = _Keys(inputs, employees, employees.height * _span(inputs))
+    keys = _keys(inputs)
     base, quality = _base(keys, policy, days)
     events, quality["attendance_unknown_nip"] = _events(keys, base, policy)
     reports, quality["outputs_unknown_nip"] = _reports(keys, base, policy)
@@ -501,63 +699,27 @@ def build_employee_days(
             pl.when((pl.col("located_events") > 0) & pl.col("home_known"))
             .then(pl.col("_all_home"))
             .alias("at_home"),
-            (minute_of_day(pl.col("first_in")) - pl.col("start_min")).alias("late_minutes"),
-            (pl.col("end_min") - minute_of_day(pl.col("last_out"))).alias("early_minutes"),
+            *_minutes(),
             (pl.col("date").cast(pl.Datetime("us")) + deadline).alias("report_cutoff"),
         )
         .drop("_all_home")
     )
+    employee_days, missing = _missing_data(keys, employee_days, policy)
+    quality.update(missing)
     return EmployeeDayFrames(
         employee_days=employee_days, events=events, reports=reports, quality=quality
     )
 
 
-def build_attendance_days(
-    inputs: AuditInputs, policy: Policy, days: pl.DataFrame
-) -> pl.DataFrame:
-    """The employee-day frame reduced to what ABSENT, LATE and EARLY_LEAVE read.
 
-    Same rows and same values as ``build_employee_days(...).employee_days`` for the
-    columns those rules use (status, events, in_events, out_events, late_minutes,
-    early_minutes, nip, date, unit_code), without locations, reports or integrity
-    facts: the attendance is grouped straight from the scan.  For the year to date.
-    """
-    employees = _employee_index(inputs).collect()
-    keys = _Keys(inputs, employees, employees.height * _span(inputs))
-    base, _ = _base(keys, policy, days)
-    is_in, is_out = pl.col("kind") == "IN", pl.col("kind") == "OUT"
-    attendance = inputs.attendance.with_columns(pl.col("ts").dt.date().alias("date"))
-    facts = (
-        _keyed(inputs, attendance, employees)
-        .filter(pl.col("ed_key").is_not_null())
-        .select(
-            "ed_key",
-            is_in.cast(pl.Int64).alias("in_events"),
-            is_out.cast(pl.Int64).alias("out_events"),
-            pl.when(is_in).then(pl.col("ts")).alias("first_in"),
-            pl.when(is_out).then(pl.col("ts")).alias("last_out"),
-        )
-        .group_by("ed_key")
-        .agg(
-            pl.len().cast(pl.Int64).alias("events"),
-            pl.col("in_events", "out_events").sum(),
-            pl.col("first_in").min(),
-            pl.col("last_out").max(),
-        )
-        .collect()
-    )
-    ed_key = base.get_column("ed_key")
+def _minutes() -> tuple[pl.Expr, pl.Expr]:
+    """``late_minutes`` / ``early_minutes``: whole minutes fully elapsed (floor) between
+    the first IN and the start, and between the last OUT and the end (``rules.md``)."""
+    midnight = pl.col("date").cast(pl.Datetime("us"))
+    start = midnight + pl.duration(minutes=pl.col("start_min"))
+    end = midnight + pl.duration(minutes=pl.col("end_min"))
+    minute = 60_000_000
     return (
-        pl.concat(
-            [
-                base.select("nip", "date", "unit_code", "ed_key", "status", "start_min", "end_min"),
-                _align(facts, "ed_key", ed_key, keys.size),
-            ],
-            how="horizontal",
-        )
-        .with_columns(pl.col("events", "in_events", "out_events").fill_null(0))
-        .with_columns(
-            (minute_of_day(pl.col("first_in")) - pl.col("start_min")).alias("late_minutes"),
-            (pl.col("end_min") - minute_of_day(pl.col("last_out"))).alias("early_minutes"),
-        )
+        ((pl.col("first_in") - start).dt.total_microseconds() // minute).alias("late_minutes"),
+        ((end - pl.col("last_out")).dt.total_microseconds() // minute).alias("early_minutes"),
     )

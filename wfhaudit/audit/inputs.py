@@ -47,6 +47,19 @@ class AuditInputs:
     outputs: pl.LazyFrame
     leave: pl.LazyFrame
     versions: dict[str, int | None] = field(default_factory=dict)
+    #: The agencies' attendance and output spans over the whole store (``spans.agency_spans``,
+    #: computed once by the snapshot); None: drawn from this input's own rows.
+    spans: dict[str, pl.DataFrame] | None = None
+    #: The as-of date (reports whose cutoff is after its start are ``pending``); None: none.
+    as_of: dt.date | None = None
+
+    def attendance_dates(self) -> pl.LazyFrame:
+        """``(nip, date)`` of the attendance rows of this input."""
+        return self.attendance.select("nip", pl.col("ts").dt.date().alias("date"))
+
+    def output_dates(self) -> pl.LazyFrame:
+        """``(nip, date)`` of the reports of this input."""
+        return self.outputs.select("nip", "date")
 
 
 def pin_versions(store: Store) -> dict[str, int | None]:
@@ -109,6 +122,19 @@ def store_tables(
     return in_range(scans, start, end)
 
 
+def store_dates(
+    store: Store, versions: dict[str, int | None]
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """``(nip, date)`` of every attendance row and every report of the store (for the
+    agencies' spans, ``rules.md``): two lazy column scans."""
+    return (
+        store.scan("attendance", version=versions["attendance"]).select(
+            "nip", pl.col("ts").dt.date().alias("date")
+        ),
+        store.scan("outputs", version=versions["outputs"]).select("nip", "date"),
+    )
+
+
 def load_inputs(
     store: Store,
     start: dt.date,
@@ -124,5 +150,8 @@ def load_inputs(
     """
     pinned = versions if versions is not None else pin_versions(store)
     return AuditInputs(
-        start=start, end=end, **store_tables(store, start, end, pinned), versions=pinned
+        start=start,
+        end=end,
+        **store_tables(store, start, end, pinned),  # type: ignore[arg-type]
+        versions=pinned,
     )

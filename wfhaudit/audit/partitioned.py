@@ -11,9 +11,11 @@ needs and does:
   pinned store (peak memory bounded by a batch);
 - ``audit_days``: the engine's employee-day frames and the rules for some days;
 - ``audit_chunk``: one chunk — every rule whose scope fits a chunk
-  (``employee_day``, ``day``, ``unit_day``), the evidence, the report rows the
-  period step needs for ``DUPLICATE_OUTPUT``, the counts; kept in memory or
-  written under the work directory (then only paths travel back);
+  (``employee_day``, ``day``, ``unit_day``; and ``employee_period`` when the
+  chunk holds the whole period, as the in-memory run does), the evidence, the
+  report rows the period step needs for ``DUPLICATE_OUTPUT`` otherwise, the
+  counts; kept in memory or written under the work directory (then only paths
+  travel back);
 - ``LocalExecutor`` runs chunks one after the other here (``wfhaudit.cluster``
   runs them on Dask).
 """
@@ -27,14 +29,12 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
 
 import polars as pl
-import pyarrow.parquet as pq
-from deltalake import DeltaTable
 
 from wfhaudit.audit.employee_days import EmployeeDayFrames, build_employee_days
 from wfhaudit.audit.inputs import AuditInputs, in_range, store_tables, with_tables
@@ -43,7 +43,6 @@ from wfhaudit.policy.model import Policy
 from wfhaudit.schema import (
     AUDIT_TABLES,
     EMPLOYEE_DAYS_SCHEMA,
-    PARTITION_COLUMN,
     TABLES,
     UNIT_FINDINGS_SCHEMA,
     UNIT_FINDINGS_SORT,
@@ -62,14 +61,12 @@ YTD_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r.code in ("ABSENT", "LA
 ROWS_PER_BUCKET = 5_000_000
 #: Employee-days audited at once inside a chunk (agencies grouped up to this size).
 GROUP_EMPLOYEES = 1_000_000
-#: Rows read from the store per batch while staging.
-STAGE_BATCH_ROWS = 1_000_000
 #: Compression of the temporary files: fast to write and read, they live minutes.
 WORK_COMPRESSION: Final = "lz4"
 #: Per-day tables staged as one directory per day.
 DAILY_KINDS: tuple[str, ...] = ("attendance", "outputs", "roster")
 #: Columns the day-wide rules read when agencies are audited in groups.
-DAY_RULE_DAYS = ("nip", "date", "unit_code")
+DAY_RULE_DAYS = ("nip", "date", "unit_code", "home_lat", "home_lon")
 DAY_RULE_EVENTS = ("ed_key", "status", "located", "lat", "lon", "device_id")
 
 Progress = Callable[[str], None]
@@ -146,7 +143,8 @@ def private_dir(parent: Path | None, prefix: str) -> Path:
 
 def _bare(template: AuditInputs) -> AuditInputs:
     """``template`` without its six tables (small to send to a worker): the side inputs."""
-    return with_tables(template, template.start, template.end, _empty_tables())
+    empty = {kind: table.empty().lazy() for kind, table in AUDIT_TABLES.items()}
+    return with_tables(template, template.start, template.end, empty)
 
 
 @dataclass(frozen=True)
@@ -201,69 +199,32 @@ def stage_inputs(
     template: AuditInputs,
     stage: Path,
     *,
-    homes: bool = True,
+    ytd: bool = False,
 ) -> StageSource:
     """Copy the store's tables for ``[template.start, template.end]`` at ``template.versions``
-    into ``stage`` (streaming, bounded memory); without ``homes``, the employees' home
-    coordinates are left out (chunks that do not read them)."""
-    start, end, versions = template.start, template.end, template.versions
+    into ``stage``: the day-keyed tables one folder per day (Polars' streaming sink, memory
+    bounded), the others one file each.  For year-to-date chunks (``ytd``) without what
+    they do not read: the employees' home coordinates and the reports."""
+    tables = store_tables(store, template.start, template.end, template.versions)
     stage.mkdir(parents=True, exist_ok=True)
     for kind in DAILY_KINDS:
-        if versions.get(kind) is None:
+        if template.versions.get(kind) is None or (ytd and kind == "outputs"):
             continue
-        for number, batch in enumerate(_store_batches(store, kind, start, end, versions[kind])):
-            rows = in_range({**_empty_tables(), kind: batch.lazy()}, start, end)[kind].collect()
-            if kind == "attendance":
-                rows = rows.with_columns(pl.col("ts").dt.date().alias("date"))
-            _write_days(rows, stage / kind, number)
-    small = in_range({**_empty_tables(), **store_tables(store, start, end, versions)}, start, end)
-    if not homes:
-        small["employees"] = small["employees"].with_columns(
+        rows = tables[kind]
+        if kind == "attendance":
+            rows = rows.with_columns(pl.col("ts").dt.date().alias("date"))
+        rows.sink_parquet(
+            pl.PartitionBy(str(stage / kind), key="date", include_key=True),
+            compression=WORK_COMPRESSION,
+            mkdir=True,
+        )
+    if ytd:
+        tables["employees"] = tables["employees"].with_columns(
             pl.lit(None, pl.Float64).alias("home_lat"), pl.lit(None, pl.Float64).alias("home_lon")
         )
     for kind in ("employees", "offices", "leave"):
-        small[kind].sink_parquet(stage / f"{kind}.parquet")
+        tables[kind].sink_parquet(stage / f"{kind}.parquet")
     return StageSource(str(stage), _bare(template))
-
-
-def _empty_tables() -> dict[str, pl.LazyFrame]:
-    return {kind: t.empty().lazy() for kind, t in AUDIT_TABLES.items()}
-
-
-def _months(start: dt.date, end: dt.date) -> list[str]:
-    months: list[str] = []
-    year, month = start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
-def _store_batches(
-    store: Store, kind: str, start: dt.date, end: dt.date, version: int | None
-) -> Iterator[pl.DataFrame]:
-    """The rows of ``kind`` at ``version`` in the months of ``[start, end]``, as frames of
-    at most ``STAGE_BATCH_ROWS`` rows, read one after the other (memory bounded by a batch)."""
-    table = TABLES[kind]
-    delta = DeltaTable(str(store.table_path(kind)), version=version)
-    files = delta.file_uris(file_pruning_predicate=[(PARTITION_COLUMN, "in", _months(start, end))])
-    for uri in sorted(files):
-        with pq.ParquetFile(uri.removeprefix("file://")) as parquet:
-            for batch in parquet.iter_batches(
-                batch_size=STAGE_BATCH_ROWS, columns=list(table.columns)
-            ):
-                if batch.num_rows:
-                    frame = pl.from_arrow(batch)
-                    assert isinstance(frame, pl.DataFrame)
-                    yield frame.select([pl.col(c).cast(t) for c, t in table.columns.items()])
-
-
-def _write_days(frame: pl.DataFrame, folder: Path, number: int) -> None:
-    """Write the rows of ``frame`` (with a ``date`` column) into one sub-folder per day."""
-    for (day,), part in frame.partition_by("date", as_dict=True).items():
-        target = folder / f"date={day.isoformat()}"
-        target.mkdir(parents=True, exist_ok=True)
-        part.write_parquet(target / f"{number:06d}.parquet", compression=WORK_COMPRESSION)
 
 
 def unit_groups(employees: pl.LazyFrame, limit: int) -> list[list[str]] | None:
@@ -404,6 +365,8 @@ class Chunk:
     #: compact rows of every group
     groups: list[list[str]] | None = None
     buckets: int = 1
+    #: the chunk holds every audited day of the period: the period-scope rules fit in it too
+    whole: bool = False
 
 
 @dataclass
@@ -449,7 +412,8 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
     started = time.perf_counter()
     inputs = chunk.source.inputs(chunk.start, chunk.end)
     result = ChunkResult(chunk.index, pid=os.getpid())
-    if chunk.ytd:
+    if chunk.ytd:  # what the YTD rules read: no reports
+        inputs = replace(inputs, outputs=TABLES["outputs"].empty().lazy())
         frames, vio, _ = audit_days(inputs, chunk.policy, chunk.days, YTD_RULES)
         # (the clarifications' waivers apply here too, as in a full chunk)
         # Until the missing-data rule: a unit-day counts only when someone of the unit
@@ -477,7 +441,9 @@ def _audit_groups(
     """Every chunk rule over the chunk, agency group by agency group; the parts written."""
     groups: list[list[str] | None] = [*chunk.groups] if chunk.groups else [None]
     day_rules = [r for r in CHUNK_RULES if r.scope == "day"]
-    own_rules = CHUNK_RULES if len(groups) == 1 else [r for r in CHUNK_RULES if r.scope != "day"]
+    rules = RULES if chunk.whole else CHUNK_RULES  # a group holds whole employees
+    own_rules = rules if len(groups) == 1 else [r for r in rules if r.scope != "day"]
+    quality: list[dict[str, Any]] = []
     vio_parts, unit_parts, evidence, people, reports, who, events = [], [], [], [], [], [], []
     for units in groups:
         frames, vio, found = audit_days(
@@ -493,7 +459,9 @@ def _audit_groups(
                 "nip", keep="first", maintain_order=True
             )
         )
-        reports.append(frames.reports.drop("emp_idx", "ed_key"))
+        if not chunk.whole:
+            reports.append(frames.reports.drop("emp_idx", "ed_key"))
+        quality.append(frames.quality)
         if len(groups) > 1:  # compact rows for the day-wide rules, re-keyed below
             who.append(ed.select(*DAY_RULE_DAYS))
             events.append(
@@ -518,7 +486,10 @@ def _audit_groups(
     result.employee_days = ev.height
     result.status = _counts(ed, "status")
     result.by_rule = _counts(vio, "rule")
-    result.quality = input_quality(inputs)
+    # the facts counted while keying the tables, unless a group saw only its own rows
+    result.quality = input_quality(inputs) if len(groups) > 1 else {
+        k: sorted(v) if isinstance(v, set) else v for k, v in quality[0].items()
+    }
     ev_units, vio_units = _counts(ev, "unit_code"), _counts(vio, "unit_code")
     result.unit_rows = {
         u: [ev_units.get(u, 0), vio_units.get(u, 0)] for u in set(ev_units) | set(vio_units)
@@ -529,9 +500,10 @@ def _audit_groups(
         "evidence": ev,
         "people": pl.concat(people).unique("nip", keep="first", maintain_order=True),
     }
-    all_reports = pl.concat(reports).with_columns(nip_bucket(chunk.buckets))
-    for (bucket,), rows in all_reports.partition_by("bucket", as_dict=True).items():
-        parts[f"reports-{bucket}"] = rows.drop("bucket")
+    if reports:  # the period step's rows for the period-scope rules
+        all_reports = pl.concat(reports).with_columns(nip_bucket(chunk.buckets))
+        for (bucket,), rows in all_reports.partition_by("bucket", as_dict=True).items():
+            parts[f"reports-{bucket}"] = rows.drop("bucket")
     return parts
 
 

@@ -17,11 +17,16 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from wfhaudit.audit.employee_days import STATUS_DUTY, STATUS_EXCUSED, STATUS_REQUIRED
+from wfhaudit.audit.employee_days import decimetres, haversine_m, report_characters
 from wfhaudit.hashing import row_hash
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import (
     ALL_RULES,
+    OUTPUT_PRESENT,
+    STATUS_DUTY,
+    STATUS_EXCUSED,
+    STATUS_NO_ATTENDANCE_DATA,
+    STATUS_REQUIRED,
     UNIT_FINDINGS_SCHEMA,
     UNIT_FINDINGS_SORT,
     VIOLATIONS_SCHEMA,
@@ -48,7 +53,10 @@ class Rule:
 
 REQUIRED = pl.col("status") == STATUS_REQUIRED
 NOT_EXCUSED = pl.col("status") != STATUS_EXCUSED
-OUTPUT_APPLIES = pl.col("status").is_in([STATUS_REQUIRED, STATUS_DUTY])
+#: Output rules: not excused, and the agency's output data present (not missing, not pending).
+OUTPUT_APPLIES = NOT_EXCUSED & (pl.col("output_data") == OUTPUT_PRESENT)
+#: In the day's headcount: active, no leave of any kind (required, or without attendance data).
+HEADCOUNT = pl.col("status").is_in([STATUS_REQUIRED, STATUS_NO_ATTENDANCE_DATA])
 SOME_EVENT = pl.col("events") > 0
 
 
@@ -108,7 +116,7 @@ def missing_checkout(ctx: RuleContext) -> pl.LazyFrame:
 
 def late(ctx: RuleContext) -> pl.LazyFrame:
     """LATE — applies when some `IN` event; violation when
-    `late = trunc(min IN ts) - start` > `late_grace_minutes`; minutes = `late`."""
+    `late = floor((first IN ts - start) / 1 min)` > `late_grace_minutes`; minutes = `late`."""
     grace = ctx.policy.late_grace_minutes
     ed = ctx.employee_days.filter(
         REQUIRED & (pl.col("in_events") > 0) & (pl.col("late_minutes") > grace)
@@ -118,7 +126,7 @@ def late(ctx: RuleContext) -> pl.LazyFrame:
 
 def early_leave(ctx: RuleContext) -> pl.LazyFrame:
     """EARLY_LEAVE — applies when some `OUT` event; violation when
-    `early = end - trunc(max OUT ts)` > `early_grace_minutes`; minutes = `early`."""
+    `early = floor((end - last OUT ts) / 1 min)` > `early_grace_minutes`; minutes = `early`."""
     grace = ctx.policy.early_grace_minutes
     ed = ctx.employee_days.filter(
         REQUIRED & (pl.col("out_events") > 0) & (pl.col("early_minutes") > grace)
@@ -129,8 +137,10 @@ def early_leave(ctx: RuleContext) -> pl.LazyFrame:
 def wrong_location(ctx: RuleContext) -> pl.LazyFrame:
     """WRONG_LOCATION — applies when some event has coordinates and the expected place is
     known; violation when some event is outside: its distance to the expected place minus
-    its allowance > the radius; distance_m = the largest distance among outside events,
-    rounded to 0.1 m; detail = expected mode."""
+    its allowance > the radius, in whole decimetres (where the home is also accepted:
+    outside the office fence and, where a home point is known, the home fence);
+    distance_m = the largest distance among outside events, rounded to 0.1 m (to the
+    office on a home-accepted day); detail = expected mode."""
     ed = ctx.employee_days.filter(
         REQUIRED
         & (pl.col("located_events") > 0)
@@ -161,28 +171,21 @@ def home_unregistered(ctx: RuleContext) -> pl.LazyFrame:
     return violations(ed, "HOME_UNREGISTERED")
 
 
-def office_unknown(ctx: RuleContext) -> pl.LazyFrame:
-    """OFFICE_UNKNOWN — applies when the mode is WFO and there is some event; violation
-    when the employee's office is not in `offices`; detail = `office_id`."""
-    ed = ctx.employee_days.filter(
-        REQUIRED & SOME_EVENT & (pl.col("expected_mode") == "WFO") & ~pl.col("office_known")
-    )
-    return violations(ed, "OFFICE_UNKNOWN", detail=pl.col("office_id"))
-
-
 # --- output rules (required and duty) -----------------------------------------
 
 
 def no_daily_output(ctx: RuleContext) -> pl.LazyFrame:
-    """NO_DAILY_OUTPUT — applies when not excused; violation when there is no valid report
-    for `d`; detail `none` (no report) or `empty` (only invalid ones)."""
+    """NO_DAILY_OUTPUT — applies when not excused and output data present; violation when
+    there is no valid report for `d`; detail `none` (no report) or `empty` (only invalid
+    ones)."""
     ed = ctx.employee_days.filter(OUTPUT_APPLIES & (pl.col("valid_reports") == 0))
     detail = pl.when(pl.col("reports") == 0).then(pl.lit("none")).otherwise(pl.lit("empty"))
     return violations(ed, "NO_DAILY_OUTPUT", detail=detail)
 
 
 def late_daily_output(ctx: RuleContext) -> pl.LazyFrame:
-    """LATE_DAILY_OUTPUT — applies when not excused and a valid report exists; violation
+    """LATE_DAILY_OUTPUT — applies when not excused, output data present and a valid report
+    exists; violation
     when the earliest valid `submitted_at` >= cutoff (midnight at the start of day
     `d + deadline_days + 1`); minutes = whole minutes from cutoff, truncated."""
     ed = ctx.employee_days.filter(
@@ -200,7 +203,12 @@ def late_daily_output(ctx: RuleContext) -> pl.LazyFrame:
 
 
 def _float_text(col: str) -> pl.Expr:
-    return pl.col(col).cast(pl.String)
+    """The shortest decimal that reads back as the stored value; ``-0.0`` as ``0.0``."""
+    return pl.when(pl.col(col) == 0).then(pl.lit("0.0")).otherwise(pl.col(col).cast(pl.String))
+
+
+#: Written instead of the point when it is within the home fence of one of the group.
+HOME_POINT_TEXT = "rumah pegawai"
 
 
 def _hash(*columns: str) -> pl.Expr:
@@ -215,10 +223,13 @@ def _hash(*columns: str) -> pl.Expr:
 def shared_coordinates(ctx: RuleContext) -> pl.LazyFrame:
     """SHARED_COORDINATES — on `d`, at least `shared_coordinates_min_employees` distinct
     employees have an event at exactly the same `(lat, lon)` as stored; detail `lat,lon`
-    and the number of employees, e.g. ``-6.9022,107.6186 (3 employees)``.
+    and the number of employees, e.g. ``-6.9022,107.6186 (3 employees)``, each number the
+    shortest decimal that reads back, ``-0.0`` as ``0.0``.
 
     An employee in several such groups on one day gets one row: the group with the
-    most employees (then the smallest lat, lon)."""
+    most employees (then the smallest lat, lon).  Where the point is within the home
+    fence of one of the group, the detail does not give it away: ``rumah pegawai
+    (N employees)`` (a finding must not publish an employee's home)."""
     threshold = ctx.policy.shared_coordinates_min_employees
     located = (
         ctx.events.filter(NOT_EXCUSED & pl.col("located"))
@@ -232,29 +243,67 @@ def shared_coordinates(ctx: RuleContext) -> pl.LazyFrame:
         .agg(pl.col("ed_key").n_unique().alias("n"))
         .filter(pl.col("n") >= threshold)
     )
+    members = located.join(groups, on=["date", "lat", "lon"], how="inner")
+    homes = ctx.employee_days.select("ed_key", "home_lat", "home_lon")
+    home_radius_dm = round(float(ctx.policy.home_radius_m) * 10)
+    # a group's point is somebody's home when within the home fence of one of its members
+    at_home = (
+        members.join(homes, on="ed_key", how="left")
+        .with_columns(
+            (
+                decimetres(
+                    haversine_m(
+                        pl.col("lat"), pl.col("lon"), pl.col("home_lat"), pl.col("home_lon")
+                    )
+                )
+                <= home_radius_dm
+            )
+            .fill_null(False)
+            .alias("home")
+        )
+        .group_by("date", "lat", "lon")
+        .agg(pl.col("home").any())
+    )
     points = (
-        located.join(groups, on=["date", "lat", "lon"], how="inner")
-        .select("ed_key", "n", "lat", "lon")
+        members.select("ed_key", "date", "n", "lat", "lon")
         .sort("ed_key", "n", "lat", "lon", descending=[False, True, False, False])
         .unique("ed_key", keep="first", maintain_order=True)
+        .join(at_home, on=["date", "lat", "lon"], how="left")
+        .drop("date")
     )
     who = ctx.employee_days.select("ed_key", "nip", "date", "unit_code")
-    detail = pl.format(
-        "{},{} ({} employees)", _float_text("lat"), _float_text("lon"), pl.col("n")
+    detail = (
+        pl.when(pl.col("home"))
+        .then(pl.format("{} ({} employees)", pl.lit(HOME_POINT_TEXT), pl.col("n")))
+        .otherwise(
+            pl.format("{},{} ({} employees)", _float_text("lat"), _float_text("lon"), pl.col("n"))
+        )
     )
     return violations(points.join(who, on="ed_key"), "SHARED_COORDINATES", detail=detail)
 
 
+#: Device ids that identify no phone (compared trimmed and in upper case): never shared.
+PLACEHOLDER_DEVICES: tuple[str, ...] = (
+    "", "NULL", "NONE", "UNKNOWN", "UNDEFINED", "N/A", "NA", "-", "0",
+)
+
+
+def device_key(device_id: pl.Expr) -> pl.Expr:
+    """A device id as compared: trimmed, upper case; null for an empty or placeholder id."""
+    device = device_id.str.strip_chars().str.to_uppercase()
+    return pl.when(device.is_in(list(PLACEHOLDER_DEVICES))).then(None).otherwise(device)
+
+
 def shared_device(ctx: RuleContext) -> pl.LazyFrame:
-    """SHARED_DEVICE — on `d`, the employee's non-empty `device_id` is used by another
-    employee on `d` too; detail = the device id (several shared devices on one day:
-    sorted, comma-separated)."""
-    device = pl.col("device_id").str.strip_chars()
+    """SHARED_DEVICE — on `d`, the employee's `device_id` (trimmed, compared
+    case-insensitively; empty and placeholder ids never count) is used by another
+    employee on `d` too; detail = every shared device id of the day, trimmed, upper
+    case, sorted, comma-separated."""
     same = _hash("date", "device")
     used = (
         ctx.events.filter(NOT_EXCUSED & pl.col("device_id").is_not_null())
-        .select("ed_key", "date", device.alias("device"))
-        .filter(pl.col("device") != "")
+        .select("ed_key", "date", device_key(pl.col("device_id")).alias("device"))
+        .filter(pl.col("device").is_not_null())
         # a device used by two employee-days has two different ed_keys
         .filter(pl.col("ed_key").min().over(same) != pl.col("ed_key").max().over(same))
     )
@@ -275,10 +324,15 @@ def shared_device(ctx: RuleContext) -> pl.LazyFrame:
 
 def impossible_travel(ctx: RuleContext) -> pl.LazyFrame:
     """IMPOSSIBLE_TRAVEL — two consecutive events with coordinates (ordered by `ts`, then
-    `kind`) of the employee on `d` are more than 1000 m apart at an implied speed above
-    `max_speed_kmh` (zero time apart counts as infinite); detail = the speed in km/h,
-    rounded, or `inf` (the highest such speed of the day)."""
-    ed = ctx.employee_days.filter(NOT_EXCUSED & pl.col("travel_speed_kmh").is_not_null())
+    `kind`) of the employee on `d` have an effective distance (rounded to 0.1 m, minus
+    both allowances) above 1000 m at an implied speed (effective distance / time apart)
+    above `max_speed_kmh` (zero time apart counts as infinite); not on duty days;
+    detail = the highest such speed in whole km/h, half away from zero, or `inf`."""
+    ed = ctx.employee_days.filter(
+        NOT_EXCUSED
+        & (pl.col("status") != STATUS_DUTY)
+        & pl.col("travel_speed_kmh").is_not_null()
+    )
     speed = pl.col("travel_speed_kmh")
     detail = (
         pl.when(speed.is_infinite())
@@ -289,8 +343,9 @@ def impossible_travel(ctx: RuleContext) -> pl.LazyFrame:
 
 
 def normalised_text(text: pl.Expr) -> pl.Expr:
-    """Trimmed, lower case, runs of white space as one space."""
-    return text.str.strip_chars().str.to_lowercase().str.replace_all(r"\s+", " ")
+    """The report's characters (NFC, no format characters, trimmed), lower case, runs of
+    white space as one space."""
+    return report_characters(text).str.to_lowercase().str.replace_all(r"\s+", " ")
 
 
 #: ASCII white space other than the space: with the space, all the white space an
@@ -302,7 +357,8 @@ def _with_normalised_text(reports: pl.LazyFrame) -> pl.LazyFrame:
     """``reports`` (with ``text``) with ``norm`` = ``normalised_text(text)``, row order aside.
 
     Most texts are ASCII with single spaces between words: for them trimming and
-    lower-casing is the whole normalisation, so the regular expression only runs
+    lower-casing is the whole normalisation (NFC and format characters concern
+    non-ASCII text only), so the regular expression only runs
     on the others (same result, a fraction of the work).
     """
     text = pl.col("text")
@@ -321,8 +377,8 @@ def _with_normalised_text(reports: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def duplicate_output(ctx: RuleContext) -> pl.LazyFrame:
-    """DUPLICATE_OUTPUT — the same normalised text (trimmed, lower case, runs of white
-    space as one space) is one of the employee's valid reports on at least
+    """DUPLICATE_OUTPUT — the same normalised text (the report's characters, lower case,
+    runs of white space as one space) is one of the employee's valid reports on at least
     `duplicate_output_min_days` distinct audited days; one row per (nip, date) involved."""
     threshold = ctx.policy.duplicate_output_min_days
     valid = _with_normalised_text(
@@ -354,10 +410,17 @@ def duplicate_output(ctx: RuleContext) -> pl.LazyFrame:
 
 
 def _unit_days(ctx: RuleContext) -> pl.LazyFrame:
-    """Per (unit, day): headcount (active, no leave of any kind) and wfh among them."""
+    """Per (unit, day): headcount (active, no leave of any kind), wfh among them (planned
+    WFH where WFH is allowed), the employee-days without attendance data and those with
+    output data missing."""
     return ctx.employee_days.group_by("unit_code", "date").agg(
-        REQUIRED.sum().cast(pl.Int64).alias("headcount"),
-        (REQUIRED & (pl.col("expected_mode") == "WFH")).sum().cast(pl.Int64).alias("wfh"),
+        HEADCOUNT.sum().cast(pl.Int64).alias("headcount"),
+        (HEADCOUNT & (pl.col("planned_mode") == "WFH") & pl.col("wfh_allowed"))
+        .sum()
+        .cast(pl.Int64)
+        .alias("wfh"),
+        (pl.col("status") == STATUS_NO_ATTENDANCE_DATA).sum().cast(pl.Int64).alias("no_att"),
+        (NOT_EXCUSED & (pl.col("output_data") == "missing")).sum().cast(pl.Int64).alias("no_out"),
         pl.col("wfh_period").first(),
         pl.col("max_share").first(),
     )
@@ -388,13 +451,8 @@ def wfh_not_allowed(ctx: RuleContext) -> pl.LazyFrame:
     or not) although `d` is in no WFH period, or its weekday is not in the period's
     `weekdays`, or `u` is in `exempt_units`; count = those employees, share null."""
     ed = ctx.employee_days
-    not_allowed = (
-        pl.col("wfh_period").is_null()
-        | ~pl.col("wfh_weekday_allowed").fill_null(False)
-        | pl.col("unit_exempt")
-    )
     rostered = (
-        ed.filter((pl.col("roster_mode") == "WFH") & not_allowed)
+        ed.filter((pl.col("roster_mode") == "WFH") & ~pl.col("wfh_allowed"))
         .group_by("unit_code", "date")
         .agg(pl.len().cast(pl.Int64).alias("count"))
     )
@@ -412,6 +470,37 @@ def wfh_not_allowed(ctx: RuleContext) -> pl.LazyFrame:
     )
 
 
+def _data_missing(ctx: RuleContext, rule: str, column: str) -> pl.LazyFrame:
+    return (
+        _unit_days(ctx)
+        .filter(pl.col(column) > 0)
+        .select(
+            "unit_code",
+            "date",
+            pl.lit(rule).alias("rule"),
+            pl.col(column).alias("count"),
+            "headcount",
+            pl.lit(None, dtype=pl.Float64).alias("share"),
+        )
+    )
+
+
+def attendance_data_missing(ctx: RuleContext) -> pl.LazyFrame:
+    """ATTENDANCE_DATA_MISSING — attendance missing for `(u, d)` (outside the agency's
+    attendance span, or none of at least `gap_min_employees` staff neither excused nor
+    on duty has an event) and at least one such employee-day; count = those
+    employee-days (status `no_attendance_data`), share null."""
+    return _data_missing(ctx, "ATTENDANCE_DATA_MISSING", "no_att")
+
+
+def output_data_missing(ctx: RuleContext) -> pl.LazyFrame:
+    """OUTPUT_DATA_MISSING — output data missing for `(u, d)` (outside the agency's
+    output span, or no report at all among at least `gap_min_employees` employee-days
+    not excused) and at least one employee-day not excused; count = those
+    employee-days (`output_data = missing`), share null."""
+    return _data_missing(ctx, "OUTPUT_DATA_MISSING", "no_out")
+
+
 #: Every rule, in the order of rules.md.
 RULES: tuple[Rule, ...] = (
     Rule("ABSENT", "employee_day", absent),
@@ -422,7 +511,6 @@ RULES: tuple[Rule, ...] = (
     Rule("WRONG_LOCATION", "employee_day", wrong_location),
     Rule("NO_LOCATION", "employee_day", no_location),
     Rule("HOME_UNREGISTERED", "employee_day", home_unregistered),
-    Rule("OFFICE_UNKNOWN", "employee_day", office_unknown),
     Rule("NO_DAILY_OUTPUT", "employee_day", no_daily_output),
     Rule("LATE_DAILY_OUTPUT", "employee_day", late_daily_output),
     Rule("SHARED_COORDINATES", "day", shared_coordinates),
@@ -431,6 +519,8 @@ RULES: tuple[Rule, ...] = (
     Rule("DUPLICATE_OUTPUT", "employee_period", duplicate_output),
     Rule("WFH_QUOTA_EXCEEDED", "unit_day", wfh_quota_exceeded),
     Rule("WFH_NOT_ALLOWED", "unit_day", wfh_not_allowed),
+    Rule("ATTENDANCE_DATA_MISSING", "unit_day", attendance_data_missing),
+    Rule("OUTPUT_DATA_MISSING", "unit_day", output_data_missing),
 )
 
 assert tuple(r.code for r in RULES) == ALL_RULES, "registry out of step with schema.ALL_RULES"

@@ -25,10 +25,11 @@ import datetime as dt
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -43,16 +44,18 @@ from wfhaudit.audit.calendar import calendar
 from wfhaudit.audit.employee_days import (
     STATUS_DUTY,
     STATUS_EXCUSED,
+    STATUS_NO_ATTENDANCE_DATA,
     STATUS_REQUIRED,
     audited_days,
 )
-from wfhaudit.audit.inputs import AuditInputs, load_inputs, pin_versions
+from wfhaudit.audit.inputs import AuditInputs, load_inputs, pin_versions, store_dates
 from wfhaudit.audit.partitioned import (
     PERIOD_RULES,
     Chunk,
     ChunkResult,
     Executor,
     LocalExecutor,
+    Progress,
     StoreSource,
     attendance_totals,
     audit_chunk,
@@ -66,6 +69,14 @@ from wfhaudit.audit.partitioned import (
 )
 from wfhaudit.audit.period import Period
 from wfhaudit.audit.rules import UNIT_RULES, VIOLATION_RULES, RuleContext
+from wfhaudit.audit.spans import (
+    QUALITY_LISTS,
+    agency_spans,
+    in_force,
+    quality_lists,
+    reports_warning,
+    require_attendance,
+)
 from wfhaudit.errors import DataError
 from wfhaudit.policy.model import Policy
 from wfhaudit.policy.sanctions import sanction_tier
@@ -95,9 +106,6 @@ IN_MEMORY_SHARE = 0.25
 #: Prefixes of the private directories (stale ones of killed runs are removed).
 WORK_PREFIX = "wfhaudit-audit-"
 RESULTS_PREFIX = ".wfhaudit-results-"
-
-Progress = Callable[[str], None]
-
 
 def today_wib() -> dt.date:
     """Today's date in WIB."""
@@ -221,13 +229,21 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
     inputs = load_inputs(store, period.start, period.end, versions=versions)
     cal = calendar(policy, period.start, period.end)
     days = audited_days(cal, as_of)
-    # (checks of the audited data belong here: no attendance at all, no report at all)
+    attendance_dates, output_dates = store_dates(store, versions)
+    require_attendance(days, inputs.attendance, attendance_dates)
+    if (warning := reports_warning(days, inputs.outputs)) is not None:
+        print(warning, file=sys.stderr)
+    # the agencies' data spans run over the whole store: once here, for every chunk
+    spans = agency_spans(in_force(inputs.employees).collect(), attendance_dates, output_dates)
+    inputs = replace(inputs, spans=spans, as_of=as_of)
     earlier, earlier_days = None, days.clear()
     if days.height:
         year_start = dt.date(_day(days).year, 1, 1)
         before = period.start - dt.timedelta(days=1)
         if year_start <= before:
-            earlier = load_inputs(store, year_start, before, versions=versions)
+            earlier = replace(
+                load_inputs(store, year_start, before, versions=versions), spans=spans
+            )
             held = (
                 earlier.attendance.select(pl.col("ts").dt.date().alias("date"))
                 .unique()
@@ -268,10 +284,8 @@ def choose_mode(store: Store, snap: Snapshot, execution: Execution) -> dict[str,
         return {"days_per_chunk": n, "chosen_by": "--partition-days", "reason": "given"}
     if execution.executor is not None:
         return {"days_per_chunk": 1, "chosen_by": "--cluster", "reason": "one day per task"}
-    versions, start, end = snap.inputs.versions, snap.inputs.start, snap.inputs.end
-    months = sorted({d.strftime("%Y-%m") for d in (start, end)} | {
-        (start + dt.timedelta(days=n)).strftime("%Y-%m") for n in range((end - start).days)
-    })
+    versions = snap.inputs.versions
+    months = snap.calendar.get_column("date").dt.strftime("%Y-%m").unique().to_list()
     working = max(snap.days.height, 1)
     rows = _rows(store, "employees", versions["employees"], None) * working + sum(
         _rows(store, kind, versions[kind], months) for kind in ("attendance", "outputs", "roster")
@@ -333,13 +347,13 @@ def _run_chunks(
     work: Path | None, executor: Executor, step: Progress,
 ) -> tuple[list[ChunkResult], list[ChunkResult], dict[str, Any]]:
     """The period's chunks and the year to date's; and what ran (for audit.json)."""
-    def source(inputs: AuditInputs, name: str, homes: bool) -> Any:
+    def source(inputs: AuditInputs, name: str, ytd: bool) -> Any:
         if work is None:
             return StoreSource(store, inputs)
         step(f"staging {inputs.start} .. {inputs.end}")
-        return stage_inputs(store, inputs, work / name, homes=homes)
+        return stage_inputs(store, inputs, work / name, ytd=ytd)
 
-    period_source = source(snap.inputs, "stage", True)
+    period_source = source(snap.inputs, "stage", False)
     groups = None
     if work is not None:
         groups = unit_groups(
@@ -349,17 +363,18 @@ def _run_chunks(
     employees = int(snap.inputs.employees.select(pl.len()).collect().item())
     buckets = bucket_count(employees * max(snap.days.height, 1))
     start, end = snap.inputs.start, snap.inputs.end
+    tiles = list(_tiles(snap.days, days_per_chunk, start, end))
     chunks = [
         Chunk(i, lo, hi, part, policy, period_source, str(work) if work else None,
-              groups=groups, buckets=buckets)
-        for i, (lo, hi, part) in enumerate(_tiles(snap.days, days_per_chunk, start, end))
+              groups=groups, buckets=buckets, whole=len(tiles) == 1)
+        for i, (lo, hi, part) in enumerate(tiles)
     ]
     step(f"auditing {len(chunks)} chunk(s)")
     results = executor.map(audit_chunk, chunks)
     ytd: list[ChunkResult] = []
     if snap.earlier is not None and snap.earlier_days.height:
         step("year to date")
-        earlier_source = source(snap.earlier, "stage-ytd", False)
+        earlier_source = source(snap.earlier, "stage-ytd", True)
         if days_per_chunk:
             cuts = [snap.earlier_days.slice(o, days_per_chunk)
                     for o in range(0, snap.earlier_days.height, days_per_chunk)]
@@ -392,17 +407,14 @@ def _concat(results: Sequence[ChunkResult], name: str, schema: pl.Schema) -> pl.
 
 
 def period_violations(
-    results: Sequence[ChunkResult], period: Period, policy: Policy, buckets: int
+    results: Sequence[ChunkResult], period: Period, policy: Policy
 ) -> pl.DataFrame:
     """The period-scope rules (``DUPLICATE_OUTPUT``) over the chunks' report rows, one nip
     bucket at a time, with the engine's own rule functions (re-keyed for the period)."""
     span = (period.end - period.start).days + 1
     found = []
-    for bucket in range(buckets):
-        parts = [lf for r in results if (lf := r.lazy(f"reports-{bucket}")) is not None]
-        if not parts:
-            continue
-        rows = pl.concat(parts, how="vertical").collect()
+    for bucket in sorted({name for r in results for name in r.parts if "reports-" in name}):
+        rows = _concat(results, bucket, pl.Schema()).collect()
         nips = rows.get_column("nip").unique()
         rows = rows.with_columns(
             pl.col("nip").replace_strict(nips, pl.int_range(len(nips), eager=True),
@@ -426,9 +438,10 @@ def _write_sorted(
     ranges: list[tuple[str, str]],
     name: str,
     adjust: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+    presorted: bool = False,
 ) -> int:
     """Write ``rows`` as the result file ``name`` (its columns and order), one range of
-    unit codes at a time (memory bounded by a range)."""
+    unit codes at a time (memory bounded by a range); ``presorted``: already in order."""
     schema, sort = RESULT_FILES[name]
     writer: pq.ParquetWriter | None = None
     count = 0
@@ -442,7 +455,12 @@ def _write_sorted(
             )
             if adjust is not None:
                 frame = adjust(frame)
-            table = frame.select(list(schema)).cast(schema).sort(list(sort)).to_arrow()
+            frame = frame.select(list(schema)).cast(schema)
+            frame = frame if presorted else frame.sort(list(sort))
+            if len(ranges) <= 1:  # one piece: Polars' own writer is faster
+                frame.write_parquet(path, compression="zstd")
+                return frame.height
+            table = frame.to_arrow()
             if writer is None:
                 writer = pq.ParquetWriter(str(path), table.schema, compression="zstd")
             writer.write_table(table)
@@ -486,6 +504,10 @@ def employee_summary(
         pl.len().cast(pl.Int64).alias("working_days"),
         (pl.col("status") == STATUS_EXCUSED).sum().cast(pl.Int64).alias("excused_days"),
         (pl.col("status") == STATUS_DUTY).sum().cast(pl.Int64).alias("duty_days"),
+        (pl.col("status") == STATUS_NO_ATTENDANCE_DATA)
+        .sum()
+        .cast(pl.Int64)
+        .alias("no_attendance_data_days"),
     )
     violation_days = violations.group_by("nip").agg(
         pl.col("date").n_unique().cast(pl.Int64).alias("violation_days")
@@ -515,8 +537,7 @@ def period_step(
     tmp: Path,
 ) -> dict[str, Any]:
     """Write every result file into ``tmp`` from the chunks; the counts for audit.json."""
-    buckets = bucket_count(sum(r.employee_days for r in results))
-    duplicates = period_violations(results, period, policy, buckets)
+    duplicates = period_violations(results, period, policy)
     ev_rows: dict[str, int] = {}
     vio_rows: dict[str, int] = {}
     for r in results:
@@ -530,6 +551,7 @@ def period_step(
         pl.concat([_concat(results, "violations", VIOLATIONS_SCHEMA), duplicates.lazy()]),
         unit_ranges(vio_rows, partitioned.ROWS_PER_BUCKET),
         "violations.parquet",
+        presorted=len(results) == 1 and duplicates.is_empty(),
     )
     dup_days = duplicates.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("_dup"))
 
@@ -546,14 +568,18 @@ def period_step(
         unit_ranges(ev_rows, partitioned.ROWS_PER_BUCKET),
         "employee_days.parquet",
         adjust=add_duplicates,
+        presorted=len(results) == 1,
     )
     unit_findings = _concat(results, "unit_findings", RESULT_FILES["unit_findings.parquet"][0])
     _write_sorted(tmp / "unit_findings.parquet", unit_findings, [("", "\uffff")],
                   "unit_findings.parquet")
     # the summary, per nip bucket
     year_start = dt.date(_day(snap.days).year, 1, 1) if snap.days.height else period.start
-    names = snap.inputs.employees.select("nip", "name", "unit_code").unique(
-        "nip", keep="last", maintain_order=True
+    # history: the name and unit of each employee's latest employees row
+    names = (
+        snap.inputs.employees.sort("valid_from", nulls_last=False)
+        .select("nip", "name", "unit_code")
+        .unique("nip", keep="last", maintain_order=True)
     )
     earlier = _concat(ytd, "totals", pl.Schema(
         {"nip": pl.String(), "absent_days": pl.Int64(), "late_minutes": pl.Int64(),
@@ -598,6 +624,13 @@ def period_step(
                 quality[key] = sorted(set(quality.get(key, [])) | set(value))
             else:
                 quality[key] = quality.get(key, 0) + value
+    quality.update(  # the v2 data-quality lists, from the evidence written
+        quality_lists(
+            pl.read_parquet(tmp / "employee_days.parquet"),
+            set(snap.inputs.offices.select("office_id").collect()["office_id"].to_list()),
+            policy.gap_min_employees,
+        )
+    )
     return {
         "employees": people.height,
         "employee_days": n_evidence,
@@ -647,6 +680,7 @@ def data_quality(
         "employees_without_home": int((~people["home_known"]).sum()) if people.height else 0,
         "employees_unknown_office": int((~people["office_known"]).sum()) if people.height else 0,
         "units_without_roster": sorted(audited_units - set(quality.get("rostered_units", []))),
+        **{key: quality[key] for key in QUALITY_LISTS if key in quality},
     }
 
 
@@ -677,6 +711,7 @@ def audit_meta(
             "employee_days": counts["employee_days"],
             "excused": int(status.get(STATUS_EXCUSED, 0)),
             "duty": int(status.get(STATUS_DUTY, 0)),
+            "no_attendance_data": int(status.get(STATUS_NO_ATTENDANCE_DATA, 0)),
             "required": int(status.get(STATUS_REQUIRED, 0)),
             "violations": sum(by_rule.values()),
             "by_rule": {r.code: int(by_rule.get(r.code, 0)) for r in VIOLATION_RULES},

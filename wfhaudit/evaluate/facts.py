@@ -11,7 +11,7 @@ engine (``planned_mode``, ``output_data``) are used when present.
 
 Only the daily report's length is read beside the engine: the number of
 characters of each report of the bucket's employee-days, counted with the
-engine's own definition (``report_characters``), valid when at least
+engine's own definition (``employee_days.report_characters``), valid when at least
 ``output.min_chars``.
 """
 
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from wfhaudit.audit.employee_days import report_characters as engine_report_text
 from wfhaudit.audit.period import Period
 from wfhaudit.audit.run import AuditPlan, Execution, execute
 from wfhaudit.policy.model import Policy
@@ -49,12 +50,8 @@ class BucketAudit:
 
 
 def report_characters(text: pl.Expr) -> pl.Expr:
-    """Characters of a report as the engine counts them for ``output.min_chars``."""
-    try:  # the v2 engine exposes its definition (NFC, format characters, White_Space)
-        from wfhaudit.audit.employee_days import report_characters as engine_chars  # type: ignore[attr-defined]
-    except ImportError:
-        return text.fill_null("").str.strip_chars().str.len_chars()
-    return engine_chars(text)  # type: ignore[no-any-return]
+    """The number of characters of a report, as the engine counts them for ``output.min_chars``."""
+    return engine_report_text(text).str.len_chars()
 
 
 def _report_lengths(store: Store, bucket: Period, policy: Policy) -> pl.DataFrame:
@@ -115,6 +112,7 @@ def reduce_facts(
             "max_distance_m",
             "at_home",
             "first_valid_report_at",
+            *(["output_data"] if "output_data" in cols else []),
         )
         .join(per_day, on=["nip", "date"], how="left")
         .join(lengths, on=["nip", "date"], how="left")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from wfhaudit.errors import DataError, UsageError
-from wfhaudit.ingest.profiles import load_profile
+from wfhaudit.ingest.history import fill_valid_from, leavers, snapshot_date
+from wfhaudit.ingest.profiles import Profile, load_profile
 from wfhaudit.ingest.readers import ROW, file_format, read_file
 from wfhaudit.ingest.validate import (
     HDR,
@@ -26,7 +27,15 @@ from wfhaudit.ingest.validate import (
     validate_sheet,
     with_source,
 )
-from wfhaudit.schema import ERROR_CODES, KINDS, REJECTS, TABLES
+from wfhaudit.schema import (
+    ACTION_BLANKED,
+    ACTION_REJECTED,
+    ERROR_CODES,
+    KINDS,
+    REJECTS,
+    TABLES,
+    WIB,
+)
 from wfhaudit.store import Store
 
 _FILE = "__file"
@@ -45,6 +54,9 @@ class FileSummary:
     superseded: int = 0
     rejected: int = 0
     rejected_by_code: dict[str, int] = field(default_factory=dict)
+    #: bad optional cells stored empty (their rows are valid rows), by error code
+    blanked: int = 0
+    blanked_by_code: dict[str, int] = field(default_factory=dict)
     zero_coordinates: int = 0
     grid: bool = False
     skipped_sheets: list[str] = field(default_factory=list)
@@ -66,13 +78,26 @@ class IngestSummary:
     superseded: int = 0
     rejected: int = 0
     rejected_by_code: dict[str, int] = field(default_factory=dict)
+    #: bad optional cells stored empty (rejects file rows with action "blanked"), by code
+    blanked: int = 0
+    blanked_by_code: dict[str, int] = field(default_factory=dict)
     zero_coordinates: int = 0
+    #: stored rows removed by --replace-period (dates of the range not ingested again)
+    removed: int = 0
+    replace_period: tuple[dt.date, dt.date] | None = None
+    #: employees: the valid_from given with --valid-from (rows lacking one got it)
+    valid_from: dt.date | None = None
+    #: employees --full-snapshot: in force in the store, absent from the snapshot, so
+    #: ended the day before it ({nip, name, unit_code, active_to})
+    ended: list[dict[str, str]] = field(default_factory=list)
     rejects_path: Path | None = None
     store_version: int | None = None
     dry_run: bool = False
     strict: bool = False
     #: the first rejected rows (source_file, source_row, error_code, message)
     rejects_sample: list[dict[str, str]] = field(default_factory=list)
+    #: the first blanked cells (source_file, source_row, error_code, message)
+    blanked_sample: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -81,7 +106,50 @@ class IngestSummary:
 
 
 def _now_wib() -> dt.datetime:
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).replace(tzinfo=None)
+    return dt.datetime.now(WIB).replace(tzinfo=None)
+
+
+def _with_options(profile: Profile, delimiter: str | None, decimal_comma: bool) -> Profile:
+    """``profile`` with ``--delimiter`` / ``--decimal-comma`` of the command line applied."""
+    if delimiter is not None:
+        profile = replace(profile, delimiter=parse_delimiter(delimiter))
+    if decimal_comma:
+        profile = replace(profile, decimal=",")
+    return profile
+
+
+#: names accepted by ``--delimiter`` for characters hard to type on a command line
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}
+
+
+def parse_delimiter(text: str) -> str:
+    """``--delimiter``: one character, or ``tab`` / ``\\t`` (and the names of ; , |)."""
+    value = _DELIMITER_NAMES.get(text.strip().lower(), text)
+    if len(value) != 1 or value in "\r\n\"":
+        raise UsageError(
+            f"bad --delimiter {text!r}: give one character, e.g. --delimiter ';' "
+            "(or --delimiter tab)."
+        )
+    return value
+
+
+def parse_replace_period(text: str) -> tuple[dt.date, dt.date]:
+    """``--replace-period FROM..TO`` (or a month / ISO week) as (first, last) dates."""
+    from wfhaudit.audit.period import parse_period
+
+    try:
+        period = parse_period(text)
+    except UsageError as exc:
+        raise UsageError(f"--replace-period: {exc.message}") from None
+    return period.start, period.end
+
+
+def _rejected(rejects: pl.DataFrame) -> pl.DataFrame:
+    return rejects.filter(pl.col("action") == ACTION_REJECTED)
+
+
+def _blanked(rejects: pl.DataFrame) -> pl.DataFrame:
+    return rejects.filter(pl.col("action") == ACTION_BLANKED)
 
 
 def _by_code(rejects: pl.DataFrame) -> dict[str, int]:
@@ -99,10 +167,14 @@ def _validate_file(
     profiles_file: Path | None,
     fmt: str | None,
     month: str | None,
+    valid_from: dt.date | None = None,
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
 ) -> tuple[FileSummary, pl.DataFrame, pl.DataFrame]:
     """(summary, valid rows with _FILE, rejects in schema.REJECTS columns minus ingested_at)."""
     table = TABLES[kind]
     profile = load_profile(profile_name, kind, profiles_file)
+    profile = _with_options(profile, delimiter, decimal_comma)
     sheets = read_file(path, file_format(path, fmt), profile.delimiter, nip_headers(table, profile))
     summary = FileSummary(file=str(path))
     results: list[SheetResult] = []
@@ -122,6 +194,8 @@ def _validate_file(
         [r.valid.with_columns(pl.lit(i, pl.Int16).alias(SHEET)) for i, r in enumerate(results)],
         how="vertical",
     )
+    if valid_from is not None:
+        valid = fill_valid_from(valid, valid_from)
     dup_mask = duplicate_candidates(table, valid)
     # keep only the source rows a reject can point at (memory: a big file is mostly valid)
     for i, result in enumerate(results):
@@ -150,13 +224,17 @@ def _validate_file(
     valid, dup_rejects = find_duplicates(TABLES[kind], valid, labels, dup_mask)
     parts: list[pl.DataFrame] = []
     for i, result in enumerate(results):
-        mine = pl.concat(
-            [
-                result.rejects,
-                dup_rejects.filter(pl.col(SHEET) == i).select(ROW, HDR, "error_code", "message"),
-            ],
-            how="vertical_relaxed",
+        dups = dup_rejects.filter(pl.col(SHEET) == i).select(
+            ROW, HDR, "error_code", "message", "action"
         )
+        own = result.rejects
+        if dups.height and own.height:
+            # a blanked row rejected as a copy or conflict after all: only the reject counts
+            gone = (pl.col("action") == ACTION_BLANKED) & pl.struct(ROW, HDR).is_in(
+                dups.select(pl.struct(ROW, HDR)).to_series().implode()
+            )
+            own = own.filter(~gone)
+        mine = pl.concat([own, dups], how="vertical_relaxed")
         parts.append(with_source(mine, result))
         summary.read += result.read
         summary.zero_coordinates += result.zero_coordinates
@@ -165,8 +243,10 @@ def _validate_file(
         pl.lit(kind).alias("kind"), pl.lit(str(path)).alias("source_file"), pl.all()
     )
     summary.valid = valid.height
-    summary.rejected = rejects.height
-    summary.rejected_by_code = _by_code(rejects)
+    summary.rejected = _rejected(rejects).height
+    summary.rejected_by_code = _by_code(_rejected(rejects))
+    summary.blanked = _blanked(rejects).height
+    summary.blanked_by_code = _by_code(_blanked(rejects))
     valid = valid.drop(SHEET, ROW, HDR, KEY_HASH).with_columns(
         pl.lit(file_index, pl.Int32).alias(_FILE)
     )
@@ -185,15 +265,28 @@ def ingest_files(
     strict: bool = False,
     dry_run: bool = False,
     on_step: Callable[[str], None] | None = None,
+    valid_from: dt.date | None = None,
+    full_snapshot: bool = False,
+    replace_period: tuple[dt.date, dt.date] | str | None = None,
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
 ) -> IngestSummary:
     """Validate ``files`` of ``kind`` and store them in one write per kind.
 
     Rows of a later file replace rows of an earlier file with the same key (a
     revised roster wins).  Rejected rows go to the store's rejects table and a
     CSV at ``<store>/rejected-rows/<UTC time>-<kind>-v<version>-<id>.csv``
-    (``Store.write_ingest``).  ``strict``: any
-    rejected row raises DataError and nothing is stored (the rejects CSV is
-    still written so the rows can be fixed).  ``dry_run``: nothing is written.
+    (``Store.write_ingest``); so do the bad
+    optional attendance cells that were blanked (``action`` = ``blanked``).
+    ``strict``: any rejected row raises DataError and nothing is stored (the
+    rejects CSV is still written so the rows can be fixed).  ``dry_run``:
+    nothing is written.  Employees: ``valid_from`` fills the rows without one;
+    ``full_snapshot`` ends the employees in force but absent from the files.
+    ``replace_period`` (``FROM..TO``): the table's rows of those dates are removed
+    in the same commit.  ``full_snapshot`` and ``replace_period`` imply ``strict``
+    (a rejected row would end an employee, or delete a row without replacing it).
+    ``delimiter`` / ``decimal_comma`` override the profile's CSV separator and
+    decimal separator.
     """
     if kind not in TABLES:
         raise UsageError(f"unknown kind '{kind}'; valid kinds: {', '.join(KINDS)}.")
@@ -202,14 +295,34 @@ def ingest_files(
     load_profile(profile, kind, profiles_file)  # unknown profile: UsageError before any reading
     if month is not None:
         parse_month(month)
+    if delimiter is not None:
+        parse_delimiter(delimiter)
+    if (valid_from is not None or full_snapshot) and kind != "employees":
+        option = "--valid-from" if valid_from is not None else "--full-snapshot"
+        raise UsageError(f"{option} applies to employees only, not to {kind}.")
+    if isinstance(replace_period, str):
+        replace_period = parse_replace_period(replace_period)
     table = TABLES[kind]
+    if replace_period is not None and table.period_column is None:
+        raise UsageError(f"--replace-period does not apply to {kind}: the table has no dates.")
     step = on_step or (lambda _message: None)
     summaries: list[FileSummary] = []
     valids: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
     for i, path in enumerate(Path(f) for f in files):
         step(f"reading and validating {path.name}")
-        summary, valid, rej = _validate_file(path, i, kind, profile, profiles_file, fmt, month)
+        summary, valid, rej = _validate_file(
+            path,
+            i,
+            kind,
+            profile,
+            profiles_file,
+            fmt,
+            month,
+            valid_from=valid_from,
+            delimiter=delimiter,
+            decimal_comma=decimal_comma,
+        )
         summaries.append(summary)
         valids.append(valid)
         rejects.append(rej)
@@ -223,40 +336,62 @@ def ingest_files(
             rows = rows.filter(last)
     rows = rows.select(list(table.columns))
     all_rejects = pl.concat(rejects, how="vertical")
+    sample = ["source_file", "source_row", "error_code", "message"]
+    n_rejected = _rejected(all_rejects).height
     result = IngestSummary(
         kind=kind,
         profile=profile,
         files=summaries,
         read=sum(s.read for s in summaries),
         superseded=sum(s.superseded for s in summaries),
-        rejected=all_rejects.height,
-        rejected_by_code=_by_code(all_rejects),
+        rejected=n_rejected,
+        rejected_by_code=_by_code(_rejected(all_rejects)),
+        blanked=_blanked(all_rejects).height,
+        blanked_by_code=_by_code(_blanked(all_rejects)),
         zero_coordinates=sum(s.zero_coordinates for s in summaries),
         dry_run=dry_run,
         strict=strict,
-        rejects_sample=all_rejects.head(SAMPLE_REJECTS)
-        .select("source_file", "source_row", "error_code", "message")
-        .to_dicts(),
+        rejects_sample=_rejected(all_rejects).head(SAMPLE_REJECTS).select(sample).to_dicts(),
+        blanked_sample=_blanked(all_rejects).head(SAMPLE_REJECTS).select(sample).to_dicts(),
     )
     result.store_version = store.version(kind)
+    result.valid_from = valid_from
+    result.replace_period = replace_period
+    ended = table.empty()
+    if full_snapshot:
+        ended = leavers(store, rows, snapshot_date(rows, valid_from))
+        result.ended = [
+            {k: str(v) for k, v in row.items()}
+            for row in ended.select("nip", "name", "unit_code", "active_to").to_dicts()
+        ]
     if dry_run:
         result.stored = rows.height
         return result
     stamped = all_rejects.with_columns(
         pl.lit(_now_wib()).cast(REJECTS.columns["ingested_at"]).alias("ingested_at")
     ).select(list(REJECTS.columns))
-    if strict and all_rejects.height:
+    if (strict or full_snapshot or replace_period is not None) and n_rejected:
         result.rejects_path = store.write_rejects_csv(kind, stamped, result.store_version)
         codes = ", ".join(f"{n} {c}" for c, n in result.rejected_by_code.items())
+        option = (
+            "--strict"
+            if strict
+            else "--full-snapshot (a rejected row would end an employee)"
+            if full_snapshot
+            else "--replace-period (a rejected row would delete a stored row)"
+        )
         raise DataError(
-            f"--strict: {all_rejects.height} rejected row(s) ({codes}); nothing was stored. "
+            f"{option}: {n_rejected} rejected row(s) ({codes}); nothing was stored. "
             f"The rows are listed in {result.rejects_path}; fix them and ingest again."
         )
     step(f"writing {rows.height:,} {kind} rows and {all_rejects.height:,} rejected rows")
+    if ended.height:
+        rows = pl.concat([rows, ended])
     # one call: the table, then the rejects CSV and table, journalled against a kill
-    done = store.write_ingest(kind, rows, stamped)
+    done = store.write_ingest(kind, rows, stamped, replace_period=replace_period)
     written, result.rejects_path = done.written, done.rejects_csv
-    result.stored = rows.height
+    result.stored = rows.height - ended.height
+    result.removed = written.removed
     result.inserted = written.inserted
     result.replaced = written.replaced
     result.unchanged = written.unchanged

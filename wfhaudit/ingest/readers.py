@@ -274,7 +274,8 @@ def _csv_error(path: Path, delimiter: str, exc: Exception) -> DataError:
     if "more fields" in text:
         return DataError(
             f"cannot read {path}: a line has more fields than the header (separator "
-            f"'{delimiter}'); check the separator and quoting, or pick another --profile."
+            f"'{delimiter}'); check the quoting, or give the separator with --delimiter "
+            "(or pick another --profile)."
         )
     first = text.splitlines()[0] if text else type(exc).__name__
     return DataError(f"cannot read {path} as CSV: {first}.")

@@ -20,7 +20,7 @@ from wfhaudit.errors import DataError, UsageError
 from wfhaudit.hashing import row_hash
 from wfhaudit.ingest.profiles import Combine, Profile
 from wfhaudit.ingest.readers import NIP_NUMERIC, ROW, RawSheet
-from wfhaudit.schema import DATETIME, Table
+from wfhaudit.schema import ACTION_BLANKED, ACTION_REJECTED, DATETIME, Table
 
 #: grid column header of a roster-grid cell (part of the source row label).
 HDR = "__hdr"
@@ -30,6 +30,23 @@ _CHECK = "__check"
 CACHED_ROWS = 200_000
 #: hash of the key columns of a valid row (duplicate candidates, computed with the checks)
 KEY_HASH = "__key_hash"
+#: prefix of the per-group "first failing check" columns of blankable cells
+_BLANK = "__blank"
+#: optional cells whose bad value is blanked (stored empty, recorded with action
+#: ``blanked``) instead of rejecting the row: kind -> column -> the cells blanked with it
+#: (a coordinate is blanked with its partner; data.md, attendance)
+BLANKABLE: dict[str, dict[str, tuple[str, ...]]] = {
+    "attendance": {
+        "lat": ("lat", "lon"),
+        "lon": ("lat", "lon"),
+        "accuracy_m": ("accuracy_m",),
+        "device_id": ("device_id",),
+        "mode": ("mode",),
+    }
+}
+#: a device id that is empty once format characters and white space are removed, or that
+#: holds control characters, is no device id (attendance; blanked)
+ODD_DEVICE_ID = r"^[\p{Cf}\p{White_Space}]*$|\p{Cc}"
 
 #: roster cells of agency grids: H = WFH, K (kantor) / O (office) = WFO.
 GRID_ALIASES = {"H": "WFH", "K": "WFO", "O": "WFO"}
@@ -454,10 +471,12 @@ def validate_sheet(
         missing.append(col)
     if missing:
         hint = ""
-        if len(headers) == 1 and any(sep in headers[0] for sep in ";,\t|"):
+        guess = [sep for sep in ";,\t|" if len(headers) == 1 and sep in headers[0]]
+        if guess:
+            shown = "tab" if guess[0] == "\t" else guess[0]
             hint = (
                 f" (the header '{headers[0][:40]}' looks like one column: is the separator "
-                f"'{profile.delimiter}' right? try another --profile)"
+                f"'{profile.delimiter}' right? pass --delimiter '{shown}', or another --profile)"
             )
         if table.name == "roster":
             hint += " (a roster needs nip, date and mode columns, or a grid: NIP then date columns)"
@@ -481,9 +500,23 @@ def validate_sheet(
     keep: list[pl.Expr] = [pl.col(ROW)] + ([pl.col(HDR)] if grid else [])
     if numeric_nip:
         keep.append(pl.col(NIP_NUMERIC).fill_null(False))
-    checks = _checks(table, profile, combine, numeric_nip)
+    checks, blank_groups = _split_checks(table, profile, combine, numeric_nip)
     # the common case is a clean row: one OR over all checks, the rest on bad rows only
     any_bad = pl.any_horizontal([mask.fill_null(False) for _, mask, _ in checks])
+    # __blank<j>: the first failing check of blankable cell group j (null: the cells are fine)
+    blank_flags = [
+        pl.coalesce(
+            [
+                pl.when(mask.fill_null(False)).then(pl.lit(i, pl.Int16))
+                for i, (_, mask, _) in enumerate(group)
+            ]
+        ).alias(f"{_BLANK}{j}")
+        for j, (_, group) in enumerate(blank_groups)
+    ]
+    any_blank = pl.any_horizontal(
+        [mask.fill_null(False) for _, group in blank_groups for _, mask, _ in group]
+        or [pl.lit(False)]
+    )
     key_hash = row_hash([pl.col("p:" + k) for k in table.key])
     if table.name == "attendance":
         # an exact (0, 0) is what phones send when GPS fails: stored as empty, counted
@@ -494,6 +527,7 @@ def validate_sheet(
         any_bad.alias(_CHECK),
         key_hash.alias(KEY_HASH),
         is_zero.alias("__zero"),
+        *blank_flags,
     ]
     # parse with the first formats and flag misses; the checks run on the materialised
     # values (in the same query the optimiser would inline and re-parse them: slower)
@@ -519,7 +553,7 @@ def validate_sheet(
         rows = source_rows.gather(idx)
         if first_pass is not None:  # the first call: nothing has been re-parsed yet
             retry = [pl.col(c) for c in first_pass.columns if c.startswith("retry:")]
-            suspect = first_pass.select(pl.any_horizontal(any_bad, *retry)).to_series()
+            suspect = first_pass.select(pl.any_horizontal(any_bad, any_blank, *retry)).to_series()
             first_pass = None
             if suspect.sum() <= CACHED_ROWS:
                 wanted = source_rows.filter(suspect).implode()
@@ -547,9 +581,14 @@ def validate_sheet(
     w = w.lazy().with_columns(judged).collect(engine="in-memory")
     ok = ~w.get_column(_CHECK)
     n_bad = w.height - int(ok.sum())
-    if n_bad:
-        # messages need the raw cells: gather them for the rejected rows only
-        idx = (~ok).arg_true()
+    flagged = ~ok
+    if blank_groups:
+        flags = [pl.col(f"{_BLANK}{j}").is_not_null() for j in range(len(blank_groups))]
+        some_blank = w.select(pl.any_horizontal(flags)).to_series()
+        flagged = flagged | some_blank
+    if flagged.any():
+        # messages need the raw cells: gather them for the rejected and blanked rows only
+        idx = flagged.arg_true()
         first_failing = pl.coalesce(
             [pl.when(mask).then(pl.lit(i, pl.Int16)) for i, (_, mask, _) in enumerate(checks)]
         )
@@ -567,21 +606,24 @@ def validate_sheet(
         for col in table.columns:
             if col not in bad.columns and col not in combine:
                 bad = bad.with_columns(pl.lit(None, pl.String).alias(col))
-        rejects = bad.select(
-            ROW,
-            *([HDR] if grid else []),
-            pl.coalesce(
-                [
-                    pl.when(pl.col(_CHECK) == i).then(pl.lit(code))
-                    for i, (code, _, _) in enumerate(checks)
-                ]
-            ).alias("error_code"),
-            pl.coalesce(
-                [pl.when(pl.col(_CHECK) == i).then(msg) for i, (_, _, msg) in enumerate(checks)]
-            ).alias("message"),
-        )
+        rejected = bad.filter(pl.col(_CHECK).is_not_null())
+        rejects = _first_failing(rejected, checks, _CHECK, grid, ACTION_REJECTED)
+        kept = bad.filter(pl.col(_CHECK).is_null())
+        blanked = [
+            _first_failing(
+                kept.filter(pl.col(f"{_BLANK}{j}").is_not_null()),
+                group,
+                f"{_BLANK}{j}",
+                grid,
+                ACTION_BLANKED,
+                suffix=f"; the row is stored with {' and '.join(cols)} empty",
+            )
+            for j, (cols, group) in enumerate(blank_groups)
+        ]
+        rejects = pl.concat([rejects, *blanked], how="vertical").sort(ROW, maintain_order=True)
     else:
         rejects = _empty_rejects(grid)
+    blank_of = {c: j for j, (cols, _) in enumerate(blank_groups) for c in cols}
     valid = w.lazy().select(
         ROW,
         (pl.col(HDR) if grid else pl.lit(None, pl.String)).alias(HDR),
@@ -595,6 +637,7 @@ def validate_sheet(
                 else pl.col("p:" + c)
             )
             .cast(t)
+            .pipe(_blanked, blank_of.get(c))
             .alias(c)
             for c, t in table.columns.items()
         ],
@@ -607,7 +650,9 @@ def validate_sheet(
     zero = int(valid.get_column("__zero").sum())
     valid = valid.drop("__zero")
     if not grid:
-        rejects = rejects.select(ROW, pl.lit(None, pl.String).alias(HDR), "error_code", "message")
+        rejects = rejects.select(
+            ROW, pl.lit(None, pl.String).alias(HDR), "error_code", "message", "action"
+        )
     return SheetResult(
         valid=valid,
         rejects=rejects,
@@ -620,6 +665,57 @@ def validate_sheet(
         source=raw,
         cells=read_rows,
     )
+
+
+def _blanked(value: pl.Expr, group: int | None) -> pl.Expr:
+    """``value``, or empty where blankable cell group ``group`` failed a check."""
+    if group is None:
+        return value
+    return pl.when(pl.col(f"{_BLANK}{group}").is_null()).then(value)
+
+
+def _first_failing(
+    rows: pl.DataFrame,
+    checks: list[tuple[str, pl.Expr, pl.Expr]],
+    index: str,
+    grid: bool,
+    action: str,
+    suffix: str = "",
+) -> pl.DataFrame:
+    """ROW (HDR), error_code, message, action of ``rows`` from the check numbered ``index``."""
+    message = pl.coalesce(
+        [pl.when(pl.col(index) == i).then(msg) for i, (_, _, msg) in enumerate(checks)]
+    )
+    return rows.select(
+        ROW,
+        *([HDR] if grid else []),
+        pl.coalesce(
+            [
+                pl.when(pl.col(index) == i).then(pl.lit(code))
+                for i, (code, _, _) in enumerate(checks)
+            ]
+        ).alias("error_code"),
+        (message + pl.lit(suffix) if suffix else message).alias("message"),
+        pl.lit(action).alias("action"),
+    )
+
+
+def _split_checks(
+    table: Table, profile: Profile, combine: dict[str, Combine], numeric_nip: bool
+) -> tuple[
+    list[tuple[str, pl.Expr, pl.Expr]],
+    list[tuple[tuple[str, ...], list[tuple[str, pl.Expr, pl.Expr]]]],
+]:
+    """(checks that reject the row, [(cells blanked, their checks)] per blankable group)."""
+    blankable = BLANKABLE.get(table.name, {})
+    rejecting: list[tuple[str, pl.Expr, pl.Expr]] = []
+    groups: dict[tuple[str, ...], list[tuple[str, pl.Expr, pl.Expr]]] = {}
+    for col, code, mask, message in checks_by_column(table, profile, combine, numeric_nip):
+        if col in blankable:
+            groups.setdefault(blankable[col], []).append((code, mask, message))
+        else:
+            rejecting.append((code, mask, message))
+    return rejecting, list(groups.items())
 
 
 def _drop_blank_rows(w: pl.DataFrame, raw: RawSheet) -> pl.DataFrame:
@@ -747,7 +843,14 @@ def _checks(
     table: Table, profile: Profile, combine: dict[str, Combine], numeric_nip: bool
 ) -> list[tuple[str, pl.Expr, pl.Expr]]:
     """(code, mask over the parsed frame, message over the rejected rows' raw cells)."""
-    checks: list[tuple[str, pl.Expr, pl.Expr]] = []
+    return [check[1:] for check in checks_by_column(table, profile, combine, numeric_nip)]
+
+
+def checks_by_column(
+    table: Table, profile: Profile, combine: dict[str, Combine], numeric_nip: bool
+) -> list[tuple[str, str, pl.Expr, pl.Expr]]:
+    """``_checks``, each led by the canonical column it judges (a pair: its first column)."""
+    checks: list[tuple[str, str, pl.Expr, pl.Expr]] = []
     for col, dtype in table.columns.items():
         target = "p:" + col
         present = pl.col("present:" + col)
@@ -761,12 +864,13 @@ def _checks(
         if col in table.required and (table.name, col) not in EMPTY_ALLOWED:
             what = "date or time of " if col in combine else ""
             checks.append(
-                ("missing-value", ~present, pl.lit(f"required value {what}'{col}' is empty"))
+                (col, "missing-value", ~present, pl.lit(f"required value {what}'{col}' is empty"))
             )
         if col == "nip":
             if numeric_nip:
                 checks.append(
                     (
+                        col,
                         "bad-nip",
                         present & pl.col(NIP_NUMERIC),
                         pl.format(
@@ -778,6 +882,7 @@ def _checks(
                 )
             checks.append(
                 (
+                    col,
                     "bad-nip",
                     pl.col("retry:nip"),  # present and not 18 digits, after _fallbacks
                     pl.format("NIP '{}' is not exactly 18 digits", raw_expr),
@@ -787,6 +892,7 @@ def _checks(
         if dtype == pl.String and col not in table.enums and col != "nip":
             checks.append(
                 (
+                    col,
                     "type-error",
                     present & pl.col(target).str.contains("\x00", literal=True).fill_null(False),
                     pl.lit(f"'{col}' holds a NUL byte (binary data), not text; check the export"),
@@ -800,6 +906,7 @@ def _checks(
                 unparsed = unparsed | ~pl.col(target).dt.year().is_between(*YEARS)
             checks.append(
                 (
+                    col,
                     "type-error",
                     present & unparsed,
                     pl.format(f"'{{}}' in '{col}' is not {expected}", raw_expr),
@@ -809,14 +916,28 @@ def _checks(
             allowed = table.enums[col]
             checks.append(
                 (
+                    col,
                     "bad-enum",
                     pl.col("retry:" + col),  # present and not allowed, after _fallbacks
                     pl.format(f"'{{}}' in '{col}' is not one of {', '.join(allowed)}", raw_expr),
                 )
             )
+    if table.name == "attendance":
+        checks.append(
+            (
+                "device_id",
+                "type-error",
+                pl.col("p:device_id").str.contains(ODD_DEVICE_ID).fill_null(False),
+                pl.format(
+                    "'{}' in 'device_id' is not a device id (empty or control characters)",
+                    pl.col("device_id"),
+                ),
+            )
+        )
     for a, b in table.pairs:
         checks.append(
             (
+                a,
                 "missing-value",
                 pl.col("present:" + a) != pl.col("present:" + b),
                 pl.format(
@@ -838,6 +959,7 @@ def _checks(
         bound = f"between {low:g} and {high:g}" if high is not None else f">= {low:g}"
         checks.append(
             (
+                col,
                 "out-of-range",
                 bad.fill_null(False),
                 pl.format(f"{col} {{}} is out of range (must be {bound})", pl.col(col)),
@@ -847,6 +969,7 @@ def _checks(
         if first in table.columns and last in table.columns:
             checks.append(
                 (
+                    last,
                     "out-of-range",
                     (pl.col("p:" + last) < pl.col("p:" + first)).fill_null(False),
                     pl.format(f"{last} {{}} is before {first} {{}}", pl.col(last), pl.col(first)),
@@ -889,7 +1012,7 @@ def _empty_rejects(grid: bool) -> pl.DataFrame:
     schema: dict[str, pl.DataType] = {ROW: pl.UInt32()}
     if grid:
         schema[HDR] = pl.String()
-    schema.update({"error_code": pl.String(), "message": pl.String()})
+    schema.update({"error_code": pl.String(), "message": pl.String(), "action": pl.String()})
     return pl.DataFrame(schema=schema)
 
 
@@ -929,7 +1052,9 @@ def find_duplicates(
         sub = sub.filter(sub.select(pl.struct(key).is_duplicated()).to_series())
     if sub.height == 0:
         return valid, valid.select(SHEET, ROW, HDR).clear().with_columns(
-            pl.lit(None, pl.String).alias("error_code"), pl.lit(None, pl.String).alias("message")
+            pl.lit(None, pl.String).alias("error_code"),
+            pl.lit(None, pl.String).alias("message"),
+            pl.lit(None, pl.String).alias("action"),
         )
     values = list(table.value_columns)
     key_text = pl.concat_str(
@@ -979,6 +1104,7 @@ def find_duplicates(
             pl.format("exact copy of row {} ({}); one copy kept", pl.col("__first_row"), key_text)
         )
         .alias("message"),
+        pl.lit(ACTION_REJECTED).alias("action"),
     )
     kept = valid.join(
         rejected.select(SHEET, ROW, HDR),
@@ -997,6 +1123,7 @@ def with_source(rejects: pl.DataFrame, result: SheetResult) -> pl.DataFrame:
         "values": pl.String(),
         "error_code": pl.String(),
         "message": pl.String(),
+        "action": pl.String(),
     }
     if rejects.height == 0:
         return pl.DataFrame(schema=out_schema)
@@ -1018,7 +1145,7 @@ def with_source(rejects: pl.DataFrame, result: SheetResult) -> pl.DataFrame:
         struct = [pl.col(c) for c in cells]
     wanted = rejects.get_column(ROW).unique().implode()
     joined = (
-        rejects.select(*on, "error_code", "message")
+        rejects.select(*on, "error_code", "message", "action")
         .join(source.filter(pl.col(ROW).is_in(wanted)), on=on, how="left", maintain_order="left")
         .sort(ROW, maintain_order=True)
     )
@@ -1030,4 +1157,5 @@ def with_source(rejects: pl.DataFrame, result: SheetResult) -> pl.DataFrame:
         pl.struct(struct).struct.json_encode().alias("values"),
         "error_code",
         "message",
+        "action",
     )

@@ -58,6 +58,7 @@ KEYS: dict[str, Any] = {
     "timezone": None,
     "minutes_per_day": None,
     "holidays": None,
+    "extra_holidays": None,
     "hours": {
         **{day: None for day in WEEKDAYS},
         "late_grace_minutes": None,
@@ -157,6 +158,11 @@ def check_keys(data: dict[str, Any], source: str) -> None:
 def _check_table(data: dict[str, Any], shape: dict[str, Any], prefix: str, source: str) -> None:
     for key, value in data.items():
         name = f"{prefix}{key}"
+        if key not in shape and prefix and key in KEYS and KEYS[key] is None:
+            raise DataError(
+                f"{key} is a top-level key, but {source} has it under [{prefix[:-1]}]; "
+                "move it above the first [table] of the file."
+            )
         if key not in shape:
             known = list(shape)
             close = difflib.get_close_matches(key, list(shape), n=1)
@@ -368,8 +374,19 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
             "is not an array of dates",
             "write holidays = [2025-12-25, ...]",
         )
+    extra = data.get("extra_holidays", [])
+    if not isinstance(extra, list):
+        raise check.fail(
+            "extra_holidays",
+            extra,
+            "is not an array of dates",
+            "write extra_holidays = [2025-12-24, ...] at the top of the file, before any [table]",
+        )
     holidays = tuple(
-        sorted({check.date(f"holidays[{i}]", v) for i, v in enumerate(raw_holidays, start=1)})
+        sorted(
+            {check.date(f"holidays[{i}]", v) for i, v in enumerate(raw_holidays, start=1)}
+            | {check.date(f"extra_holidays[{i}]", v) for i, v in enumerate(extra, start=1)}
+        )
     )
 
     hours_t = _require(data, "hours", "", check, add)
@@ -398,12 +415,17 @@ def build_policy(data: dict[str, Any], source: str, sources: tuple[str, ...]) ->
         )
         start, end = check.span(key, table, "[[hours.special]]")
         day_hours: dict[str, Hours] = {}
+        off: list[str] = []
         for day in WEEKDAYS:
             if day in table:
                 parsed = check.hours(f"{key}.{day}", table[day])
                 if parsed is not None:
                     day_hours[day] = parsed
-        specials.append(SpecialHours(name=name, start=start, end=end, hours=day_hours))
+                else:
+                    off.append(day)
+        specials.append(
+            SpecialHours(name=name, start=start, end=end, hours=day_hours, off=tuple(off))
+        )
         spans.append((i, name, start, end))
     check.no_overlap("hours.special", "special hours periods", spans)
 
@@ -555,3 +577,48 @@ def load_policy(path: Path | str | None = None) -> Policy:
 def check_policy_file(path: Path | str) -> Policy:
     """Validate a user's policy file (merged over the default); same errors as load_policy."""
     return load_policy(Path(path))
+
+
+def replaced_defaults(path: Path | str, policy: Policy | None = None) -> list[str]:
+    """One warning sentence per default array the user's file replaces and so drops
+    entries of (``holidays``, ``[[hours.special]]``, ``[[wfh]]``), naming how many.
+
+    An entry counts as kept when the resolved policy still has it (``extra_holidays``
+    adds to the file's ``holidays``)."""
+    path = Path(path)
+    user = read_policy_file(path)
+    policy = policy or load_policy(path)
+    default = load_policy()
+    hours = user.get("hours")
+    arrays: list[tuple[bool, str, tuple[Any, ...], tuple[Any, ...], str]] = [
+        (
+            "holidays" in user,
+            "holidays",
+            default.holidays,
+            policy.holidays,
+            "list only the days to add in extra_holidays instead, which keeps the default's",
+        ),
+        (
+            isinstance(hours, dict) and "special" in hours,
+            "[[hours.special]]",
+            default.special_hours,
+            policy.special_hours,
+            "copy the entries to keep from `wfhaudit policy show`",
+        ),
+        (
+            "wfh" in user,
+            "[[wfh]]",
+            default.wfh,
+            policy.wfh,
+            "copy the entries to keep from `wfhaudit policy show`",
+        ),
+    ]
+    out: list[str] = []
+    for present, label, before, after, fix in arrays:
+        dropped = [entry for entry in before if entry not in after]
+        if present and dropped:
+            out.append(
+                f"{path} replaces the default {label} whole and drops {len(dropped)} of its "
+                f"{len(before)} entries; {fix}."
+            )
+    return out

@@ -23,12 +23,25 @@ class Hours:
 
 @dataclass(frozen=True)
 class SpecialHours:
-    """A period (e.g. Ramadan) whose weekday hours replace the normal ones."""
+    """A period (e.g. Ramadan) whose hours replace the normal ones of the weekdays it lists.
+
+    A weekday it does not list keeps its normal hours (policy.md).
+    """
 
     name: str
     start: dt.date  # `from`, inclusive
     end: dt.date  # `to`, inclusive
-    hours: dict[str, Hours]  # weekday ("mon".."sun") -> hours; weekdays absent are not working days
+    hours: dict[str, Hours]  # weekday ("mon".."sun") -> the special hours of that weekday
+    #: weekdays it lists as "off": not working days inside the period
+    off: tuple[str, ...] = ()
+
+    def hours_for(self, weekday: str, normal: dict[str, Hours]) -> Hours | None:
+        """The hours of ``weekday`` inside the period (``normal``: the policy's [hours])."""
+        if weekday in self.hours:
+            return self.hours[weekday]
+        if weekday in self.off:
+            return None
+        return normal.get(weekday)
 
 
 @dataclass(frozen=True)
@@ -77,11 +90,21 @@ class Policy:
         """
         if day in self.holidays:
             return None
+        return self.scheduled(day)[1]
+
+    def special_on(self, day: dt.date) -> SpecialHours | None:
+        """The ``[[hours.special]]`` period containing ``day`` (they never overlap), or None."""
+        return next((s for s in self.special_hours if s.start <= day <= s.end), None)
+
+    def scheduled(self, day: dt.date) -> tuple[SpecialHours | None, Hours | None]:
+        """(special period of ``day`` or None, the weekday's hours), holidays not considered:
+        inside a special period its hours for the weekdays it lists, the normal hours for
+        the others."""
         weekday = WEEKDAYS[day.weekday()]
-        for special in self.special_hours:
-            if special.start <= day <= special.end:
-                return special.hours.get(weekday)
-        return self.hours.get(weekday)
+        special = self.special_on(day)
+        if special is None:
+            return None, self.hours.get(weekday)
+        return special, special.hours_for(weekday, self.hours)
 
     def wfh_period_on(self, day: dt.date) -> WfhPeriod | None:
         """The WFH period containing ``day`` (periods never overlap), or None."""

@@ -149,7 +149,11 @@ def policy_dict(policy: Policy) -> dict[str, Any]:
                     "name": s.name,
                     "from": s.start,
                     "to": s.end,
-                    **{d: _fmt(s.hours[d]) for d in WEEKDAYS if d in s.hours},
+                    **{
+                        d: _fmt(s.hours[d]) if d in s.hours else "off"
+                        for d in WEEKDAYS
+                        if d in s.hours or d in s.off
+                    },
                 }
                 for s in policy.special_hours
             ],

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wfhaudit.errors import UsageError
+from wfhaudit.schema import WIB
 
 LANGS: tuple[str, ...] = ("id", "en")
 _DIR = Path(__file__).parent / "i18n"
@@ -111,7 +112,7 @@ class Catalogue:
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone(dt.timedelta(hours=7)))
+            value = value.astimezone(WIB)
         return f"{self.date(value.date())} {value:%H:%M} {self.time_zone}"
 
     def _group(self, text: str) -> str:

@@ -27,26 +27,22 @@ from wfhaudit import __version__
 from wfhaudit.errors import DataError
 from wfhaudit.schema import (
     ALL_RULES,
+    AUDIT_JSON,
     EMPLOYEE_DAY_RULES,
     INTEGRITY_RULES,
     UNIT_FINDINGS_SCHEMA,
     UNIT_RULES,
     VIOLATIONS_SCHEMA,
+    WIB,
 )
+from wfhaudit.schema import RESULT_FILES as PARQUET_RESULTS
 
 #: Employees listed in a report for all agencies (a one-agency report lists all).
 TOP_EMPLOYEES = 50
 
-RESULT_FILES = (
-    "audit.json",
-    "violations.parquet",
-    "unit_findings.parquet",
-    "employee_days.parquet",
-    "employee_summary.parquet",
-)
+RESULT_FILES = (AUDIT_JSON, *PARQUET_RESULTS)
 
 _COORDS = re.compile(r"-?\d{1,3}\.\d+\s*[,;]\s*-?\d{1,3}\.\d+")
-WIB = dt.timezone(dt.timedelta(hours=7))
 
 
 # --- reading ----------------------------------------------------------------

@@ -269,6 +269,7 @@ def make_people(
             "home_lon": pl.Series(pub_home_lon).fill_nan(None),
             "active_from": pl.Series(active_from, dtype=pl.Date),
             "active_to": pl.Series(active_to, dtype=pl.Date),
+            "valid_from": pl.Series([None] * n, dtype=pl.Date),
         },
         schema=TABLES["employees"].schema,
     )
@@ -622,10 +623,10 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
                 event(e, d, "IN", t0 + gap, there)
                 normal_out(e, d)
                 add_truth(e, d, "WRONG_LOCATION", k)
-            else:
+                add_truth(e, d, "IMPOSSIBLE_TRAVEL", k)
+            else:  # a flight on a DINAS_LUAR day is the duty: no finding at all (v2)
                 event(e, d, "OUT", t0 + gap, there)
             report(e, d)
-            add_truth(e, d, "IMPOSSIBLE_TRAVEL", k)
         elif k == P.EDGE_TIMES:
             event(
                 e, d, "IN", int(ctx.start_s[d]) + rnd.randint(0, 59), near(*expected_center(e, d))
@@ -712,11 +713,8 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
             wfh_days = (status[e - lo] == 1) & (mode[e - lo] == 1) & has_events[e - lo]
             for day_no in np.nonzero(wfh_days)[0].tolist():
                 add_truth(e, day_no, "HOME_UNREGISTERED", P.NO_HOME)
-    for e in plan.unknown_office:
-        if lo <= e < hi:
-            wfo_days = (status[e - lo] == 1) & (mode[e - lo] == 0) & has_events[e - lo]
-            for day_no in np.nonzero(wfo_days)[0].tolist():
-                add_truth(e, day_no, "OFFICE_UNKNOWN", P.UNKNOWN_OFFICE)
+    # plan.unknown_office: no finding (v2): a data-quality item of the audit, not a fault
+    # of the employee's
     for d, day in enumerate(days):
         headcount = int((status[:, d] == 1).sum())
         wfh = int(((status[:, d] == 1) & (mode[:, d] == 1)).sum())
@@ -1126,7 +1124,8 @@ def generate_sample(
     )
 
     writer = _Writer(out, fmt, month)
-    writer.write("employees", people.frame)
+    # no history in the sample (yet): a SIMPEG export has no valid_from column
+    writer.write("employees", people.frame.drop("valid_from") if fmt == "export" else people.frame)
     office_rows = {u.office.office_id: u.office for u in unit_list}
     writer.write(
         "offices",

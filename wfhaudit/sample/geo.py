@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-EARTH_RADIUS_M = 6_371_008.8
+from wfhaudit.schema import EARTH_RADIUS_M
 
 Floats = npt.NDArray[np.float64]
 

@@ -28,7 +28,7 @@ NO_REPORT = "no_report"  # attendance fine, no report
 SHORT_REPORT = "short_report"  # only a report shorter than min_chars
 LATE_REPORT = "late_report"  # the valid report comes the next morning
 TRAVEL = "travel"  # IN 30+ km away, IN at the office minutes later (WFO)
-TRAVEL_DUTY = "travel_duty"  # same jump on a DINAS_LUAR day: only IMPOSSIBLE_TRAVEL
+TRAVEL_DUTY = "travel_duty"  # same jump on a DINAS_LUAR day: no finding (a duty-day flight)
 # Clean cases at the edges of the rules: no violation expected.
 EDGE_TIMES = "edge_times"  # IN in the start minute, OUT in the end minute
 EDGE_ACCURACY = "edge_accuracy"  # outside the fence by less than the GPS accuracy

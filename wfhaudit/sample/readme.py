@@ -26,14 +26,14 @@ SCENARIOS: dict[str, str] = {
     P.SHORT_REPORT: 'only a report shorter than 10 characters ("ok", "hadir" ...)',
     P.LATE_REPORT: "the daily report filed the next morning",
     P.TRAVEL: "check-in 30+ km away, a second check-in at the office 3-8 minutes later",
-    P.TRAVEL_DUTY: "the same jump on a DINAS_LUAR day (location rules skipped, integrity not)",
+    P.TRAVEL_DUTY: "the same jump on a DINAS_LUAR day: no finding (a flight on duty)",
     P.EDGE_TIMES: "clean: check-in in the minute 07:30, check-out in the last scheduled minute",
     P.EDGE_ACCURACY: "clean: 20 m outside the fence with a GPS accuracy of 35 m",
     P.EDGE_REPORTS: "clean: a short note at noon and a valid report at 23:59",
     P.DUTY_NO_EVENTS: "clean: DINAS_LUAR without check-in, valid report",
     P.DUPLICATE: "the same report text (case and spacing changed) on 3-4 days",
     P.NO_HOME: "no registered home point (HOME_UNREGISTERED on each WFH day)",
-    P.UNKNOWN_OFFICE: "office_id not in offices (OFFICE_UNKNOWN on each WFO day)",
+    P.UNKNOWN_OFFICE: "office_id not in offices (no finding: a data-quality item)",
     P.NEW_HIRE: "clean: active_from in the middle of the month, no data before",
     P.LEAVER: "clean: active_to in the middle of the month, no data after",
     P.RING: "3-4 employees of different agencies checking in at one exact (fake-GPS) coordinate",
@@ -161,9 +161,10 @@ def write_readme(info: SampleInfo) -> Path:
         "are known. Side effects are in the ground truth too: an absent day without a report is "
         "also `NO_DAILY_OUTPUT`; a fake-GPS ring member whose own office is elsewhere is also "
         "`WRONG_LOCATION`; the check-in 30+ km away before the office check-in is also "
-        "`WRONG_LOCATION` (not on a DINAS_LUAR day); an employee without a home point gets "
-        "`HOME_UNREGISTERED` on every WFH day, one with an unknown office `OFFICE_UNKNOWN` on "
-        "every WFO day. Scenarios marked clean are edge cases that must give no violation.",
+        "`WRONG_LOCATION` (not on a DINAS_LUAR day, where the jump is no finding at all); an "
+        "employee without a home point gets `HOME_UNREGISTERED` on every WFH day; one with an "
+        "unknown office gets no finding (the audit's data quality lists it). Scenarios marked "
+        "clean are edge cases that must give no violation.",
         "",
     ]
     lines += _table(

@@ -29,7 +29,6 @@ import datetime as dt
 import json
 import os
 import random
-import re
 import shutil
 import time
 import uuid
@@ -39,7 +38,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import polars as pl
-from deltalake import DeltaTable, Schema
+from deltalake import DeltaTable, Field, Schema
 from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.transaction import (
     AddAction,
@@ -48,7 +47,7 @@ from deltalake.transaction import (
     create_table_with_add_actions,
 )
 
-from wfhaudit.errors import DataError
+from wfhaudit.errors import DataError, as_os_error
 from wfhaudit.hashing import row_hash
 from wfhaudit.schema import PARTITION_COLUMN, REJECTS, TABLES, Table
 
@@ -89,6 +88,8 @@ class WriteResult:
     replaced: int
     unchanged: int
     version: int | None
+    #: stored rows removed by ``replace_period`` (their key was not written again)
+    removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,20 +111,6 @@ class TableInfo:
     months: tuple[str, ...] = ()
     #: number of data files in the current version.
     files: int = 0
-
-
-_OS_ERROR = re.compile(r"\(os error (\d+)\)")
-
-
-def as_os_error(exc: BaseException) -> OSError | None:
-    """``exc`` as an OSError: itself, or the one Polars/deltalake wrap ('(os error 28)')."""
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc
-    found = _OS_ERROR.search(str(exc))
-    if found is None:
-        return exc if isinstance(exc, OSError) else None
-    code = int(found.group(1))
-    return OSError(code, os.strerror(code))
 
 
 class _Conflict(Exception):
@@ -163,6 +150,31 @@ def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
     """First and last day of ``YYYY-MM`` (the last as the 28th is enough for pruning)."""
     first = dt.date.fromisoformat(f"{month}-01")
     return first, first.replace(day=28)
+
+
+def _removes(table: Table, actions: pl.DataFrame, paths: list[str]) -> list[RemoveAction]:
+    """Remove actions (data change) for the files ``paths`` of the add-actions frame."""
+    now = _now_ms()
+    part_col = f"partition.{PARTITION_COLUMN}"
+    return [
+        RemoveAction(
+            row["path"],
+            True,
+            now,
+            row["size_bytes"],
+            {PARTITION_COLUMN: row[part_col]} if table.partition_source is not None else None,
+        )
+        for row in actions.filter(pl.col("path").is_in(paths)).iter_rows(named=True)
+    ]
+
+
+def _month_range(first: dt.date, last: dt.date) -> list[str]:
+    """The months ``YYYY-MM`` from ``first`` to ``last`` (inclusive)."""
+    out, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def _now_ms() -> int:
@@ -266,7 +278,11 @@ class Store:
         if not files:
             return table.empty().lazy()
         return pl.scan_parquet(
-            files, missing_columns="insert", extra_columns="ignore", hive_partitioning=False
+            files,
+            schema=table.columns,  # a column added since a file was written reads as empty
+            missing_columns="insert",
+            extra_columns="ignore",
+            hive_partitioning=False,
         ).select(columns)
 
     def scan_at(self, kind: str, version: int) -> pl.LazyFrame:
@@ -276,22 +292,42 @@ class Store:
     # --- writing -----------------------------------------------------------
 
     def write(
-        self, kind: str, df: pl.DataFrame, *, assume_unique: bool = False, tag: str | None = None
+        self,
+        kind: str,
+        df: pl.DataFrame,
+        *,
+        assume_unique: bool = False,
+        replace_period: tuple[dt.date, dt.date] | None = None,
+        tag: str | None = None,
     ) -> WriteResult:
         """Merge ``df`` on the table's key in one commit (see module doc).
 
         ``df`` must be unique on the key; this is checked unless the caller
         says it already made sure (``assume_unique=True``, saves a hash pass).
+        A key column that is not required (employees ``valid_from``) may be
+        empty: an empty value is a key value of its own (null-safe merge).
+        ``replace_period=(first, last)``: in the same commit, first remove the
+        stored rows whose ``Table.period_column`` falls on those dates (inclusive).
         ``tag`` (an ingest id) is recorded in the commit's metadata as ``ingest``.
         """
         table = _table(kind)
         df = self._canonical(table, df)
-        if df.height == 0:
+        if replace_period is not None and table.period_column is None:
+            raise DataError(f"the {kind} table has no dates: --replace-period does not apply.")
+        if df.height == 0 and replace_period is None:
             return WriteResult(0, 0, 0, self.version(kind))
         if not assume_unique and _has_duplicate_keys(df, table.key):
             raise ValueError(f"rows written to {kind} must be unique on {table.key}")
-        if df.select(pl.col(list(table.key)).null_count()).sum_horizontal().item():
-            raise ValueError(f"rows written to {kind} need a value in every key column")
+        needed = [k for k in table.key if k in table.required]
+        if needed and df.select(pl.col(needed).null_count()).sum_horizontal().item():
+            raise ValueError(
+                f"rows written to {kind} need a value in every key column ({', '.join(needed)})"
+            )
+        if replace_period is not None:
+            first, last = replace_period
+            if not self.exists(kind) and df.height == 0:
+                return WriteResult(0, 0, 0, None)
+            return self._with_retry(kind, lambda: self._replace_once(table, df, first, last, tag))
         return self._with_retry(kind, lambda: self._merge_once(table, df, tag))
 
     def append_rejects(self, df: pl.DataFrame, *, tag: str | None = None) -> None:
@@ -302,7 +338,14 @@ class Store:
 
     # --- an ingest: the table and its rejects ----------------------------------
 
-    def write_ingest(self, kind: str, rows: pl.DataFrame, rejects: pl.DataFrame) -> IngestWrite:
+    def write_ingest(
+        self,
+        kind: str,
+        rows: pl.DataFrame,
+        rejects: pl.DataFrame,
+        *,
+        replace_period: tuple[dt.date, dt.date] | None = None,
+    ) -> IngestWrite:
         """Store an ingest: ``rows`` merged into ``kind``, ``rejects`` (``schema.REJECTS``)
         appended to the rejects table and written as a new CSV.
 
@@ -317,9 +360,14 @@ class Store:
         token = uuid.uuid4().hex[:12]
         rejects = self._canonical(REJECTS, rejects)
         if rejects.height == 0:
-            return IngestWrite(self.write(kind, rows, assume_unique=True, tag=token), None)
+            written = self.write(
+                kind, rows, assume_unique=True, replace_period=replace_period, tag=token
+            )
+            return IngestWrite(written, None)
         with self._journal(kind, token, rejects) as journal:
-            written = self.write(kind, rows, assume_unique=True, tag=token)
+            written = self.write(
+                kind, rows, assume_unique=True, replace_period=replace_period, tag=token
+            )
             try:
                 csv = self.write_rejects_csv(kind, rejects, written.version, token)
                 self.append_rejects(rejects, tag=token)
@@ -628,12 +676,37 @@ class Store:
             raise
         return DeltaTable(path).version()
 
+    def _migrated(self, table: Table, delta: DeltaTable) -> DeltaTable:
+        """``delta`` with every canonical column in its schema (added empty: one commit).
+
+        A table written by an older wfhaudit lacks the columns added since (employees
+        ``valid_from``, rejects ``action``); their rows read those columns as empty.
+        Adding the columns changes only the table's metadata, never a row.
+        """
+        have = {f.name for f in delta.schema().fields}
+        wanted = Schema.from_arrow(pl.DataFrame(schema=table.store_schema).to_arrow().schema)
+        missing = [f for f in wanted.fields if f.name not in have]
+        if not missing:
+            return delta
+        fields = [Field(f.name, f.type, nullable=True) for f in missing]
+        delta.alter.add_columns(
+            fields,
+            commit_properties=CommitProperties(
+                custom_metadata={
+                    "userMetadata": json.dumps({"wfhaudit": {"added_columns": len(fields)}})
+                }
+            ),
+        )
+        return DeltaTable(str(self.table_path(table.name)))
+
     @staticmethod
     def _meta(counts: dict[str, int], tag: str | None) -> dict[str, int | str]:
         return {**counts, "ingest": tag} if tag is not None else {**counts}
 
     def _append_once(self, table: Table, df: pl.DataFrame, tag: str | None = None) -> WriteResult:
         delta = DeltaTable(str(self.table_path(table.name))) if self.exists(table.name) else None
+        if delta is not None:
+            delta = self._migrated(table, delta)
         adds = self._write_files(table, df)
         version = self._commit(table, delta, adds, [], self._meta({"inserted": df.height}, tag))
         return WriteResult(df.height, 0, 0, version)
@@ -642,7 +715,7 @@ class Store:
         if not self.exists(table.name):
             return self._append_once(table, df, tag)
         root = self.table_path(table.name)
-        delta = DeltaTable(str(root))
+        delta = self._migrated(table, DeltaTable(str(root)))
         key, values = list(table.key), list(table.value_columns)
         actions = pl.DataFrame(delta.get_add_actions(flatten=True))
         part_col = f"partition.{PARTITION_COLUMN}"
@@ -677,7 +750,7 @@ class Store:
         if df.height * 4 < old.height:  # a few rows into a big file: shrink the join first
             matches = old.join(df.select(_KEY_HASH), on=_KEY_HASH, how="semi")
         found = df.join(matches, on=_KEY_HASH, how="inner", suffix="__old").filter(
-            pl.all_horizontal([pl.col(k) == pl.col(f"{k}__old") for k in key])
+            pl.all_horizontal([pl.col(k).eq_missing(pl.col(f"{k}__old")) for k in key])
         )
         if found.height == 0:
             return self._insert(table, delta, df.select(columns), tag)
@@ -690,7 +763,7 @@ class Store:
         if found.height < df.height:
             new = df.join(found.select(_KEY_HASH), on=_KEY_HASH, how="anti")
             if new.height + found.height != df.height:  # a hash collision: use the keys
-                new = df.join(found.select(key), on=key, how="anti")
+                new = df.join(found.select(key), on=key, how="anti", nulls_equal=True)
         if new.height == 0 and changed.height == 0:
             return WriteResult(0, 0, unchanged, delta.version())
         new = new.select(columns)
@@ -699,26 +772,97 @@ class Store:
         changed = changed.select(columns)
         kept = (
             old.filter(pl.col(_FILE).is_in(rewrite))
-            .join(changed.select(key), on=key, how="anti")  # exact keys: never drop a row
+            # exact keys: never drop a row
+            .join(changed.select(key), on=key, how="anti", nulls_equal=True)
             .select(columns)
         )
         adds = self._write_files(table, pl.concat([new, changed, kept], how="vertical"))
-        now = _now_ms()
-        removes = [
-            RemoveAction(
-                row["path"],
-                True,
-                now,
-                row["size_bytes"],
-                {PARTITION_COLUMN: row[part_col]} if table.partition_source is not None else None,
-            )
-            for row in actions.filter(pl.col("path").is_in([paths[f] for f in rewrite])).iter_rows(
-                named=True
-            )
-        ]
+        removes = _removes(table, actions, [paths[f] for f in rewrite])
         counts = {"inserted": new.height, "replaced": changed.height, "unchanged": unchanged}
         version = self._commit(table, delta, adds, removes, self._meta(counts, tag))
         return WriteResult(new.height, changed.height, unchanged, version)
+
+    def _replace_once(
+        self,
+        table: Table,
+        df: pl.DataFrame,
+        first: dt.date,
+        last: dt.date,
+        tag: str | None = None,
+    ) -> WriteResult:
+        """Remove the rows of ``[first, last]`` and merge ``df``, in one commit.
+
+        Reads whole files (the months of the range and of ``df``): a replace is a
+        deliberate correction of a period, not the everyday append.
+        """
+        if not self.exists(table.name):
+            return self._append_once(table, df, tag)
+        assert table.period_column is not None
+        root = self.table_path(table.name)
+        delta = self._migrated(table, DeltaTable(str(root)))
+        key, values, columns = list(table.key), list(table.value_columns), list(table.columns)
+        actions = pl.DataFrame(delta.get_add_actions(flatten=True))
+        part_col = f"partition.{PARTITION_COLUMN}"
+        if table.partition_source is not None and actions.height:
+            months = set(_month_range(first, last))
+            if df.height:
+                parts = self._by_month(table, df.select(table.partition_source))
+                months |= {m for m, _ in parts if m is not None}
+            actions = actions.filter(pl.col(part_col).is_in(sorted(months)))
+        if actions.height == 0:
+            if df.height == 0:
+                return WriteResult(0, 0, 0, delta.version())
+            return self._insert(table, delta, df, tag)
+        paths = {str(root / unquote(p)): p for p in actions.get_column("path").to_list()}
+        in_range = "__wfhaudit_in_range"
+        day = pl.col(table.period_column).cast(pl.Date)
+        old = (
+            self._scan_files(list(paths), table, columns)
+            .with_columns(day.is_between(first, last).fill_null(False).alias(in_range))
+            .collect()
+        )
+        found = df.join(old, on=key, how="inner", suffix="__old", nulls_equal=True)
+        differs = pl.any_horizontal(
+            [pl.col(c).ne_missing(pl.col(f"{c}__old")) for c in values] or [pl.lit(False)]
+        )
+        changed = found.filter(differs)
+        same_keys = found.filter(~differs).select(key)
+        removed = (
+            old.filter(pl.col(in_range))
+            .join(df.select(key), on=key, how="anti", nulls_equal=True)
+            .height
+        )
+        new = df.join(found.select(key), on=key, how="anti", nulls_equal=True)
+        if new.height == 0 and changed.height == 0 and removed == 0:
+            return WriteResult(0, 0, found.height, delta.version())
+        rewrite = set(old.filter(pl.col(in_range)).get_column(_FILE).to_list())
+        rewrite |= set(changed.get_column(_FILE).to_list())
+        kept = old.filter(pl.col(_FILE).is_in(sorted(rewrite))).join(
+            changed.select(key), on=key, how="anti", nulls_equal=True
+        )
+        kept = pl.concat(
+            [
+                kept.filter(~pl.col(in_range)),
+                # rows of the range written again unchanged stay as they are
+                kept.filter(pl.col(in_range)).join(
+                    same_keys, on=key, how="semi", nulls_equal=True
+                ),
+            ]
+        )
+        adds = self._write_files(
+            table,
+            pl.concat([new.select(columns), changed.select(columns), kept.select(columns)]),
+        )
+        removes = _removes(table, actions, [paths[f] for f in sorted(rewrite)])
+        unchanged = found.height - changed.height
+        counts = {
+            "inserted": new.height,
+            "replaced": changed.height,
+            "unchanged": unchanged,
+            "removed": removed,
+        }
+        version = self._commit(table, delta, adds, removes, self._meta(counts, tag))
+        return WriteResult(new.height, changed.height, unchanged, version, removed)
 
     def _insert(
         self, table: Table, delta: DeltaTable, df: pl.DataFrame, tag: str | None = None
@@ -730,6 +874,7 @@ class Store:
     def _scan_files(self, files: list[str], table: Table, columns: list[str]) -> pl.LazyFrame:
         return pl.scan_parquet(
             files,
+            schema=table.columns,
             include_file_paths=_FILE,
             missing_columns="insert",
             extra_columns="ignore",
@@ -746,7 +891,7 @@ class Store:
         """
         table = _table(kind)
         with self._locked(kind):
-            delta = self._delta(kind)
+            delta = self._migrated(table, self._delta(kind))
             root = self.table_path(kind)
             actions = pl.DataFrame(delta.get_add_actions(flatten=True))
             group = (
@@ -760,7 +905,9 @@ class Store:
                 return None
             files = [str(root / unquote(p)) for p in crowded.get_column("path").to_list()]
             df = (
-                pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
+                pl.scan_parquet(
+                    files, schema=table.columns, missing_columns="insert", extra_columns="ignore"
+                )
                 .select([pl.col(c).cast(t) for c, t in table.columns.items()])
                 .collect()
             )

@@ -1,0 +1,365 @@
+"""Every run mode is one pipeline: the same result files, whatever runs the chunks.
+
+A hypothesis test over random small stores compares every result file and
+``audit.json`` (apart from clock and execution fields) across the in-memory
+run, the partitioned run with 1, 2 and 5 days per chunk and a two-worker local
+Dask cluster; then the reproductions of issue 10 (each failed on the two-engine
+code): different sanctions, different errors, unpinned reads during staging.
+``WFHAUDIT_MODE_EXAMPLES`` sets the number of random stores (default 3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_partitioned_support import (
+    AS_OF,
+    OFFICES,
+    PERIOD,
+    TEXTS,
+    _at,
+    _frame,
+    assert_same_results,
+    build_store,
+)
+from typer.testing import CliRunner
+
+from wfhaudit import cluster
+from wfhaudit.audit import partitioned, run
+from wfhaudit.audit.run import run_audit
+from wfhaudit.cli import app
+from wfhaudit.policy import load_policy
+from wfhaudit.schema import EMPLOYEES
+from wfhaudit.store import Store
+
+runner = CliRunner()
+EXAMPLES = int(os.environ.get("WFHAUDIT_MODE_EXAMPLES", "3"))
+UNITS = ["U1", "U2", "U3", "U4"]
+
+
+def random_store(path: Path, seed: int, employees: int, earlier_units: list[str]) -> Store:
+    """A small store: several agencies, November held by ``earlier_units`` only, a transfer
+    (where employees have history), leave across chunk boundaries, devices and points shared
+    across agencies, report texts repeated across weeks."""
+    rng = random.Random(seed)
+    staff = []
+    for i in range(employees):
+        staff.append({
+            "nip": f"19900101202001{i:04d}", "name": f"P{i}", "unit_code": UNITS[i % 4],
+            "unit_name": UNITS[i % 4], "office_id": ["O1", "O2", "O3", "O9"][rng.randrange(4)],
+            "home_lat": None if rng.random() < 0.15 else -6.93 + i * 0.001,
+            "home_lon": 107.61 + i * 0.001,
+            "active_from": dt.date(2025, 12, rng.randint(1, 12)) if rng.random() < 0.1 else None,
+            "active_to": dt.date(2025, 12, rng.randint(1, 12)) if rng.random() < 0.1 else None,
+        })
+    if "valid_from" in EMPLOYEES.columns and staff:  # a transfer on 8 December
+        moved = dict(staff[0], unit_code="U2", office_id="O2", valid_from=dt.date(2025, 12, 8))
+        staff.append(moved)
+    offices = [{"office_id": k, "name": k, "lat": v[0], "lon": v[1], "radius_m": None}
+               for k, v in OFFICES.items()]
+    attendance: list[dict[str, Any]] = []
+    outputs: list[dict[str, Any]] = []
+    roster: list[dict[str, Any]] = []
+    leave: list[dict[str, Any]] = []
+    days = [dt.date(2025, 11, 3) + dt.timedelta(n) for n in range(40)]
+    for n, person in enumerate(staff[:employees]):
+        nip, unit = person["nip"], person["unit_code"]
+        place = OFFICES.get(person["office_id"], (-6.95, 107.70))
+        if rng.random() < 0.3:
+            start = dt.date(2025, 12, rng.randint(1, 10))
+            end = start + dt.timedelta(rng.randint(0, 5))
+            leave.append({"nip": nip, "start": start, "end": end,
+                          "kind": rng.choice(["CUTI", "DINAS_LUAR", "SAKIT", "IZIN"])})
+        favourite = rng.choice(TEXTS[:5])
+        for day in days:
+            if day < PERIOD.start and unit not in earlier_units:
+                continue  # the store holds November for some agencies only
+            if day >= PERIOD.start and rng.random() < 0.6:
+                roster.append({"nip": nip, "date": day, "mode": rng.choice(["WFH", "WFO"])})
+            if rng.random() < 0.15:
+                continue
+            lat, lon = place[0] + rng.uniform(-0.003, 0.003), place[1] + rng.uniform(-0.003, 0.003)
+            device = f"d{n}"
+            if day.day % 3 == 0 and n % 5 == 0:
+                lat, lon = -6.9100, 107.6100  # one point, several agencies
+            if day.day % 4 == 0 and n % 6 == 1:
+                device = "shared"
+            check_in = _at(day, 7, rng.randint(0, 59), rng.randint(0, 59))
+            attendance.append({"nip": nip, "ts": check_in, "kind": "IN", "lat": lat, "lon": lon,
+                               "accuracy_m": rng.choice([None, 10.0, 60.0]), "device_id": device,
+                               "mode": "WFO"})
+            if rng.random() < 0.85:
+                far = rng.random() < 0.05
+                check_out = _at(day, 15 + rng.randint(0, 1), rng.randint(0, 59))
+                attendance.append({"nip": nip, "ts": check_out, "kind": "OUT",
+                                   "lat": lat + (0.3 if far else 0.0), "lon": lon,
+                                   "accuracy_m": None, "device_id": device, "mode": "WFO"})
+            if rng.random() < 0.85:
+                text = favourite if rng.random() < 0.5 else rng.choice(TEXTS)
+                outputs.append({"nip": nip, "date": day, "text": text,
+                                "submitted_at": _at(day + dt.timedelta(rng.choice([0, 0, 1])),
+                                                    rng.randint(14, 23), 5)})
+    store = Store(path)
+    store.write("employees", _frame("employees", staff))
+    store.write("offices", _frame("offices", offices))
+    store.write("attendance", _frame("attendance", attendance).unique(["nip", "ts", "kind"]))
+    store.write("outputs", _frame("outputs", outputs).unique(["nip", "date", "submitted_at"]))
+    if roster:
+        store.write("roster", _frame("roster", roster).unique(["nip", "date"]))
+    if leave:
+        store.write("leave", _frame("leave", leave).unique(["nip", "start", "kind"]))
+    return store
+
+
+@pytest.fixture(scope="module")
+def dask() -> Iterator[Any]:
+    if not cluster.available():
+        yield None
+        return
+    with cluster.local_cluster(n_workers=2) as executor:
+        yield executor
+
+
+@pytest.mark.slow
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    employees=st.integers(4, 14),
+    earlier_units=st.lists(st.sampled_from(UNITS), max_size=3, unique=True),
+    as_of_day=st.sampled_from([3, 9, 13]),
+)
+def test_every_mode_writes_the_same_files(
+    tmp_path_factory: pytest.TempPathFactory, dask: Any, seed: int, employees: int,
+    earlier_units: list[str], as_of_day: int,
+) -> None:
+    base = tmp_path_factory.mktemp("modes")
+    store = random_store(base / "store", seed, employees, earlier_units)
+    policy, as_of = load_policy(), dt.date(2025, 12, as_of_day)
+    whole = run_audit(store, PERIOD, policy, as_of=as_of, out_dir=base / "memory",
+                      partition_days=0)
+    assert whole.meta["execution"]["mode"] == "in_memory"
+    for days in (1, 2, 5):
+        result = run_audit(store, PERIOD, policy, as_of=as_of, out_dir=base / f"p{days}",
+                           partition_days=days)
+        assert result.meta["execution"]["days_per_chunk"] == days
+        assert_same_results(base / "memory", base / f"p{days}")
+    if dask is not None:
+        run_audit(store, PERIOD, policy, as_of=as_of, out_dir=base / "dask", executor=dask)
+        assert_same_results(base / "memory", base / "dask")
+
+
+# --- the reproductions of issue 10 -------------------------------------------------------
+
+
+def _sanctions_store(path: Path) -> Store:
+    """January 2026 attendance only for agency U1; B (U2) present every day of a February week."""
+    a, b = "198501012010011001", "198501012010012002"
+    staff = [{"nip": nip, "name": nip, "unit_code": unit, "unit_name": unit, "office_id": "O1"}
+             for nip, unit in ((a, "U1"), (b, "U2"))]
+    attendance = []
+    for n in range(40):
+        day = dt.date(2026, 1, 1) + dt.timedelta(n)
+        if day.weekday() < 5 and (day.month == 1 or day <= dt.date(2026, 2, 6)):
+            for nip in ([a] if day.month == 1 else [a, b]):
+                for kind, hour in (("IN", 7), ("OUT", 17)):
+                    attendance.append({"nip": nip, "ts": _at(day, hour, 20), "kind": kind,
+                                       "lat": OFFICES["O1"][0], "lon": OFFICES["O1"][1]})
+    store = Store(path)
+    store.write("employees", _frame("employees", staff))
+    store.write("offices", _frame("offices", [{"office_id": "O1", "name": "O1",
+                                               "lat": OFFICES["O1"][0], "lon": OFFICES["O1"][1]}]))
+    store.write("attendance", _frame("attendance", attendance))
+    store.write("outputs", _frame("outputs", [{"nip": a, "date": dt.date(2026, 2, 2),
+                                               "submitted_at": _at(dt.date(2026, 2, 2), 18, 0),
+                                               "text": TEXTS[0]}]))
+    return store
+
+
+@pytest.mark.parametrize("mode", [[], ["--partition-days", "7"], ["--partition-days", "1"]])
+def test_same_sanctions_in_every_mode(tmp_path: Path, mode: list[str]) -> None:
+    """Issue 10: B got 5.0 and TEGURAN_TERTULIS partitioned, 0.0 in memory."""
+    _sanctions_store(tmp_path / "s")
+    out = tmp_path / "out"
+    done = runner.invoke(app, ["audit", "2026-02-02..2026-02-06", "--as-of", "2026-02-07",
+                               "--store", str(tmp_path / "s"), "--out", str(out), "--quiet",
+                               *mode])
+    assert done.exit_code == 0, done.output
+    b = pl.read_parquet(out / "employee_summary.parquet").filter(pl.col("unit_code") == "U2")
+    assert b.select("ytd_equivalent_days", "ytd_tier").rows() == [(0.0, None)]
+
+
+def test_unwritable_out_is_a_data_error_in_every_mode(tmp_path: Path) -> None:
+    """Issue 10: exit 4 "unexpected NotADirectoryError" partitioned."""
+    _sanctions_store(tmp_path / "s")
+    (tmp_path / "file").write_text("not a directory")
+    for mode in ([], ["--partition-days", "1"]):
+        done = runner.invoke(app, ["audit", "2026-02-02..2026-02-06", "--as-of", "2026-02-07",
+                                   "--store", str(tmp_path / "s"),
+                                   "--out", str(tmp_path / "file" / "out"), *mode])
+        assert done.exit_code == 3, done.output
+        assert "cannot write the audit results" in done.output
+        assert "choose another directory with --out" in done.output
+
+
+class IngestDuringStaging(Store):
+    """A store into which another process commits attendance once the audit has pinned its
+    versions and starts reading the attendance table."""
+
+    def __init__(self, path: Path, extra: pl.DataFrame) -> None:
+        super().__init__(path)
+        self.extra: pl.DataFrame | None = extra
+        self.pinned = False
+
+    def version(self, kind: str) -> int | None:
+        found = super().version(kind)
+        self.pinned = self.pinned or kind == "attendance"
+        return found
+
+    def table_path(self, kind: str) -> Path:
+        if kind == "attendance" and self.pinned and self.extra is not None:
+            extra, self.extra = self.extra, None
+            Store(self.path).write("attendance", extra)  # the concurrent ingest
+        return super().table_path(kind)
+
+
+def test_an_ingest_during_staging_is_not_read(tmp_path: Path) -> None:
+    """Issue 10: audit.json named versions the staged audit did not read."""
+    store = build_store(tmp_path / "s")
+    before = store.version("attendance")
+    run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "before",
+              partition_days=0)
+    absent = pl.read_parquet(tmp_path / "before" / "violations.parquet").filter(
+        pl.col("rule") == "ABSENT"
+    )
+    nip, day = absent.row(0, named=True)["nip"], absent.row(0, named=True)["date"]
+    extra = _frame("attendance", [
+        {"nip": nip, "ts": _at(day, 7, 0), "kind": "IN", "lat": OFFICES["O1"][0],
+         "lon": OFFICES["O1"][1]},
+        {"nip": nip, "ts": _at(day, 17, 0), "kind": "OUT", "lat": OFFICES["O1"][0],
+         "lon": OFFICES["O1"][1]},
+    ])
+    racing = IngestDuringStaging(tmp_path / "s", extra)
+    result = run_audit(racing, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "during",
+                       partition_days=2)
+    assert racing.extra is None and store.version("attendance") == before + 1  # it happened
+    assert result.meta["store"]["versions"]["attendance"] == before
+    assert_same_results(tmp_path / "before", tmp_path / "during")
+
+
+# --- staging, auto --------------------------------------------------------------------
+
+
+def test_stage_is_private_outside_the_output_and_stale_stages_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17 item 6: a killed audit left every home in <out>/.partitions-*/stage."""
+    store = build_store(tmp_path / "s")
+    work = tmp_path / "work"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    import socket
+
+    stale = work / f"{run.WORK_PREFIX}{socket.gethostname()}-{gone.stdout.strip()}-x1"
+    (stale / "stage").mkdir(parents=True)
+    (stale / "stage" / "employees.parquet").write_text("homes")
+    seen: list[tuple[Path, pl.DataFrame, int]] = []
+    real = partitioned.stage_inputs
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        source = real(*args, **kwargs)
+        stage = Path(source.stage)
+        seen.append((stage, pl.read_parquet(stage / "employees.parquet"),
+                     (stage.parent.stat().st_mode & 0o077)))
+        return source
+
+    monkeypatch.setattr(run, "stage_inputs", spy)
+    out = tmp_path / "out"
+    run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=out, partition_days=3,
+              work_dir=work)
+    assert not stale.exists()
+    assert [p.name for p in work.iterdir()] == []  # this run's stage removed too
+    assert sorted(p.name for p in out.iterdir()) == [
+        "audit.json", "employee_days.parquet", "employee_summary.parquet",
+        "unit_findings.parquet", "violations.parquet"]
+    (period_stage, period_staff, _), (ytd_stage, ytd_staff, _) = seen
+    assert out not in period_stage.parents and out not in ytd_stage.parents
+    assert period_staff["home_lat"].null_count() < period_staff.height  # the period needs them
+    assert ytd_staff["home_lat"].null_count() == ytd_staff.height  # the year to date does not
+    assert all(private == 0 for _, _, private in seen)  # the work directory is the user's only
+
+
+def test_auto_says_what_it_chose_and_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = build_store(tmp_path / "s")
+    small = run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "a")
+    execution = json.loads((tmp_path / "a" / "audit.json").read_text())["execution"]
+    assert (execution["mode"], execution["chosen_by"]) == ("in_memory", "auto")
+    assert "input rows" in execution["reason"] and "fit in 25%" in execution["reason"]
+    monkeypatch.setattr(run, "IN_MEMORY_SHARE", 1e-9)  # a machine far too small
+    big = run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "b")
+    assert big.meta["execution"]["mode"] == "partitioned"
+    assert big.meta["execution"]["days_per_chunk"] == 1
+    assert "exceed" in big.meta["execution"]["reason"]
+    assert small.counts == big.counts
+    assert_same_results(tmp_path / "a", tmp_path / "b")
+
+
+# --- the year to date (rules.md v2) ------------------------------------------------------
+
+
+def _ytd(result: Any) -> dict[str, float]:
+    return dict(result.employee_summary.select("nip", "ytd_equivalent_days").iter_rows())
+
+
+@pytest.mark.parametrize("partition_days", [0, 2])
+def test_year_to_date_does_not_depend_on_the_period_length(
+    tmp_path: Path, partition_days: int
+) -> None:
+    """The same last audited day: the same year to date, whatever the period's first day."""
+    from wfhaudit.audit.period import parse_period, range_period
+
+    store = build_store(tmp_path / "s")
+    as_of, policy = dt.date(2025, 12, 13), load_policy()
+    month = run_audit(store, parse_period("2025-12"), policy, as_of=as_of,
+                      out_dir=tmp_path / "m", partition_days=partition_days)
+    week = run_audit(store, range_period(dt.date(2025, 12, 8), dt.date(2025, 12, 12)), policy,
+                     as_of=as_of, out_dir=tmp_path / "w", partition_days=partition_days)
+    in_week = _ytd(week)
+    assert in_week == {nip: v for nip, v in _ytd(month).items() if nip in in_week}
+    assert sum(in_week.values()) > sum(week.employee_summary["equivalent_days"])
+
+
+def test_year_to_date_is_of_the_last_audited_day_s_year(tmp_path: Path) -> None:
+    """A period across the new year audited before 1 January counts the old year."""
+    from wfhaudit.audit.period import range_period
+
+    store = build_store(tmp_path / "s")
+    period = range_period(dt.date(2025, 12, 8), dt.date(2026, 1, 9))
+    old_year = run_audit(store, period, load_policy(), as_of=dt.date(2025, 12, 13),
+                         out_dir=tmp_path / "a", partition_days=0)
+    month = run_audit(store, range_period(dt.date(2025, 12, 1), dt.date(2025, 12, 12)),
+                      load_policy(), as_of=dt.date(2025, 12, 13), out_dir=tmp_path / "b")
+    assert _ytd(old_year) == {nip: v for nip, v in _ytd(month).items() if nip in _ytd(old_year)}
+    new_year = run_audit(store, period, load_policy(), as_of=dt.date(2026, 1, 10),
+                         out_dir=tmp_path / "c", partition_days=0)
+    summary = new_year.employee_summary  # 2026: only the period's January days count
+    january = new_year.violations.filter(pl.col("date") >= dt.date(2026, 1, 1))
+    absent = dict(january.filter(pl.col("rule") == "ABSENT").group_by("nip").len().iter_rows())
+    minutes = dict(january.filter(pl.col("rule").is_in(["LATE", "EARLY_LEAVE"]))
+                   .group_by("nip").agg(pl.col("minutes").sum()).iter_rows())
+    assert dict(summary.select("nip", "ytd_equivalent_days").iter_rows()) == {
+        nip: absent.get(nip, 0) + minutes.get(nip, 0) / 450 for nip in summary["nip"]
+    }
+    assert _ytd(new_year) != _ytd(old_year)
