@@ -23,7 +23,7 @@ def _invoke(args: list[str]) -> None:
 def ingest_sample(data: Path, fmt: str, store: Path) -> None:
     """Ingest every file of a generated set the way an analyst would."""
     for kind in KINDS:
-        if kind == "clarifications":  # the sample plants no decisions (issue 12)
+        if kind in ("clarifications", "feedback"):  # decisions and feedback: not planted here
             continue
         if fmt == "export" and kind == "roster":
             files = [str(p) for p in sorted((data / "roster").glob("*.xlsx"))]

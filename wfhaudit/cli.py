@@ -727,6 +727,65 @@ def run(
     finish_audit(command, result, quiet=quiet, as_json=as_json, written=written)
 
 
+# --- evaluate (issue 13) -------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    period: Annotated[
+        str, typer.Argument(help="2025-11..2026-02 (months), 2025-W45..2025-W52 or any PERIOD.")
+    ],
+    by: Annotated[str, typer.Option(help="month or week (ISO week).")] = "month",
+    unit: UnitOpt = None,
+    fmt: FormatOpt = None,
+    lang: LangOpt = "id",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Directory (default: reports/out/evaluation-<period>/).", show_default=False
+        ),
+    ] = None,
+    store: StoreOpt = None,
+    policy: PolicyOpt = None,
+    as_of: AsOfOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate the 50:50 scheme over several months or weeks.
+
+    Example: [bold]wfhaudit evaluate 2025-11..2026-02 --by month --format html[/]"""
+    import json
+
+    from wfhaudit.audit.command import parse_as_of
+    from wfhaudit.evaluate.command import evaluate_command, summary
+
+    with status_line(is_interactive() and not quiet and not as_json, "evaluating…") as update:
+        model, written = evaluate_command(
+            period, store=store_path(store), by=by, unit=unit, formats=fmt, lang=lang, out=out,
+            policy=policy, as_of=parse_as_of(as_of), progress=update,
+        )
+    if as_json:
+        console.print_json(json.dumps(summary(model), default=str))
+        return
+    if quiet:
+        return
+    audited = [b["label"] for b in model["buckets"] if b["audited"]]
+    console.print(f"evaluated {', '.join(audited)}", highlight=False, soft_wrap=True)
+    flagged = sorted({(f["unit_code"], f["measure"]) for f in model["flagged"]})
+    if flagged:
+        console.print(
+            "flagged (WFH days worse than the same employees' WFO days): "
+            + ", ".join(f"{u} ({m})" for u, m in flagged),
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print("no agency flagged", highlight=False)
+    for path in written:
+        console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
 # --- sample (issue 4) --------------------------------------------------------
 
 
@@ -738,7 +797,9 @@ def sample(
     ),
     employees: Annotated[int, typer.Option(help="Number of employees.")] = 300,
     units: Annotated[int, typer.Option(help="Number of agencies.")] = 12,
-    month: Annotated[str, typer.Option(help="YYYY-MM.")] = "2025-12",
+    month: Annotated[
+        str, typer.Option(help="YYYY-MM, or a span of months YYYY-MM..YYYY-MM (for evaluate).")
+    ] = "2025-12",
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
     fmt: Annotated[
         str, typer.Option("--format", help="export (as analysts receive files), csv or parquet.")
@@ -751,6 +812,11 @@ def sample(
     from wfhaudit.sample import generate_sample
 
     output_dir(out, "--out")
+    if ".." in month:
+        from wfhaudit.sample.months import sample_months_command
+
+        sample_months_command(out, month, employees, units, seed, fmt, quiet, console)
+        return
     with status_line(is_interactive() and not quiet, "generating…") as update:
         info = generate_sample(
             out,
