@@ -369,3 +369,20 @@ def test_impossible_travel_uses_the_effective_distance(tmp_path: Path) -> None:
     duty = [{"nip": NIP_A, "start": d("2025-12-05"), "end": d("2025-12-05"),
              "kind": "DINAS_LUAR"}]
     assert _hop(tmp_path / "c", 20, (10.0, 10.0), duty) == []
+
+
+def test_agency_groups_keep_a_transferred_employees_rows_together() -> None:
+    """A partitioned run audits agencies in groups: a transfer between two agencies of
+    different groups would split the employee's history; the groups are merged."""
+    from wfhaudit.audit.partitioned import unit_groups
+
+    rows = [employee(f"19900101201001{i:04d}", unit=f"U{i % 4}") for i in range(40)]
+    rows.append(employee("199001012010010000", unit="U3", valid_from=d("2025-12-08")))
+    from test_audit_support import frame
+
+    employees = frame("employees", rows).lazy()
+    groups = unit_groups(employees, 10)
+    assert groups is not None
+    together = [g for g in groups if "U0" in g][0]
+    assert "U3" in together
+    assert sorted(u for g in groups for u in g) == ["U0", "U1", "U2", "U3"]

@@ -237,7 +237,34 @@ def unit_groups(employees: pl.LazyFrame, limit: int) -> list[list[str]] | None:
     if sizes.get_column("unit_code").null_count() or sizes["len"].sum() <= limit:
         return None
     rows = {str(u): int(n) for u, n in sizes.iter_rows()}
-    return [[u for u in sorted(rows) if lo <= u <= hi] for lo, hi in unit_ranges(rows, limit)]
+    groups = [[u for u in sorted(rows) if lo <= u <= hi] for lo, hi in unit_ranges(rows, limit)]
+    # history: an employee transferred between agencies needs all of their employees rows
+    # (and both agencies' days) in one group, so groups holding such agencies are merged
+    moved = (
+        employees.group_by("nip")
+        .agg(pl.col("unit_code").unique())
+        .filter(pl.col("unit_code").list.len() > 1)
+        .collect()
+    )
+    if moved.height:
+        index = {u: i for i, g in enumerate(groups) for u in g}
+        parent = list(range(len(groups)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for units in moved.get_column("unit_code").to_list():
+            first = find(index[units[0]])
+            for unit in units[1:]:
+                parent[find(index[unit])] = first
+        merged: dict[int, list[str]] = {}
+        for i, group in enumerate(groups):
+            merged.setdefault(find(i), []).extend(group)
+        groups = [sorted(g) for _, g in sorted(merged.items())]
+    return groups if len(groups) > 1 else None
 
 
 def unit_ranges(rows_per_unit: dict[str, int], limit: int) -> list[tuple[str, str]]:
