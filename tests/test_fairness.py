@@ -5,11 +5,9 @@ fairness rule (stale roster at the office / at home / elsewhere, an agency missi
 from one day's export, a transfer, the 0.1 m fence, the accuracy allowances and
 duty days of IMPOSSIBLE_TRAVEL), plus three clarifications.
 
-WAIVERS: the clarifications step (issue 12) is not in this branch.  Until it lands,
-the tests marked ``# CLARIFICATIONS:`` compare the union of the kept and the waived
-rows (without ``reason`` / ``decided_by``) and leave out of the summary the
-employees a waiver touches; the clarifications step tightens them to the exact
-``expected_*`` and ``expected_waived_*`` files.
+Waivers (the clarifications step): the kept rows are exactly ``expected_*``, the
+waived ones ``expected_waived_*`` (with ``reason`` / ``decided_by``), and the summary
+counts waived rows nowhere.
 """
 
 from __future__ import annotations
@@ -69,9 +67,15 @@ def test_violations_kept_and_waived_are_the_expected_rows(result_dir: Path) -> N
     want = _csv("expected_violations.csv", VIOLATIONS_SCHEMA)
     want_waived = _csv("expected_waived_violations.csv", VIOLATIONS_SCHEMA)
     waived = _waived(result_dir, "waived_violations.parquet", VIOLATIONS_SCHEMA)
-    # CLARIFICATIONS: tighten to got == want and waived == want_waived (with reasons)
     assert _rows(got) | _rows(waived) == _rows(want) | _rows(want_waived)
     assert got.height + waived.height == want.height + want_waived.height == 13
+    # with the clarifications step: exactly the kept rows, and the waived ones with reasons
+    assert got.to_dicts() == want.to_dicts()
+    full = pl.read_csv(FAIRNESS / "expected_waived_violations.csv",
+                       schema_overrides={"nip": pl.String, "date": pl.Date, "minutes": pl.Int64,
+                                         "distance_m": pl.Float64, "detail": pl.String})
+    assert pl.read_parquet(result_dir / "waived_violations.parquet").select(
+        full.columns).to_dicts() == full.to_dicts()
 
 
 def test_unit_findings_kept_and_waived_are_the_expected_rows(result_dir: Path) -> None:
@@ -81,23 +85,20 @@ def test_unit_findings_kept_and_waived_are_the_expected_rows(result_dir: Path) -
     want = _csv("expected_unit_findings.csv", UNIT_FINDINGS_SCHEMA)
     want_waived = _csv("expected_waived_unit_findings.csv", UNIT_FINDINGS_SCHEMA)
     waived = _waived(result_dir, "waived_unit_findings.parquet", UNIT_FINDINGS_SCHEMA)
-    # CLARIFICATIONS: tighten to got == want and waived == want_waived (with reasons)
     assert _rows(got) | _rows(waived) == _rows(want) | _rows(want_waived)
     assert got.height + waived.height == 5
+    assert got.to_dicts() == want.to_dicts() and waived.to_dicts() == want_waived.to_dicts()
 
 
-def test_summary_of_employees_no_waiver_touches(result_dir: Path) -> None:
+def test_summary_is_exactly_the_expected_rows(result_dir: Path) -> None:
     want = pl.read_csv(FAIRNESS / "expected_summary.csv", schema_overrides={"nip": pl.String})
     got = (
         pl.read_parquet(result_dir / "employee_summary.parquet")
         .select(want.columns)
         .with_columns(pl.col("equivalent_days").round(6))
     )
-    # CLARIFICATIONS: compare every row (A, D and K2 have waived rows)
-    touched = set(_csv("expected_waived_violations.csv", VIOLATIONS_SCHEMA)["nip"])
-    assert len(touched) == 3
-    keep = ~pl.col("nip").is_in(list(touched))
-    assert got.filter(keep).sort("nip").to_dicts() == want.filter(keep).sort("nip").to_dicts()
+    # waived rows count nowhere: A, D and K2's summaries too
+    assert got.sort("nip").to_dicts() == want.sort("nip").to_dicts()
     assert got.height == want.height == 17
 
 
