@@ -179,10 +179,29 @@ LEAVE = Table(
     period_column="start",
 )
 
-#: The six input kinds, in the order a fresh store is best filled.
-TABLES: dict[str, Table] = {
+#: Public and agency feedback (optional; read only by ``evaluate``).
+FEEDBACK = Table(
+    name="feedback",
+    columns={
+        "date": pl.Date(),
+        "unit_code": pl.String(),
+        "channel": pl.String(),
+        "category": pl.String(),
+        # a number of complaints (default 1); Float64 because ingest parses numbers as
+        # floats; ``evaluate`` reads it as a whole count
+        "count": pl.Float64(),
+    },
+    required=("date", "unit_code", "channel"),
+    key=("date", "unit_code", "channel", "category"),
+    partition_source="date",
+)
+
+#: The tables an audit reads (the fields of ``AuditInputs``; clarifications added below).
+AUDIT_TABLES: dict[str, Table] = {
     t.name: t for t in (EMPLOYEES, OFFICES, ROSTER, ATTENDANCE, OUTPUTS, LEAVE)
 }
+#: Every input kind (what ingest accepts), in the order a fresh store is best filled.
+TABLES: dict[str, Table] = {**AUDIT_TABLES, FEEDBACK.name: FEEDBACK}
 KINDS: tuple[str, ...] = tuple(TABLES)
 
 #: Rejected rows of every ingest, kept in the store for the data-quality report.
@@ -375,7 +394,9 @@ CLARIFICATIONS = Table(
     blank_keys=("nip", "unit_code", "rule"),
     period_column="start",
 )
-TABLES[CLARIFICATIONS.name] = CLARIFICATIONS
+# The audit reads the clarifications (the waiver step); feedback stays last of the kinds.
+AUDIT_TABLES[CLARIFICATIONS.name] = CLARIFICATIONS
+TABLES = {**AUDIT_TABLES, FEEDBACK.name: FEEDBACK}
 KINDS = tuple(TABLES)
 
 #: The waived result files: the columns of violations / unit findings plus these two.

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from wfhaudit.errors import DataError
-from wfhaudit.schema import CLARIFICATIONS, REJECTS, TABLES
+from wfhaudit.schema import AUDIT_TABLES, CLARIFICATIONS, REJECTS, TABLES
 from wfhaudit.store import Store
 
 #: Tables an audit cannot run without.
@@ -102,7 +102,7 @@ def in_range(
         kind: (tables[kind].filter(keep[kind]) if kind in keep else tables[kind]).select(
             list(table.columns)
         )
-        for kind, table in TABLES.items()
+        for kind, table in AUDIT_TABLES.items()
     }
 
 
@@ -121,7 +121,7 @@ def store_tables(
         kind: store.scan(kind, start, end, version=version)
         if (version := versions.get(kind)) is not None
         else TABLES[kind].empty().lazy()
-        for kind in TABLES
+        for kind in AUDIT_TABLES
     }
     return in_range(scans, start, end)
 

@@ -42,6 +42,7 @@ from wfhaudit.audit.inputs import AuditInputs, in_range, store_tables, with_tabl
 from wfhaudit.audit.rules import RULES, Rule, RuleContext
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import (
+    AUDIT_TABLES,
     EMPLOYEE_DAYS_SCHEMA,
     TABLES,
     UNIT_FINDINGS_SCHEMA,
@@ -145,7 +146,7 @@ def private_dir(parent: Path | None, prefix: str) -> Path:
 
 def _bare(template: AuditInputs) -> AuditInputs:
     """``template`` without its six tables (small to send to a worker): the side inputs."""
-    empty = {kind: table.empty().lazy() for kind, table in TABLES.items()}
+    empty = {kind: table.empty().lazy() for kind, table in AUDIT_TABLES.items()}
     return with_tables(template, template.start, template.end, empty)
 
 

@@ -445,21 +445,21 @@ def _write_sorted(
     """Write ``rows`` as the result file ``name`` (its columns and order), one range of
     unit codes at a time (memory bounded by a range); ``presorted``: already in order."""
     schema, sort = RESULT_FILES[name]
+    unit = pl.col("unit_code")
+    pieces: list[pl.Expr | None] = [  # the first range also takes rows without a unit
+        unit.is_between(pl.lit(lo), pl.lit(hi)) | (unit.is_null() if n == 0 else False)
+        for n, (lo, hi) in enumerate(ranges)
+    ] if len(ranges) > 1 else [None]
     writer: pq.ParquetWriter | None = None
     count = 0
     try:
-        for lo, hi in ranges or [("", "")]:
-            frame = (
-                rows.filter(pl.col("unit_code").is_between(pl.lit(lo), pl.lit(hi)))
-                .collect(engine="streaming")
-                if ranges
-                else pl.DataFrame(schema=schema)
-            )
+        for piece in pieces:
+            frame = (rows if piece is None else rows.filter(piece)).collect(engine="streaming")
             if adjust is not None:
                 frame = adjust(frame)
             frame = frame.select(list(schema)).cast(schema)
             frame = frame if presorted else frame.sort(list(sort))
-            if len(ranges) <= 1:  # one piece: Polars' own writer is faster
+            if piece is None:  # one piece: Polars' own writer is faster
                 frame.write_parquet(path, compression="zstd")
                 return frame.height
             table = frame.to_arrow()
@@ -588,9 +588,12 @@ def period_step(
         adjust=add_duplicates,
         presorted=len(results) == 1,
     )
-    unit_findings = _concat(results, "unit_findings", RESULT_FILES["unit_findings.parquet"][0])
-    _write_sorted(tmp / "unit_findings.parquet", unit_findings, [("", "\uffff")],
-                  "unit_findings.parquet")
+    # unit_findings.parquet and any other small result file (e.g. the waived findings):
+    # the chunks' part of the same name, concatenated and sorted
+    for name, (schema, _) in RESULT_FILES.items():
+        if name not in ("violations.parquet", "employee_days.parquet", "employee_summary.parquet"):
+            rows = _concat(results, name.removesuffix(".parquet"), schema)
+            _write_sorted(tmp / name, rows, [], name)
     # the summary, per nip bucket
     year_start = dt.date(_day(snap.days).year, 1, 1) if snap.days.height else period.start
     # history: the name and unit of each employee's latest employees row

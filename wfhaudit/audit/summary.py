@@ -125,4 +125,6 @@ def print_summary(console: Console, result: AuditResult) -> None:
             highlight=False,
             soft_wrap=True,
         )
-    console.print(f"Results written to {result.out_dir}/", highlight=False, soft_wrap=True)
+    console.print(
+        f"Results written to {result.out_dir}/", markup=False, highlight=False, soft_wrap=True
+    )
