@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from wfhaudit.audit.clarifications import RESPONSE_COLUMNS, RESPONSE_INPUT_COLUMNS
 from wfhaudit.cli import app
 from wfhaudit.demo import ingest_plan
+from wfhaudit.report.render import _md_cell, report_name
 from wfhaudit.schema import ALL_RULES
 
 PERIOD = "2025-12"
@@ -65,7 +66,7 @@ def report_xlsx(results: Path, store: Path, unit: str | None, out: Path, lang: s
         args += ["--unit", unit]
     result = invoke(*args)
     assert result.exit_code == 0, result.output
-    return out / (f"wfhaudit-{PERIOD}-{unit}.xlsx" if unit else f"wfhaudit-{PERIOD}.xlsx")
+    return out / report_name(PERIOD, unit, "xlsx", lang)
 
 
 def test_round_trip_two_answers_waive_two_findings(sample: dict[str, Path]) -> None:
@@ -141,7 +142,7 @@ def test_round_trip_two_answers_waive_two_findings(sample: dict[str, Path]) -> N
         pl.col("unit_code") == unit
     ).height
     assert f"| {open_now} | 2 |" in section.replace("`", "")
-    assert "\\=Dinas" not in section and FORMULA_REASON in section
+    assert _md_cell(FORMULA_REASON) in section  # the report's literal-text escaping
     model = json.loads((root / "final" / f"wfhaudit-{PERIOD}-{unit}.json").read_text())
     assert model["clarifications"]["answered"] == 2
     assert model["clarifications"]["units"][0]["answered"] == 2
@@ -216,7 +217,7 @@ def test_section_in_both_languages_without_waivers(
     result = invoke("report", PERIOD, "--results", sample["first"], "--store", sample["store"],
                     "--format", "md", "--lang", lang, "--out", tmp_path, "-q")
     assert result.exit_code == 0, result.output
-    md = (tmp_path / f"wfhaudit-{PERIOD}.md").read_text()
+    md = (tmp_path / report_name(PERIOD, None, "md", lang)).read_text()
     assert title in md and none in md
     open_total = pl.read_parquet(sample["first"] / "violations.parquet").height + pl.read_parquet(
         sample["first"] / "unit_findings.parquet"
@@ -299,4 +300,4 @@ def test_reasons_with_formula_signs_are_written_back_as_text(tmp_path: Path) -> 
         assert not any("<f>" in zf.read(n).decode("utf-8", "replace")
                        for n in zf.namelist() if n.startswith("xl/worksheets/"))
     md = (out / f"wfhaudit-{WORKED_PERIOD}-U1.md").read_text()
-    assert all(reason.replace("<", "&lt;") in md for _, _, reason in decisions)
+    assert all(_md_cell(reason) in md for _, _, reason in decisions)

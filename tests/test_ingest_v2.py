@@ -167,6 +167,7 @@ CHANGES = {
     "attendance": ("device_id", "dZ"),
     "outputs": ("text", "Menyusun laporan anggaran (revisi)"),
     "leave": ("end", "2025-12-10"),
+    "clarifications": ("reason", "K-Mob gangguan 07:00-10:00"),  # issue 12: fairness example
 }
 
 
@@ -174,6 +175,8 @@ CHANGES = {
 def test_a_later_ingest_of_a_key_replaces_the_row(tmp_path: Path, kind: str) -> None:
     store = Store(tmp_path / "s")
     src = WORKED / f"{kind}.csv"
+    if not src.exists():  # clarifications: the fairness example's rows
+        src = WORKED.parent / "fairness" / f"{kind}.csv"
     first = ingest_files(store, kind, [src])
     column, value = CHANGES[kind]
     frame = pl.read_csv(src, infer_schema=False)

@@ -293,7 +293,8 @@ def test_stage_is_private_outside_the_output_and_stale_stages_go(
     assert [p.name for p in work.iterdir()] == []  # this run's stage removed too
     assert sorted(p.name for p in out.iterdir()) == [
         "audit.json", "employee_days.parquet", "employee_summary.parquet",
-        "unit_findings.parquet", "violations.parquet"]
+        "unit_findings.parquet", "violations.parquet",
+        "waived_unit_findings.parquet", "waived_violations.parquet"]
     (period_stage, period_staff, _), (ytd_stage, ytd_staff, _) = seen
     assert out not in period_stage.parents and out not in ytd_stage.parents
     assert period_staff["home_lat"].null_count() < period_staff.height  # the period needs them

@@ -265,8 +265,17 @@ def write_clarification_sheets(wb: Any, model: dict[str, Any], cat: Any, sheet: 
         {k: L[k] for k in waived.columns},
         position=f"A{per_unit.height + groups.height + 7}",
     )
+    _print_setup(wb.get_worksheet_by_name(name))
     if model["header"]["unit"]:
         _responses_sheet(wb, section["responses"], cat)
+
+
+def _print_setup(ws: Any) -> None:
+    """A4 landscape, one page wide, the header row on every page (as the other sheets)."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
 
 
 def _responses_sheet(wb: Any, rows: list[dict[str, Any]], cat: Any) -> None:
@@ -367,6 +376,7 @@ def _responses_sheet(wb: Any, rows: list[dict[str, Any]], cat: Any) -> None:
         },
     )
     ws.freeze_panes(1, 0)
+    _print_setup(ws)
     ws.autofilter(0, 0, max(len(rows), 1), len(RESPONSE_COLUMNS) - 1)
     ws.protect(
         "",

@@ -35,6 +35,7 @@ from wfhaudit.schema import (
     UNIT_FINDINGS_SCHEMA,
     UNIT_RULES,
     VIOLATIONS_SCHEMA,
+    WAIVED_RESULT_FILES,
     WIB,
 )
 from wfhaudit.schema import RESULT_FILES as PARQUET_RESULTS
@@ -42,7 +43,9 @@ from wfhaudit.schema import RESULT_FILES as PARQUET_RESULTS
 #: Employees listed in a report for all agencies (a one-agency report lists all).
 TOP_EMPLOYEES = 50
 
-RESULT_FILES = (AUDIT_JSON, *PARQUET_RESULTS)
+#: The files a report needs; the waived files (issue 12) are read when present (an audit
+#: of an earlier version has none): ``wfhaudit.report.clarifications``.
+RESULT_FILES = (AUDIT_JSON, *(n for n in PARQUET_RESULTS if n not in WAIVED_RESULT_FILES))
 
 _COORDS = re.compile(r"-?\d{1,3}\.\d+\s*[,;]\s*-?\d{1,3}\.\d+")
 
