@@ -167,6 +167,7 @@ CHANGES = {
     "attendance": ("device_id", "dZ"),
     "outputs": ("text", "Menyusun laporan anggaran (revisi)"),
     "leave": ("end", "2025-12-10"),
+    "feedback": ("count", "5.0"),  # re-ingest replaces count (data.md; stored as a float)
 }
 
 
