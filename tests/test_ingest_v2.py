@@ -168,6 +168,7 @@ CHANGES = {
     "outputs": ("text", "Menyusun laporan anggaran (revisi)"),
     "leave": ("end", "2025-12-10"),
     "clarifications": ("reason", "K-Mob gangguan 07:00-10:00"),  # issue 12: fairness example
+    "feedback": ("count", "5.0"),  # re-ingest replaces count (data.md; stored as a float)
 }
 
 
