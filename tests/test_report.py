@@ -304,7 +304,10 @@ def test_xlsx_sheets_numbers_and_dates(rendered):
     sheets = [cat.sheets[k] for k in SHEETS]
     with zipfile.ZipFile(path) as zf:
         book = zf.read("xl/workbook.xml").decode("utf-8")
-        assert re.findall(r'<sheet name="([^"]+)"', book) == sheets
+        # then the clarifications sheet (issue 12; tests/test_clarifications_report.py)
+        assert re.findall(r'<sheet name="([^"]+)"', book) == [
+            *sheets, cat.t("sheet_clarifications")
+        ]
         for i in range(1, len(sheets) + 1):
             xml = zf.read(f"xl/worksheets/sheet{i}.xml").decode("utf-8")
             assert 'state="frozen"' in xml and 'ySplit="1"' in xml

@@ -41,6 +41,7 @@ from deltalake import DeltaTable
 from wfhaudit import __version__
 from wfhaudit.audit import partitioned
 from wfhaudit.audit.calendar import calendar
+from wfhaudit.audit.clarifications import apply_clarifications, waived_frames, waiver_meta
 from wfhaudit.audit.employee_days import (
     STATUS_DUTY,
     STATUS_EXCUSED,
@@ -90,6 +91,8 @@ from wfhaudit.schema import (
     REJECTS,
     RESULT_FILES,
     VIOLATIONS_SCHEMA,
+    WAIVED_UNIT_FINDINGS_SCHEMA,
+    WAIVED_VIOLATIONS_SCHEMA,
     WIB,
 )
 from wfhaudit.store import Store
@@ -426,7 +429,6 @@ def period_violations(
         days = rows.select("ed_key", "nip", "date", "unit_code").unique("ed_key")
         ctx = RuleContext(days.lazy(), pl.LazyFrame(), rows.lazy(), policy)
         found += [rule.func(ctx) for rule in PERIOD_RULES]
-    # (the clarifications' waivers apply to these violations too)
     if not found:
         return pl.DataFrame(schema=VIOLATIONS_SCHEMA)
     return pl.concat(pl.collect_all(found)).select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
@@ -443,21 +445,21 @@ def _write_sorted(
     """Write ``rows`` as the result file ``name`` (its columns and order), one range of
     unit codes at a time (memory bounded by a range); ``presorted``: already in order."""
     schema, sort = RESULT_FILES[name]
+    unit = pl.col("unit_code")
+    pieces: list[pl.Expr | None] = [  # the first range also takes rows without a unit
+        unit.is_between(pl.lit(lo), pl.lit(hi)) | (unit.is_null() if n == 0 else False)
+        for n, (lo, hi) in enumerate(ranges)
+    ] if len(ranges) > 1 else [None]
     writer: pq.ParquetWriter | None = None
     count = 0
     try:
-        for lo, hi in ranges or [("", "")]:
-            frame = (
-                rows.filter(pl.col("unit_code").is_between(pl.lit(lo), pl.lit(hi)))
-                .collect(engine="streaming")
-                if ranges
-                else pl.DataFrame(schema=schema)
-            )
+        for piece in pieces:
+            frame = (rows if piece is None else rows.filter(piece)).collect(engine="streaming")
             if adjust is not None:
                 frame = adjust(frame)
             frame = frame.select(list(schema)).cast(schema)
             frame = frame if presorted else frame.sort(list(sort))
-            if len(ranges) <= 1:  # one piece: Polars' own writer is faster
+            if piece is None:  # one piece: Polars' own writer is faster
                 frame.write_parquet(path, compression="zstd")
                 return frame.height
             table = frame.to_arrow()
@@ -538,6 +540,22 @@ def period_step(
 ) -> dict[str, Any]:
     """Write every result file into ``tmp`` from the chunks; the counts for audit.json."""
     duplicates = period_violations(results, period, policy)
+    # clarifications (issue 12): the waiver step of the period rules; the waived files
+    clarifications = snap.inputs.clarifications.collect()
+    dup_waiver = apply_clarifications(
+        duplicates, pl.DataFrame(schema=RESULT_FILES["unit_findings.parquet"][0]), clarifications
+    )
+    duplicates = dup_waiver.violations
+    waived_v, waived_u = waived_frames(
+        [_concat(results, "waived_violations", WAIVED_VIOLATIONS_SCHEMA).collect(),
+         dup_waiver.waived_violations],
+        [_concat(results, "waived_unit_findings", WAIVED_UNIT_FINDINGS_SCHEMA).collect()],
+    )
+    waived_v.write_parquet(tmp / "waived_violations.parquet")
+    waived_u.write_parquet(tmp / "waived_unit_findings.parquet")
+    waived = waiver_meta(
+        waived_v, waived_u, clarifications, snap.inputs.versions.get("clarifications")
+    )
     ev_rows: dict[str, int] = {}
     vio_rows: dict[str, int] = {}
     for r in results:
@@ -570,9 +588,12 @@ def period_step(
         adjust=add_duplicates,
         presorted=len(results) == 1,
     )
-    unit_findings = _concat(results, "unit_findings", RESULT_FILES["unit_findings.parquet"][0])
-    _write_sorted(tmp / "unit_findings.parquet", unit_findings, [("", "\uffff")],
-                  "unit_findings.parquet")
+    # unit_findings.parquet and any other small result file (e.g. the waived findings):
+    # the chunks' part of the same name, concatenated and sorted
+    for name, (schema, _) in RESULT_FILES.items():
+        if name not in ("violations.parquet", "employee_days.parquet", "employee_summary.parquet"):
+            rows = _concat(results, name.removesuffix(".parquet"), schema)
+            _write_sorted(tmp / name, rows, [], name)
     # the summary, per nip bucket
     year_start = dt.date(_day(snap.days).year, 1, 1) if snap.days.height else period.start
     # history: the name and unit of each employee's latest employees row
@@ -639,6 +660,7 @@ def period_step(
         "unit_findings": pl.read_parquet(tmp / "unit_findings.parquet"),
         "people": people,
         "quality": quality,
+        "waived": waived,  # clarifications (issue 12): (counts, clarifications) of audit.json
     }
 
 
@@ -693,7 +715,7 @@ def audit_meta(
     in_force = audited.get_column("wfh_period").drop_nulls().unique(maintain_order=True)
     status, by_rule, unit_findings = counts["status"], counts["by_rule"], counts["unit_findings"]
     versions = snap.inputs.versions
-    return {
+    meta = {
         "tool_version": __version__,
         "period": {
             "label": period.label,
@@ -721,6 +743,10 @@ def audit_meta(
         "data_quality": data_quality(store, versions, counts["people"], counts["quality"]),
         "generated_at": dt.datetime.now(WIB).isoformat(timespec="seconds"),
     }
+    if "waived" in counts:  # clarifications (issue 12): waived by rule, the version read
+        meta["counts"].update(counts["waived"][0])
+        meta["clarifications"] = counts["waived"][1]
+    return meta
 
 
 # --- 4. publish -----------------------------------------------------------------------

@@ -58,6 +58,15 @@ def print_summary(summary: IngestSummary, console: Console) -> None:
     for f in summary.files:
         for note in f.skipped_sheets:
             console.print(Text.assemble(("skipped sheet", "yellow"), " ", str(note)))
+        if f.responses is not None:  # clarifications (issue 12): a returned responses sheet
+            console.print(
+                Text(
+                    f"responses in {f.file}: {f.responses['answered']:,} answered (stored as "
+                    f"clarifications), {f.responses['declined']:,} answered with waive = no "
+                    f"(kept), {f.responses['unanswered']:,} unanswered"
+                ),
+                soft_wrap=True,
+            )
     store = Table(show_header=True, title="store", title_justify="left")
     for name in ("stored", "new", "replaced", "unchanged", "version"):
         store.add_column(name, justify="right")

@@ -25,9 +25,11 @@ import polars as pl
 
 from wfhaudit import __version__
 from wfhaudit.errors import DataError
+from wfhaudit.report.clarifications import clarifications_section
 from wfhaudit.schema import (
     ALL_RULES,
     AUDIT_JSON,
+    DATA_MISSING_RULES,
     EMPLOYEE_DAY_RULES,
     INTEGRITY_RULES,
     UNIT_FINDINGS_SCHEMA,
@@ -170,13 +172,20 @@ def _day_counts(days: pl.DataFrame) -> dict[str, int]:
     )
     excused = int((status == "excused").sum())
     duty = int((status == "duty").sum())
-    audited = days.height - excused
-    subject = days.filter(pl.col("status") != "excused") if days.height else days
+    # a day without attendance data is no one's compliance (v2): neither audited nor clean
+    no_data = int((status == "no_attendance_data").sum())
+    audited = days.height - excused - no_data
+    subject = (
+        days.filter(~pl.col("status").is_in(["excused", "no_attendance_data"]))
+        if days.height
+        else days
+    )
     clean = int((subject.get_column("violations").fill_null(0) == 0).sum()) if subject.height else 0
     return {
         "employee_days": days.height,
         "excused": excused,
         "duty": duty,
+        "no_attendance_data": no_data,
         "audited": audited,
         "clean_days": clean,
     }
@@ -632,6 +641,18 @@ def build_report(
         "employees_limit": None if unit else TOP_EMPLOYEES,
         "violations": _violation_rows(res, names, group_of),
         "unit_findings": _records(res.unit_findings.sort("unit_code", "date", "rule")),
+        # the agency-days whose data is missing (ATTENDANCE_/OUTPUT_DATA_MISSING): shown as
+        # missing data ("data K-Mob tidak ada untuk PD ini pada hari itu"), not as violations
+        "missing_data": _records(
+            res.unit_findings.filter(pl.col("rule").is_in(list(DATA_MISSING_RULES))).sort(
+                "unit_code", "date", "rule"
+            )
+        ),
         "integrity": integrity,
         "data_quality": _data_quality(audit),
+        # issue 12: the "Klarifikasi" section (waived findings, share answered, responses)
+        "clarifications": clarifications_section(
+            res.dir, res.violations, res.unit_findings, unit=unit, names=names,
+            unit_names=unit_names,
+        ),
     }

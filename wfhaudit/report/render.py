@@ -23,6 +23,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 
 from wfhaudit.errors import UsageError
 from wfhaudit.report import charts
+from wfhaudit.report.clarifications import write_clarification_sheets
 from wfhaudit.report.i18n import Catalogue, catalogue
 from wfhaudit.report.model import build_report
 
@@ -481,6 +482,7 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
         ),
         {"quality_item": L["quality_item"], "code": L["code"], "value": L["value"]},
     )
+    write_clarification_sheets(wb, model, cat, _sheet)  # issue 12: Klarifikasi, Tanggapan
     wb.close()
 
 
