@@ -8,7 +8,6 @@ import os
 import re
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from wfhaudit.cli import app
@@ -55,11 +54,6 @@ def test_readme_table_lists_every_command():
         assert name in top and name in listed, name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docs/rules.md (v2-audit) still has an OFFICE_UNKNOWN rule row and no row for "
-    "ATTENDANCE_DATA_MISSING / OUTPUT_DATA_MISSING; remove this mark when it is fixed",
-)
 def test_rule_codes_in_rules_md_are_the_registry_and_back():
     text = (ROOT / "docs" / "rules.md").read_text("utf-8")
     documented = set(re.findall(r"(?m)^\| `([A-Z][A-Z_]+)` \|", text))

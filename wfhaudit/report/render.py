@@ -183,8 +183,9 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     return df.with_columns([pl.col(c).str.to_date("%Y-%m-%d") for c in dates]) if dates else df
 
 
-#: The workbook's sheets in order (keys of ``[sheets]`` in the catalogues). A new sheet:
-#: add its key here and in both catalogues, and write it in ``render_xlsx``.
+#: The workbook's core sheets in order (keys of ``[sheets]`` in the catalogues); sections
+#: written after them (``write_clarification_sheets``) use ``_sheet`` too, so every sheet
+#: gets the same table, filter and print setup.
 SHEETS: tuple[str, ...] = (
     "summary",
     "units",
