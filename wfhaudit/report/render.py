@@ -65,9 +65,10 @@ def _speed(value: Any, cat: Catalogue) -> str:
         return text
 
 
-#: Characters that start Markdown inline syntax (emphasis, code, links, images, strike,
-#: raw HTML, table cells, escapes); each is backslash-escaped in a cell.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()~!|#{}+])")
+#: Characters that start Markdown inline syntax in a table cell (emphasis, code, links and
+#: images, strike, cell breaks, escapes); each is backslash-escaped. Parentheses and "!"
+#: are inert once "[" and "]" are escaped, so "(surat 800/12)" stays as written.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
 #: A bare URL or ``www.`` that GitHub would turn into a live link.
 _MD_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)(:|\.)")
 
