@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from wfhaudit.schema import EMPLOYEES, UNIT_FINDINGS_SCHEMA, VIOLATIONS_SCHEMA
+from wfhaudit.schema import EMPLOYEES, RESULT_FILES, UNIT_FINDINGS_SCHEMA, VIOLATIONS_SCHEMA
 from wfhaudit.store import Store
 
 HOME_LAT = -6.987654
@@ -213,6 +213,10 @@ def make_results(
         "run_seconds": 0.5,
     }
     (out / "audit.json").write_text(json.dumps(audit), "utf-8")
+    # every other result file the audit writes (e.g. the waived findings): present, empty
+    for name, (schema, _) in RESULT_FILES.items():
+        if not (out / name).is_file():
+            pl.DataFrame(schema=schema).write_parquet(out / name)
     return out
 
 

@@ -86,3 +86,14 @@ def test_wording(tmp_path: Path):
     en = catalogue("en")
     assert en.t("as_of") != "Data up to before" and en.t("members") != en.t("group_size")
     assert "K1" in cat.t("shared_coordinates_note")
+
+
+def test_a_table_without_a_version_is_not_listed_as_vnone(tmp_path: Path):
+    import json
+
+    results = make_results(tmp_path / "out")
+    audit = json.loads((results / "audit.json").read_text("utf-8"))
+    audit.setdefault("store", {})["versions"] = {"employees": 3, "rejects": None}
+    (results / "audit.json").write_text(json.dumps(audit), "utf-8")
+    html = render_reports(results, formats=["html"], out_dir=tmp_path)[0].read_text("utf-8")
+    assert "employees v3" in html and "vNone" not in html and "rejects v" not in html

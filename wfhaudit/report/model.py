@@ -622,7 +622,10 @@ def build_report(
             "wfh_caps": caps,
             "max_share": cap,
             "store_path": store_info.get("path"),
-            "store_versions": dict(store_info.get("versions") or {}),
+            # a table the store never wrote (e.g. no rejects yet) has no version: not listed
+            "store_versions": {
+                k: v for k, v in (store_info.get("versions") or {}).items() if v is not None
+            },
             "policy_sources": audit.get("policy_sources"),
             "as_of": audit.get("as_of"),
             "days_left_out": _count(audit.get("days_left_out")),

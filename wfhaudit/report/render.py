@@ -65,9 +65,10 @@ def _speed(value: Any, cat: Catalogue) -> str:
         return text
 
 
-#: Characters that start Markdown inline syntax (emphasis, code, links, images, strike,
-#: raw HTML, table cells, escapes); each is backslash-escaped in a cell.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()~!|#{}+])")
+#: Characters that start Markdown inline syntax in a table cell (emphasis, code, links and
+#: images, strike, cell breaks, escapes); each is backslash-escaped. Parentheses and "!"
+#: are inert once "[" and "]" are escaped, so "(surat 800/12)" stays as written.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
 #: A bare URL or ``www.`` that GitHub would turn into a live link.
 _MD_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)(:|\.)")
 
@@ -183,8 +184,9 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     return df.with_columns([pl.col(c).str.to_date("%Y-%m-%d") for c in dates]) if dates else df
 
 
-#: The workbook's sheets in order (keys of ``[sheets]`` in the catalogues). A new sheet:
-#: add its key here and in both catalogues, and write it in ``render_xlsx``.
+#: The workbook's core sheets in order (keys of ``[sheets]`` in the catalogues); sections
+#: written after them (``write_clarification_sheets``) use ``_sheet`` too, so every sheet
+#: gets the same table, filter and print setup.
 SHEETS: tuple[str, ...] = (
     "summary",
     "units",
