@@ -18,6 +18,7 @@ from wfhaudit.schema import KINDS
 from wfhaudit.store import Store
 
 WORKED = Path(__file__).parent / "data" / "worked"
+FAIRNESS = Path(__file__).parent / "data" / "fairness"
 runner = CliRunner()
 D = dt.date
 NIP_A = "198501012010011001"
@@ -167,17 +168,21 @@ CHANGES = {
     "attendance": ("device_id", "dZ"),
     "outputs": ("text", "Menyusun laporan anggaran (revisi)"),
     "leave": ("end", "2025-12-10"),
-    "clarifications": ("reason", "K-Mob gangguan 07:00-10:00"),  # issue 12: fairness example
+    "clarifications": ("reason", "Keputusan direvisi"),
     "feedback": ("count", "5.0"),  # re-ingest replaces count (data.md; stored as a float)
 }
+
+
+def example_file(kind: str) -> Path:
+    """The worked example's file of ``kind``, else the fairness example's."""
+    worked = WORKED / f"{kind}.csv"
+    return worked if worked.exists() else FAIRNESS / f"{kind}.csv"
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_later_ingest_of_a_key_replaces_the_row(tmp_path: Path, kind: str) -> None:
     store = Store(tmp_path / "s")
-    src = WORKED / f"{kind}.csv"
-    if not src.exists():  # clarifications: the fairness example's rows
-        src = WORKED.parent / "fairness" / f"{kind}.csv"
+    src = example_file(kind)
     first = ingest_files(store, kind, [src])
     column, value = CHANGES[kind]
     frame = pl.read_csv(src, infer_schema=False)

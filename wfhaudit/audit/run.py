@@ -83,6 +83,7 @@ from wfhaudit.policy.model import Policy
 from wfhaudit.policy.sanctions import sanction_tier
 from wfhaudit.policy.toml_out import policy_dict
 from wfhaudit.schema import (
+    ACTION_BLANKED,
     AUDIT_JSON,
     EMPLOYEE_DAYS_SCHEMA,
     EMPLOYEE_SUMMARY_SCHEMA,
@@ -687,15 +688,20 @@ def data_quality(
 ) -> dict[str, Any]:
     """The data-quality counts of ``audit.json`` (``quality``: the chunks' input facts)."""
     rejects: dict[str, int] = {}
+    blanked: dict[str, int] = {}
     if versions.get(REJECTS.name) is not None:
         counts = (
             store.scan(REJECTS.name, version=versions[REJECTS.name])
-            .group_by("error_code").len().collect()
+            # an empty action (a row written before v2) is a rejected row
+            .with_columns((pl.col("action") == ACTION_BLANKED).fill_null(False).alias("blanked"))
+            .group_by("blanked", "error_code").len().collect()
         )
-        rejects = {str(k): int(v) for k, v in sorted(counts.iter_rows())}
+        for is_blanked, code, n in sorted(counts.iter_rows()):
+            (blanked if is_blanked else rejects)[str(code)] = int(n)
     audited_units = set(people["unit_code"].to_list())
     return {
         "rejects_by_code": rejects,
+        "blanked_by_code": blanked,
         "attendance_unknown_nip": int(quality.get("attendance_unknown_nip", 0)),
         "roster_unknown_nip": int(quality.get("roster_unknown_nip", 0)),
         "outputs_unknown_nip": int(quality.get("outputs_unknown_nip", 0)),
