@@ -358,7 +358,7 @@ class Chunk:
     source: StoreSource | StageSource
     #: where to write the chunk's files (None: keep them in memory)
     work: str | None = None
-    #: a year-to-date chunk: only the YTD rules, on unit-days holding attendance; totals
+    #: a year-to-date chunk: only the rules the year to date counts; per-nip totals
     ytd: bool = False
     #: agencies audited together (None: all at once); day-wide rules then run once over
     #: compact rows of every group
@@ -413,12 +413,8 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
     result = ChunkResult(chunk.index, pid=os.getpid())
     if chunk.ytd:  # what the YTD rules read: no reports
         inputs = replace(inputs, outputs=TABLES["outputs"].empty().lazy())
-        frames, vio, _ = audit_days(inputs, chunk.policy, chunk.days, YTD_RULES)
+        _, vio, _ = audit_days(inputs, chunk.policy, chunk.days, YTD_RULES)
         # (the clarifications' waivers apply here too, as in a full chunk)
-        # Until the missing-data rule: a unit-day counts only when someone of the unit
-        # checked in that day (a month the store holds for other agencies only is no absence).
-        held = frames.employee_days.filter(pl.col("events") > 0).select("unit_code", "date")
-        vio = vio.join(held.unique(), on=["unit_code", "date"], how="semi")
         parts: dict[str, pl.DataFrame] = {"totals": attendance_totals(vio)}
     else:
         parts = _audit_groups(chunk, inputs, result)

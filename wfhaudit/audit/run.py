@@ -4,7 +4,7 @@
 
 1. **Snapshot** (``snapshot``): the store's versions pinned (every read after is
    at them), the period's inputs, the calendar, the audited days, and the
-   year's earlier days the store holds attendance for.
+   year's earlier days inside some agency's attendance span (the year to date).
 2. **Chunks** (``wfhaudit.audit.partitioned.audit_chunk``): the audited days in
    chunks that tile the period; per chunk the engine's employee-day frames and
    every rule whose scope fits a chunk.  The in-memory run is one chunk of the
@@ -70,6 +70,7 @@ from wfhaudit.audit.partitioned import (
 from wfhaudit.audit.period import Period
 from wfhaudit.audit.rules import UNIT_RULES, VIOLATION_RULES, RuleContext
 from wfhaudit.audit.spans import (
+    ATTENDANCE_SPAN,
     QUALITY_LISTS,
     agency_spans,
     in_force,
@@ -218,7 +219,7 @@ class Snapshot:
     calendar: pl.DataFrame  # the period's calendar
     days: pl.DataFrame  # its audited days
     #: the year to date's earlier days: 1 January of the last audited day's year .. the
-    #: day before the period, those on which the store holds some attendance
+    #: day before the period, those inside some agency's attendance span
     earlier: AuditInputs | None
     earlier_days: pl.DataFrame
 
@@ -244,13 +245,15 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
             earlier = replace(
                 load_inputs(store, year_start, before, versions=versions), spans=spans
             )
-            held = (
-                earlier.attendance.select(pl.col("ts").dt.date().alias("date"))
-                .unique()
-                .collect(engine="streaming")
-            )
+            # outside every agency's attendance span no rule of the year to date can fire:
+            # only the days inside some span are audited
+            lo, hi = pl.lit(year_start), pl.lit(before)
+            spanned = spans[ATTENDANCE_SPAN].select(
+                pl.date_ranges(pl.max_horizontal("first", lo), pl.min_horizontal("last", hi))
+                .alias("date")
+            ).explode("date").drop_nulls()
             earlier_days = audited_days(calendar(policy, year_start, before), as_of).join(
-                held, on="date", how="semi"
+                spanned.unique(), on="date", how="semi"
             )
     return Snapshot(inputs, cal, days, earlier, earlier_days)
 
