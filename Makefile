@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO_STORE := .demo/store
 
-.PHONY: install demo test lint bench bench-scale clean
+.PHONY: install demo examples test lint bench bench-scale clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check wfhaudit tests bench
 	$(VENV)/bin/mypy wfhaudit
 
+# Everything the demo writes is under .demo/ (ignored by git): `git status` stays clean.
 demo: $(STAMP)
 	$(PY) -m wfhaudit.demo --data sample_data --store $(DEMO_STORE)
+
+# Regenerate the committed reports/examples/ (reports in id and en, first-page PNGs: needs Chromium).
+examples: $(STAMP)
+	$(PY) -m wfhaudit.demo --data sample_data --store $(DEMO_STORE) --examples reports/examples
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py

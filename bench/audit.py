@@ -93,6 +93,7 @@ def _generate_month(path: Path, employees: int, units: int, label: str, with_peo
         (107.55 + (_u(pl.col("i"), 2) % 1000) / 10000.0).alias("home_lon"),
         pl.lit(None, pl.Date).alias("active_from"),
         pl.lit(None, pl.Date).alias("active_to"),
+        pl.lit(None, pl.Date).alias("valid_from"),
     ).with_columns(
         # 0.5% without a home point
         pl.when(_u(pl.col("nip"), 3) % 200 == 0).then(None).otherwise(pl.col("home_lat"))

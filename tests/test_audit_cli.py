@@ -43,6 +43,7 @@ def test_summary_table(store_dir: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "audit.json", "employee_days.parquet", "employee_summary.parquet",
         "unit_findings.parquet", "violations.parquet",
+        "waived_unit_findings.parquet", "waived_violations.parquet",
     ]
     assert pl.read_parquet(tmp_path / "out" / "violations.parquet").height == 9
 

@@ -23,6 +23,7 @@ from test_report_helpers import (
 from wfhaudit.errors import DataError, UsageError
 from wfhaudit.report import build_report, render_reports
 from wfhaudit.report.i18n import catalogue
+from wfhaudit.report.render import SHEETS
 from wfhaudit.schema import VIOLATIONS_SCHEMA
 
 ALL = ["html", "md", "xlsx", "json"]
@@ -300,14 +301,14 @@ def test_xlsx_sheets_numbers_and_dates(rendered):
     lang, paths = rendered
     cat = catalogue(lang)
     path = next(p for p in paths if p.suffix == ".xlsx")
-    sheets = [
-        cat.sheets[k]
-        for k in ("summary", "units", "employees", "violations", "integrity", "quality")
-    ]
+    sheets = [cat.sheets[k] for k in SHEETS]
     with zipfile.ZipFile(path) as zf:
         book = zf.read("xl/workbook.xml").decode("utf-8")
-        assert re.findall(r'<sheet name="([^"]+)"', book) == sheets
-        for i in range(1, 7):
+        # then the clarifications sheet (issue 12; tests/test_clarifications_report.py)
+        assert re.findall(r'<sheet name="([^"]+)"', book) == [
+            *sheets, cat.t("sheet_clarifications")
+        ]
+        for i in range(1, len(sheets) + 1):
             xml = zf.read(f"xl/worksheets/sheet{i}.xml").decode("utf-8")
             assert 'state="frozen"' in xml and 'ySplit="1"' in xml
     if lang == "id":
@@ -316,6 +317,7 @@ def test_xlsx_sheets_numbers_and_dates(rendered):
             "Perangkat Daerah",
             "Pegawai",
             "Pelanggaran",
+            "Temuan PD per Hari",
             "Temuan Integritas",
             "Kualitas Data",
         ]

@@ -51,8 +51,8 @@ def test_prints_to_a_pdf_with_pages(html: Path, tmp_path: Path):
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
-    # header+summary, charts, agencies, employees, integrity, data quality: one section a page
-    assert pages >= 6, pages
+    # sections flow on (no forced page per section): a small report fits in a few pages
+    assert 2 <= pages <= 6, pages
 
 
 def test_first_page_is_not_blank(html: Path, tmp_path: Path):
@@ -92,8 +92,12 @@ def test_write_examples_keeps_a_first_page_picture(tmp_path: Path):
         "wfhaudit-2025-12.html",
         "wfhaudit-2025-12.md",
         "wfhaudit-2025-12-page1.png",
+        "wfhaudit-2025-12-en.html",
+        "wfhaudit-2025-12-en.md",
+        "wfhaudit-2025-12-en-page1.png",
     ]
-    assert Image.open(written[2]).size == (794, 1123)
+    for png in (written[2], written[5]):
+        assert Image.open(png).size == (794, 1123)
 
 
 def test_december_report_prints_with_its_charts(december, tmp_path: Path):  # noqa: F811
@@ -101,7 +105,7 @@ def test_december_report_prints_with_its_charts(december, tmp_path: Path):  # no
     html = out / "wfhaudit-2025-12.html"
     pdf = tmp_path / "december.pdf"
     print_pdf(CHROMIUM, html, pdf)
-    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())) >= 6
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes())) >= 3
     dom = dump_dom(CHROMIUM, html)
     assert len(re.findall(r"<svg\b", dom)) == 3
     png = tmp_path / "page1.png"

@@ -140,12 +140,12 @@ def test_report_command_unit_and_language(ran: Path, tmp_path: Path):
         "md",
     )
     assert result.exit_code == 0, result.output
-    assert f"wfhaudit-{PERIOD}-U1.json" in result.output
-    doc = json.loads((tmp_path / f"wfhaudit-{PERIOD}-U1.json").read_text("utf-8"))
+    assert f"wfhaudit-{PERIOD}-U1-en.json" in result.output
+    doc = json.loads((tmp_path / f"wfhaudit-{PERIOD}-U1-en.json").read_text("utf-8"))
     assert doc["lang"] == "en"
     assert {v["unit_code"] for v in doc["violations"]} == {"U1"}
     assert doc["summary"]["violations_total"] == 9  # rules.md worked rows 1-9
-    md = (tmp_path / f"wfhaudit-{PERIOD}-U1.md").read_text("utf-8")
+    md = (tmp_path / f"wfhaudit-{PERIOD}-U1-en.md").read_text("utf-8")
     assert "Dinas Satu" in md and "Dinas Dua" not in md  # unit name from the store
     assert "## Summary" in md
 
@@ -321,7 +321,7 @@ def test_december_report_totals_in_every_format_and_language(december, tmp_path:
     )
     assert result.exit_code == 0, result.output
     for ext in ("html", "md", "xlsx", "json"):
-        assert parsed_counts(tmp_path / f"wfhaudit-2025-12.{ext}", "en") == want, ext
+        assert parsed_counts(tmp_path / f"wfhaudit-2025-12-en.{ext}", "en") == want, ext
 
 
 def test_december_reports_show_no_home_coordinate(december, tmp_path: Path):

@@ -67,6 +67,8 @@ def test_cli_canonical_formats(tmp_path: Path, fmt: str) -> None:
     assert result.exit_code == 0, result.output
     assert result.output == ""
     for kind, table in TABLES.items():
+        if kind in ("clarifications", "feedback"):  # decisions and feedback: not planted here
+            continue
         path = out / f"{kind}.{fmt}"
         frame = pl.read_parquet(path) if fmt == "parquet" else pl.read_csv(path, n_rows=1)
         assert frame.columns == list(table.columns), kind

@@ -348,7 +348,7 @@ def test_info_counts_rows_months_and_dates(store: Store) -> None:
     store.write("attendance", attendance([(NIP_A, T(2025, 11, 28, 7, 0), "IN", -6.9, "WFO")]))
     infos = {i.kind: i for i in store.info()}
     assert list(infos) == ["employees", "offices", "roster", "attendance", "outputs", "leave",
-                           "rejects"]
+                           "clarifications", "feedback", "rejects"]
     att = infos["attendance"]
     assert (att.rows, att.version, att.months) == (4, 1, ("2025-11", "2025-12"))
     assert (att.first_date, att.last_date) == (dt.date(2025, 11, 28), dt.date(2025, 12, 2))

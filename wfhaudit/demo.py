@@ -5,8 +5,10 @@
 Steps: a fresh store (the ``--store`` directory is deleted first), every file of
 ``--data`` ingested with the right kind and profile, ``wfhaudit run 2025-12
 --as-of 2026-01-01`` (audit + HTML and Markdown reports) into
-``reports/out/2025-12/``, then the findings are compared with the data set's
-``ground_truth.csv``.  Commands run in-process through the Typer app, so the
+``.demo/out/2025-12/``, then the findings are compared with the data set's
+``ground_truth.csv``.  Everything is written under ``.demo/`` (git ignores it):
+the committed ``reports/examples/`` are rewritten only with ``--examples DIR``
+(``make examples``).  Commands run in-process through the Typer app, so the
 demo costs one Python start-up.
 """
 
@@ -82,14 +84,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, default=Path("sample_data"))
     parser.add_argument("--store", type=Path, default=Path(".demo/store"))
-    parser.add_argument("--out", type=Path, default=None, help="default: reports/out/<period>/")
+    parser.add_argument("--out", type=Path, default=None, help="default: .demo/out/<period>/")
     parser.add_argument("--period", default="2025-12")
     parser.add_argument("--as-of", default="2026-01-01")
     parser.add_argument(
         "--examples",
         type=Path,
-        default=Path("reports") / "examples",
-        help="where the rendered example report is kept (default: reports/examples/)",
+        default=None,
+        help="also rewrite the example reports and first-page pictures there "
+        "(make examples: reports/examples/)",
     )
     args = parser.parse_args(argv)
 
@@ -98,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not data.is_dir():
         print(f"error: no data directory {data}; run from the repository root.", file=sys.stderr)
         return 3
-    out: Path = args.out or Path("reports") / "out" / args.period
+    out: Path = args.out or Path(".demo") / "out" / args.period
     if args.store.exists():
         shutil.rmtree(args.store)
     args.store.parent.mkdir(parents=True, exist_ok=True)
@@ -141,12 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"\nground truth: {found} of {planted} planted findings found, "
             f"{extra} reported that were not planted: {verdict}"
         )
-    examples = write_examples(out, args.examples, store=args.store)
     print("\nfiles:")
     for path in sorted(out.iterdir()):
         if path.is_file():
             print(f"  {path}")
-    print(f"example report (committed copy): {', '.join(str(p) for p in examples)}")
+    if args.examples is not None:
+        examples = write_examples(out, args.examples, store=args.store)
+        print(f"example reports (committed copies): {', '.join(str(p) for p in examples)}")
     print(
         f"\ndone in {time.perf_counter() - started:.1f} s. Open {out}/wfhaudit-{args.period}.html"
     )

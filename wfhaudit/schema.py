@@ -41,6 +41,9 @@ class Table:
     partition_source: str | None = None
     #: pairs of columns that must be both present or both empty.
     pairs: tuple[tuple[str, str], ...] = ()
+    #: optional text key columns where an empty cell is a value of its own: stored as ""
+    #: (a key column never holds a null in the store), read back as "" (``clarifications``).
+    blank_keys: tuple[str, ...] = ()
     #: the date (or datetime) column ``ingest --replace-period FROM..TO`` selects the rows
     #: to replace by; None: the table has no dates to replace by.
     period_column: str | None = None
@@ -72,6 +75,13 @@ class Table:
     def empty(self) -> pl.DataFrame:
         """An empty frame with the canonical schema."""
         return pl.DataFrame(schema=self.schema)
+
+    def canonical_exprs(self) -> list[pl.Expr]:
+        """The canonical columns cast to their dtypes, an empty ``blank_keys`` cell as ""."""
+        return [
+            pl.col(c).cast(t).fill_null("") if c in self.blank_keys else pl.col(c).cast(t)
+            for c, t in self.columns.items()
+        ]
 
 
 EMPLOYEES = Table(
@@ -169,10 +179,29 @@ LEAVE = Table(
     period_column="start",
 )
 
-#: The six input kinds, in the order a fresh store is best filled.
-TABLES: dict[str, Table] = {
+#: Public and agency feedback (optional; read only by ``evaluate``).
+FEEDBACK = Table(
+    name="feedback",
+    columns={
+        "date": pl.Date(),
+        "unit_code": pl.String(),
+        "channel": pl.String(),
+        "category": pl.String(),
+        # a number of complaints (default 1); Float64 because ingest parses numbers as
+        # floats; ``evaluate`` reads it as a whole count
+        "count": pl.Float64(),
+    },
+    required=("date", "unit_code", "channel"),
+    key=("date", "unit_code", "channel", "category"),
+    partition_source="date",
+)
+
+#: The tables an audit reads (the fields of ``AuditInputs``; clarifications added below).
+AUDIT_TABLES: dict[str, Table] = {
     t.name: t for t in (EMPLOYEES, OFFICES, ROSTER, ATTENDANCE, OUTPUTS, LEAVE)
 }
+#: Every input kind (what ingest accepts), in the order a fresh store is best filled.
+TABLES: dict[str, Table] = {**AUDIT_TABLES, FEEDBACK.name: FEEDBACK}
 KINDS: tuple[str, ...] = tuple(TABLES)
 
 #: Rejected rows of every ingest, kept in the store for the data-quality report.
@@ -343,3 +372,39 @@ OUTPUT_PRESENT = "present"
 OUTPUT_MISSING = "missing"
 OUTPUT_PENDING = "pending"
 OUTPUT_DATA_VALUES: tuple[str, ...] = (OUTPUT_PRESENT, OUTPUT_MISSING, OUTPUT_PENDING)
+# --- clarifications: decisions that waive findings (data.md, rules.md) ----------------
+
+#: Rows of ``clarifications``; an empty ``nip``/``unit_code``/``rule`` matches every value
+#: (stored as "": a key column never holds a null).  Defined after the rule codes, whose
+#: names are its ``rule`` enum, and registered as an input kind below.
+CLARIFICATIONS = Table(
+    name="clarifications",
+    columns={
+        "nip": pl.String(),
+        "unit_code": pl.String(),
+        "start": pl.Date(),
+        "end": pl.Date(),
+        "rule": pl.String(),
+        "reason": pl.String(),
+        "decided_by": pl.String(),
+    },
+    required=("start", "end", "reason", "decided_by"),
+    key=("nip", "unit_code", "start", "rule"),
+    enums={"rule": ALL_RULES},
+    blank_keys=("nip", "unit_code", "rule"),
+    period_column="start",
+)
+# The audit reads the clarifications (the waiver step); feedback stays last of the kinds.
+AUDIT_TABLES[CLARIFICATIONS.name] = CLARIFICATIONS
+TABLES = {**AUDIT_TABLES, FEEDBACK.name: FEEDBACK}
+KINDS = tuple(TABLES)
+
+#: The waived result files: the columns of violations / unit findings plus these two.
+WAIVER_COLUMNS: dict[str, pl.DataType] = {"reason": pl.String(), "decided_by": pl.String()}
+WAIVED_VIOLATIONS_SCHEMA = pl.Schema({**VIOLATIONS_SCHEMA, **WAIVER_COLUMNS})
+WAIVED_UNIT_FINDINGS_SCHEMA = pl.Schema({**UNIT_FINDINGS_SCHEMA, **WAIVER_COLUMNS})
+WAIVED_RESULT_FILES: dict[str, tuple[pl.Schema, tuple[str, ...]]] = {
+    "waived_violations.parquet": (WAIVED_VIOLATIONS_SCHEMA, VIOLATIONS_SORT),
+    "waived_unit_findings.parquet": (WAIVED_UNIT_FINDINGS_SCHEMA, UNIT_FINDINGS_SORT),
+}
+RESULT_FILES.update(WAIVED_RESULT_FILES)  # every run mode writes and publishes them too

@@ -520,16 +520,24 @@ def _travel(events: pl.LazyFrame, candidates: pl.Series, policy: Policy) -> pl.L
 
 def report_characters(text: pl.Expr) -> pl.Expr:
     """The characters of a report that count (``rules.md``): NFC, no format characters
-    (``Cf``), Unicode white space trimmed from both ends.  Null text: empty."""
+    (``Cf``), Unicode white space trimmed from both ends.  Null text: empty.
+
+    (For ASCII text this is trimming alone: ``_report_characters`` runs the rest only
+    on the other rows.)"""
+    return text.fill_null("").str.normalize("NFC").str.replace_all(r"\p{Cf}", "").str.strip_chars()
+
+
+def _report_characters(text: pl.Series) -> pl.Series:
+    """``report_characters`` of ``text``, normalising only the non-ASCII texts (most
+    reports are ASCII: trimming is their whole treatment)."""
     text = text.fill_null("")
-    ascii_text = text.str.len_bytes() == text.str.len_chars()
-    return (
-        pl.when(ascii_text)
-        .then(text.str.strip_chars())
-        .otherwise(
-            text.str.normalize("NFC").str.replace_all(r"\p{Cf}", "").str.strip_chars()
-        )
-    )
+    chars = text.str.strip_chars()
+    other = text.str.len_bytes() != text.str.len_chars()
+    if other.any():
+        rows = other.arg_true()
+        fixed = pl.select(report_characters(pl.lit(text.gather(rows)))).to_series()
+        chars = chars.scatter(rows, fixed)
+    return chars
 
 
 def _reports(keys: _Keys, base: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, int]:
@@ -538,11 +546,10 @@ def _reports(keys: _Keys, base: pl.DataFrame, policy: Policy) -> tuple[pl.DataFr
     Also returns the number of reports of the period with an unknown nip.
     """
     keyed, unknown = _known(_keyed(keys.inputs, keys.inputs.outputs, keys.nips).collect())
-    reports = (
-        _audited(keys, keyed, base, ["unit_code", "status"])
-        .with_columns(report_characters(pl.col("text")).alias("chars"))
-        .with_columns((pl.col("chars").str.len_chars() >= policy.output_min_chars).alias("valid"))
-    )
+    reports = _audited(keys, keyed, base, ["unit_code", "status"])
+    reports = reports.with_columns(
+        _report_characters(reports.get_column("text")).alias("chars")
+    ).with_columns((pl.col("chars").str.len_chars() >= policy.output_min_chars).alias("valid"))
     return reports, unknown
 
 

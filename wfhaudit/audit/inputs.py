@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from wfhaudit.errors import DataError
-from wfhaudit.schema import REJECTS, TABLES
+from wfhaudit.schema import AUDIT_TABLES, CLARIFICATIONS, REJECTS, TABLES
 from wfhaudit.store import Store
 
 #: Tables an audit cannot run without.
@@ -46,6 +46,9 @@ class AuditInputs:
     attendance: pl.LazyFrame
     outputs: pl.LazyFrame
     leave: pl.LazyFrame
+    #: decisions that waive findings (issue 12; ``wfhaudit.audit.clarifications``), the
+    #: rows whose days overlap ``[start, end]``; empty without the table
+    clarifications: pl.LazyFrame = field(default_factory=lambda: CLARIFICATIONS.empty().lazy())
     versions: dict[str, int | None] = field(default_factory=dict)
     #: The agencies' attendance and output spans over the whole store (``spans.agency_spans``,
     #: computed once by the snapshot); None: drawn from this input's own rows.
@@ -93,12 +96,13 @@ def in_range(
         "outputs": pl.col("date").is_between(start, end),
         "roster": pl.col("date").is_between(start, end),
         "leave": (pl.col("start") <= end) & (pl.col("end") >= start),
+        "clarifications": (pl.col("start") <= end) & (pl.col("end") >= start),
     }
     return {
         kind: (tables[kind].filter(keep[kind]) if kind in keep else tables[kind]).select(
             list(table.columns)
         )
-        for kind, table in TABLES.items()
+        for kind, table in AUDIT_TABLES.items()
     }
 
 
@@ -117,7 +121,7 @@ def store_tables(
         kind: store.scan(kind, start, end, version=version)
         if (version := versions.get(kind)) is not None
         else TABLES[kind].empty().lazy()
-        for kind in TABLES
+        for kind in AUDIT_TABLES
     }
     return in_range(scans, start, end)
 

@@ -36,11 +36,13 @@ from typing import Any, Final, Protocol, TypeVar
 
 import polars as pl
 
+from wfhaudit.audit.clarifications import apply_clarifications, key_order, waive_violations
 from wfhaudit.audit.employee_days import EmployeeDayFrames, build_employee_days
 from wfhaudit.audit.inputs import AuditInputs, in_range, store_tables, with_tables
 from wfhaudit.audit.rules import RULES, Rule, RuleContext
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import (
+    AUDIT_TABLES,
     EMPLOYEE_DAYS_SCHEMA,
     TABLES,
     UNIT_FINDINGS_SCHEMA,
@@ -64,6 +66,8 @@ GROUP_EMPLOYEES = 1_000_000
 WORK_COMPRESSION: Final = "lz4"
 #: Per-day tables staged as one directory per day.
 DAILY_KINDS: tuple[str, ...] = ("attendance", "outputs", "roster")
+#: Tables staged whole, one file each (clarifications: issue 12).
+SMALL_KINDS: tuple[str, ...] = ("employees", "offices", "leave", "clarifications")
 #: Columns the day-wide rules read when agencies are audited in groups.
 DAY_RULE_DAYS = ("nip", "date", "unit_code", "home_lat", "home_lon")
 DAY_RULE_EVENTS = ("ed_key", "status", "located", "lat", "lon", "device_id")
@@ -142,7 +146,7 @@ def private_dir(parent: Path | None, prefix: str) -> Path:
 
 def _bare(template: AuditInputs) -> AuditInputs:
     """``template`` without its six tables (small to send to a worker): the side inputs."""
-    empty = {kind: table.empty().lazy() for kind, table in TABLES.items()}
+    empty = {kind: table.empty().lazy() for kind, table in AUDIT_TABLES.items()}
     return with_tables(template, template.start, template.end, empty)
 
 
@@ -169,7 +173,7 @@ class StageSource:
         stage = Path(self.stage)
         days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
         tables = {kind: _scan_days(stage, kind, days) for kind in DAILY_KINDS}
-        for kind in ("employees", "offices", "leave"):
+        for kind in SMALL_KINDS:
             tables[kind] = pl.scan_parquet(stage / f"{kind}.parquet")
         return with_tables(self.template, start, end, in_range(tables, start, end))
 
@@ -221,7 +225,7 @@ def stage_inputs(
         tables["employees"] = tables["employees"].with_columns(
             pl.lit(None, pl.Float64).alias("home_lat"), pl.lit(None, pl.Float64).alias("home_lon")
         )
-    for kind in ("employees", "offices", "leave"):
+    for kind in SMALL_KINDS:
         tables[kind].sink_parquet(stage / f"{kind}.parquet")
     return StageSource(str(stage), _bare(template))
 
@@ -358,7 +362,7 @@ class Chunk:
     source: StoreSource | StageSource
     #: where to write the chunk's files (None: keep them in memory)
     work: str | None = None
-    #: a year-to-date chunk: only the rules the year to date counts; per-nip totals
+    #: a year-to-date chunk: only the YTD rules, on unit-days holding attendance; totals
     ytd: bool = False
     #: agencies audited together (None: all at once); day-wide rules then run once over
     #: compact rows of every group
@@ -413,8 +417,13 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
     result = ChunkResult(chunk.index, pid=os.getpid())
     if chunk.ytd:  # what the YTD rules read: no reports
         inputs = replace(inputs, outputs=TABLES["outputs"].empty().lazy())
-        _, vio, _ = audit_days(inputs, chunk.policy, chunk.days, YTD_RULES)
-        # (the clarifications' waivers apply here too, as in a full chunk)
+        frames, vio, _ = audit_days(inputs, chunk.policy, chunk.days, YTD_RULES)
+        # clarifications (issue 12): the waiver step, as in a full chunk
+        vio = waive_violations(vio, inputs.clarifications.collect())
+        # An earlier agency-day counts only when someone of the agency checked in that day
+        # (a month the store holds for other agencies only is no absence; see docs/scale.md)
+        held = frames.employee_days.filter(pl.col("events") > 0).select("unit_code", "date")
+        vio = vio.join(held.unique(), on=["unit_code", "date"], how="semi")
         parts: dict[str, pl.DataFrame] = {"totals": attendance_totals(vio)}
     else:
         parts = _audit_groups(chunk, inputs, result)
@@ -472,10 +481,11 @@ def _audit_groups(
         )
         day_ctx = RuleContext(days.lazy(), keyed.lazy(), pl.LazyFrame(), chunk.policy)
         vio_parts.append(_evaluate(day_ctx, day_rules)[0])
-    # (the clarifications' waivers go here: a pure function of the chunk's violations,
-    # unit findings and the clarifications table, before anything counts them)
     vio = pl.concat(vio_parts).sort(list(VIOLATIONS_SORT))
     found = pl.concat(unit_parts).sort(list(UNIT_FINDINGS_SORT))
+    # clarifications (issue 12): the waiver step, before anything counts the findings
+    waiver = apply_clarifications(vio, found, key_order(inputs.clarifications.collect()))
+    vio, found = waiver.violations, waiver.unit_findings
     ed = pl.concat(evidence)
     ev = employee_day_evidence(ed, vio)
     result.employee_days = ev.height
@@ -494,6 +504,8 @@ def _audit_groups(
         "unit_findings": found,
         "evidence": ev,
         "people": pl.concat(people).unique("nip", keep="first", maintain_order=True),
+        "waived_violations": waiver.waived_violations,  # clarifications (issue 12)
+        "waived_unit_findings": waiver.waived_unit_findings,
     }
     if reports:  # the period step's rows for the period-scope rules
         all_reports = pl.concat(reports).with_columns(nip_bucket(chunk.buckets))

@@ -4,7 +4,7 @@
 
 1. **Snapshot** (``snapshot``): the store's versions pinned (every read after is
    at them), the period's inputs, the calendar, the audited days, and the
-   year's earlier days inside some agency's attendance span (the year to date).
+   year's earlier days the store holds attendance for (the year to date).
 2. **Chunks** (``wfhaudit.audit.partitioned.audit_chunk``): the audited days in
    chunks that tile the period; per chunk the engine's employee-day frames and
    every rule whose scope fits a chunk.  The in-memory run is one chunk of the
@@ -41,6 +41,7 @@ from deltalake import DeltaTable
 from wfhaudit import __version__
 from wfhaudit.audit import partitioned
 from wfhaudit.audit.calendar import calendar
+from wfhaudit.audit.clarifications import apply_clarifications, waived_frames, waiver_meta
 from wfhaudit.audit.employee_days import (
     STATUS_DUTY,
     STATUS_EXCUSED,
@@ -70,7 +71,6 @@ from wfhaudit.audit.partitioned import (
 from wfhaudit.audit.period import Period
 from wfhaudit.audit.rules import UNIT_RULES, VIOLATION_RULES, RuleContext
 from wfhaudit.audit.spans import (
-    ATTENDANCE_SPAN,
     QUALITY_LISTS,
     agency_spans,
     in_force,
@@ -91,6 +91,8 @@ from wfhaudit.schema import (
     REJECTS,
     RESULT_FILES,
     VIOLATIONS_SCHEMA,
+    WAIVED_UNIT_FINDINGS_SCHEMA,
+    WAIVED_VIOLATIONS_SCHEMA,
     WIB,
 )
 from wfhaudit.store import Store
@@ -219,7 +221,7 @@ class Snapshot:
     calendar: pl.DataFrame  # the period's calendar
     days: pl.DataFrame  # its audited days
     #: the year to date's earlier days: 1 January of the last audited day's year .. the
-    #: day before the period, those inside some agency's attendance span
+    #: day before the period, those on which the store holds some attendance
     earlier: AuditInputs | None
     earlier_days: pl.DataFrame
 
@@ -245,15 +247,13 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
             earlier = replace(
                 load_inputs(store, year_start, before, versions=versions), spans=spans
             )
-            # outside every agency's attendance span no rule of the year to date can fire:
-            # only the days inside some span are audited
-            lo, hi = pl.lit(year_start), pl.lit(before)
-            spanned = spans[ATTENDANCE_SPAN].select(
-                pl.date_ranges(pl.max_horizontal("first", lo), pl.min_horizontal("last", hi))
-                .alias("date")
-            ).explode("date").drop_nulls()
+            held = (
+                earlier.attendance.select(pl.col("ts").dt.date().alias("date"))
+                .unique()
+                .collect(engine="streaming")
+            )
             earlier_days = audited_days(calendar(policy, year_start, before), as_of).join(
-                spanned.unique(), on="date", how="semi"
+                held, on="date", how="semi"
             )
     return Snapshot(inputs, cal, days, earlier, earlier_days)
 
@@ -429,7 +429,6 @@ def period_violations(
         days = rows.select("ed_key", "nip", "date", "unit_code").unique("ed_key")
         ctx = RuleContext(days.lazy(), pl.LazyFrame(), rows.lazy(), policy)
         found += [rule.func(ctx) for rule in PERIOD_RULES]
-    # (the clarifications' waivers apply to these violations too)
     if not found:
         return pl.DataFrame(schema=VIOLATIONS_SCHEMA)
     return pl.concat(pl.collect_all(found)).select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
@@ -541,6 +540,22 @@ def period_step(
 ) -> dict[str, Any]:
     """Write every result file into ``tmp`` from the chunks; the counts for audit.json."""
     duplicates = period_violations(results, period, policy)
+    # clarifications (issue 12): the waiver step of the period rules; the waived files
+    clarifications = snap.inputs.clarifications.collect()
+    dup_waiver = apply_clarifications(
+        duplicates, pl.DataFrame(schema=RESULT_FILES["unit_findings.parquet"][0]), clarifications
+    )
+    duplicates = dup_waiver.violations
+    waived_v, waived_u = waived_frames(
+        [_concat(results, "waived_violations", WAIVED_VIOLATIONS_SCHEMA).collect(),
+         dup_waiver.waived_violations],
+        [_concat(results, "waived_unit_findings", WAIVED_UNIT_FINDINGS_SCHEMA).collect()],
+    )
+    waived_v.write_parquet(tmp / "waived_violations.parquet")
+    waived_u.write_parquet(tmp / "waived_unit_findings.parquet")
+    waived = waiver_meta(
+        waived_v, waived_u, clarifications, snap.inputs.versions.get("clarifications")
+    )
     ev_rows: dict[str, int] = {}
     vio_rows: dict[str, int] = {}
     for r in results:
@@ -576,7 +591,8 @@ def period_step(
     # unit_findings.parquet and any other small result file (e.g. the waived findings):
     # the chunks' part of the same name, concatenated and sorted
     for name, (schema, _) in RESULT_FILES.items():
-        if name not in ("violations.parquet", "employee_days.parquet", "employee_summary.parquet"):
+        written = ("violations.parquet", "employee_days.parquet", "employee_summary.parquet")
+        if name not in written and not (tmp / name).exists():
             rows = _concat(results, name.removesuffix(".parquet"), schema)
             _write_sorted(tmp / name, rows, [], name)
     # the summary, per nip bucket
@@ -645,6 +661,7 @@ def period_step(
         "unit_findings": pl.read_parquet(tmp / "unit_findings.parquet"),
         "people": people,
         "quality": quality,
+        "waived": waived,  # clarifications (issue 12): (counts, clarifications) of audit.json
     }
 
 
@@ -699,7 +716,7 @@ def audit_meta(
     in_force = audited.get_column("wfh_period").drop_nulls().unique(maintain_order=True)
     status, by_rule, unit_findings = counts["status"], counts["by_rule"], counts["unit_findings"]
     versions = snap.inputs.versions
-    return {
+    meta = {
         "tool_version": __version__,
         "period": {
             "label": period.label,
@@ -727,6 +744,10 @@ def audit_meta(
         "data_quality": data_quality(store, versions, counts["people"], counts["quality"]),
         "generated_at": dt.datetime.now(WIB).isoformat(timespec="seconds"),
     }
+    if "waived" in counts:  # clarifications (issue 12): waived by rule, the version read
+        meta["counts"].update(counts["waived"][0])
+        meta["clarifications"] = counts["waived"][1]
+    return meta
 
 
 # --- 4. publish -----------------------------------------------------------------------

@@ -107,6 +107,14 @@ def print_summary(console: Console, result: AuditResult) -> None:
     for code, n in counts["unit_findings_by_rule"].items():
         if n:
             table.add_row(f"  {code}", f"{n:,}")
+    waived = int(counts.get("waived_violations", 0)) + int(counts.get("waived_unit_findings", 0))
+    if waived:  # clarifications (issue 12): counted nowhere above
+        table.add_section()
+        table.add_row("[bold]waived by clarifications[/]", f"[bold]{waived:,}[/]")
+        for key in ("waived_by_rule", "waived_unit_findings_by_rule"):
+            for code, n in counts.get(key, {}).items():
+                if n:
+                    table.add_row(f"  {code}", f"{n:,}")
     console.print(table)
     left_out = result.days_left_out
     if left_out:
@@ -117,4 +125,6 @@ def print_summary(console: Console, result: AuditResult) -> None:
             highlight=False,
             soft_wrap=True,
         )
-    console.print(f"Results written to {result.out_dir}/", highlight=False, soft_wrap=True)
+    console.print(
+        f"Results written to {result.out_dir}/", markup=False, highlight=False, soft_wrap=True
+    )

@@ -60,6 +60,9 @@ class FileSummary:
     zero_coordinates: int = 0
     grid: bool = False
     skipped_sheets: list[str] = field(default_factory=list)
+    #: a returned responses sheet (clarifications, issue 12): answered / declined /
+    #: unanswered rows; None for other files
+    responses: dict[str, int] | None = None
 
 
 @dataclass
@@ -96,6 +99,8 @@ class IngestSummary:
     strict: bool = False
     #: the first rejected rows (source_file, source_row, error_code, message)
     rejects_sample: list[dict[str, str]] = field(default_factory=list)
+    #: returned responses sheets, summed over the files (clarifications, issue 12)
+    responses: dict[str, int] | None = None
     #: the first blanked cells (source_file, source_row, error_code, message)
     blanked_sample: list[dict[str, str]] = field(default_factory=list)
 
@@ -177,6 +182,11 @@ def _validate_file(
     profile = _with_options(profile, delimiter, decimal_comma)
     sheets = read_file(path, file_format(path, fmt), profile.delimiter, nip_headers(table, profile))
     summary = FileSummary(file=str(path))
+    if kind == "clarifications":  # issue 12: an agency's returned "Tanggapan" sheet
+        from wfhaudit.audit.clarifications import prepare_response_sheets
+
+        sheets, responses = prepare_response_sheets(sheets)
+        summary.responses = asdict(responses) if responses is not None else None
     results: list[SheetResult] = []
     refused: list[str] = []
     for sheet in sheets:
@@ -253,6 +263,78 @@ def _validate_file(
     return summary, valid, rejects
 
 
+def _sum_responses(summaries: list[FileSummary]) -> dict[str, int] | None:
+    """The responses counts of every file that was a responses sheet, summed (or None)."""
+    found = [s.responses for s in summaries if s.responses is not None]
+    if not found:
+        return None
+    return {k: sum(r[k] for r in found) for k in found[0]}
+
+
+def validate_files(
+    kind: str,
+    files: list[Path],
+    *,
+    profile: str = "canonical",
+    profiles_file: Path | None = None,
+    fmt: str | None = None,
+    month: str | None = None,
+    on_step: Callable[[str], None] | None = None,
+    valid_from: dt.date | None = None,
+    delimiter: str | None = None,
+    decimal_comma: bool = False,
+) -> tuple[pl.DataFrame, pl.DataFrame, list[FileSummary]]:
+    """Read and validate ``files`` of ``kind`` as ``ingest`` does; store nothing.
+
+    Returns the valid rows (canonical columns plus ``source_file``, the file each
+    row came from; a later file's row replaces an earlier file's row of the same
+    key), the rejected rows (``schema.REJECTS`` columns minus ``ingested_at``) and
+    one summary per file.  ``roster check`` reads grids through this, so that a
+    checked file gets exactly the rejects and messages its ingest would.
+    """
+    load_profile(profile, kind, profiles_file)  # unknown profile: UsageError before any reading
+    if month is not None:
+        parse_month(month)
+    if delimiter is not None:
+        parse_delimiter(delimiter)
+    table = TABLES[kind]
+    step = on_step or (lambda _message: None)
+    summaries: list[FileSummary] = []
+    valids: list[pl.DataFrame] = []
+    rejects: list[pl.DataFrame] = []
+    for i, path in enumerate(Path(f) for f in files):
+        step(f"reading and validating {path.name}")
+        summary, valid, rej = _validate_file(
+            path,
+            i,
+            kind,
+            profile,
+            profiles_file,
+            fmt,
+            month,
+            valid_from=valid_from,
+            delimiter=delimiter,
+            decimal_comma=decimal_comma,
+        )
+        summaries.append(summary)
+        valids.append(valid)
+        rejects.append(rej)
+    rows = pl.concat(valids, how="vertical")
+    if len(files) > 1 and rows.height:
+        last = rows.select(pl.struct(list(table.key)).is_last_distinct()).to_series()
+        if not last.all():
+            dropped = dict(rows.filter(~last).group_by(_FILE).len().iter_rows())
+            for idx, n in dropped.items():
+                summaries[idx].superseded = int(n)
+            rows = rows.filter(last)
+    names = [str(Path(f)) for f in files]
+    source = pl.col(_FILE).replace_strict(
+        list(range(len(names))), names, return_dtype=pl.String
+    )
+    rows = rows.select(*table.columns, source.alias("source_file"))
+    return rows, pl.concat(rejects, how="vertical"), summaries
+
+
 def ingest_files(
     store: Store,
     kind: str,
@@ -306,36 +388,11 @@ def ingest_files(
     if replace_period is not None and table.period_column is None:
         raise UsageError(f"--replace-period does not apply to {kind}: the table has no dates.")
     step = on_step or (lambda _message: None)
-    summaries: list[FileSummary] = []
-    valids: list[pl.DataFrame] = []
-    rejects: list[pl.DataFrame] = []
-    for i, path in enumerate(Path(f) for f in files):
-        step(f"reading and validating {path.name}")
-        summary, valid, rej = _validate_file(
-            path,
-            i,
-            kind,
-            profile,
-            profiles_file,
-            fmt,
-            month,
-            valid_from=valid_from,
-            delimiter=delimiter,
-            decimal_comma=decimal_comma,
-        )
-        summaries.append(summary)
-        valids.append(valid)
-        rejects.append(rej)
-    rows = pl.concat(valids, how="vertical")
-    if len(files) > 1 and rows.height:
-        last = rows.select(pl.struct(list(table.key)).is_last_distinct()).to_series()
-        if not last.all():
-            dropped = dict(rows.filter(~last).group_by(_FILE).len().iter_rows())
-            for idx, n in dropped.items():
-                summaries[idx].superseded = int(n)
-            rows = rows.filter(last)
+    rows, all_rejects, summaries = validate_files(
+        kind, files, profile=profile, profiles_file=profiles_file, fmt=fmt, month=month,
+        on_step=step, valid_from=valid_from, delimiter=delimiter, decimal_comma=decimal_comma,
+    )
     rows = rows.select(list(table.columns))
-    all_rejects = pl.concat(rejects, how="vertical")
     sample = ["source_file", "source_row", "error_code", "message"]
     n_rejected = _rejected(all_rejects).height
     result = IngestSummary(
@@ -351,6 +408,7 @@ def ingest_files(
         zero_coordinates=sum(s.zero_coordinates for s in summaries),
         dry_run=dry_run,
         strict=strict,
+        responses=_sum_responses(summaries),
         rejects_sample=_rejected(all_rejects).head(SAMPLE_REJECTS).select(sample).to_dicts(),
         blanked_sample=_blanked(all_rejects).head(SAMPLE_REJECTS).select(sample).to_dicts(),
     )

@@ -1,4 +1,9 @@
-"""Print an ``IngestSummary`` for people (Rich tables) or scripts (JSON)."""
+"""Print an ``IngestSummary`` for people (Rich tables) or scripts (JSON).
+
+Every value that comes from the user (file names, sheet names, codes, reject
+messages quoting cells) is printed as plain ``Text``: a name like
+``cuti[/x].csv`` or a cell ``[bold]`` is shown as written, never read as markup.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,17 @@ import json
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from wfhaudit.ingest.core import IngestSummary
 from wfhaudit.schema import ERROR_CODES
 
 SHOWN_REJECTS = 10
+
+
+def plain(value: object) -> Text:
+    """``value`` as literal text for a Rich table or line (no markup, no highlighting)."""
+    return Text("" if value is None else str(value))
 
 
 def summary_json(summary: IngestSummary) -> str:
@@ -22,12 +33,12 @@ def print_summary(summary: IngestSummary, console: Console) -> None:
     title = f"ingest {summary.kind} (profile {summary.profile})"
     if summary.dry_run:
         title += " - dry run, nothing stored"
-    files = Table(title=title, title_justify="left")
+    files = Table(title=plain(title), title_justify="left")
     for name in ("file", "read", "valid", "rejected", "superseded", "zero coordinates"):
         files.add_column(name, justify="left" if name == "file" else "right")
     for f in summary.files:
         files.add_row(
-            f.file + (" (grid)" if f.grid else ""),
+            plain(f.file + (" (grid)" if f.grid else "")),
             f"{f.read:,}",
             f"{f.valid:,}",
             f"{f.rejected:,}",
@@ -46,7 +57,16 @@ def print_summary(summary: IngestSummary, console: Console) -> None:
     console.print(files)
     for f in summary.files:
         for note in f.skipped_sheets:
-            console.print(f"[yellow]skipped sheet[/] {note}", highlight=False)
+            console.print(Text.assemble(("skipped sheet", "yellow"), " ", str(note)))
+        if f.responses is not None:  # clarifications (issue 12): a returned responses sheet
+            console.print(
+                Text(
+                    f"responses in {f.file}: {f.responses['answered']:,} answered (stored as "
+                    f"clarifications), {f.responses['declined']:,} answered with waive = no "
+                    f"(kept), {f.responses['unanswered']:,} unanswered"
+                ),
+                soft_wrap=True,
+            )
     store = Table(show_header=True, title="store", title_justify="left")
     for name in ("stored", "new", "replaced", "unchanged", "version"):
         store.add_column(name, justify="right")
@@ -73,15 +93,20 @@ def print_summary(summary: IngestSummary, console: Console) -> None:
         codes.add_column("rows", justify="right")
         for code in ERROR_CODES:
             if code in summary.rejected_by_code:
-                codes.add_row(code, f"{summary.rejected_by_code[code]:,}")
+                codes.add_row(plain(code), f"{summary.rejected_by_code[code]:,}")
         console.print(codes)
         first = Table(title=f"first rejected rows (of {summary.rejected:,})", title_justify="left")
         for name in ("file", "row", "code", "message"):
             first.add_column(name, overflow="fold")
         for row in summary.rejects_sample[:SHOWN_REJECTS]:
-            first.add_row(row["source_file"], row["source_row"], row["error_code"], row["message"])
+            first.add_row(
+                *(plain(row[c]) for c in ("source_file", "source_row", "error_code", "message"))
+            )
         console.print(first)
         if summary.rejects_path is not None:
             console.print(
-                f"rejected rows written to {summary.rejects_path}", highlight=False, soft_wrap=True
+                f"rejected rows written to {summary.rejects_path}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
             )

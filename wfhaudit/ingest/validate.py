@@ -51,13 +51,14 @@ ODD_DEVICE_ID = r"^[\p{Cf}\p{White_Space}]*$|\p{Cc}"
 #: roster cells of agency grids: H = WFH, K (kantor) / O (office) = WFO.
 GRID_ALIASES = {"H": "WFH", "K": "WFO", "O": "WFO"}
 #: columns that are required but may hold an empty string.
-EMPTY_ALLOWED = {("outputs", "text")}
+EMPTY_ALLOWED = {("outputs", "text"), ("feedback", "category")}
 #: (low, high) bounds of numeric columns; None = unbounded.
 RANGES: dict[str, tuple[float | None, float | None]] = {
     "lat": (-90.0, 90.0),
     "lon": (-180.0, 180.0),
     "home_lat": (-90.0, 90.0),
     "home_lon": (-180.0, 180.0),
+    "count": (0.0, None),  # feedback: complaints
     "radius_m": (0.0, None),
     "accuracy_m": (0.0, None),
 }

@@ -33,6 +33,8 @@ _RC: Any = {
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    # Labels are agencies' codes and names: "$\\undefinedmacro$" is text, never mathtext.
+    "text.parse_math": False,
 }
 
 
@@ -89,8 +91,20 @@ def violations_by_rule(by_rule: dict[str, int], cat: Catalogue) -> str:
         return _svg(fig, "c1")
 
 
+def _weekly_ticks(days: list[dt.date], cat: Catalogue) -> tuple[list[int], list[str]]:
+    """Ticks on the first audited day of each ISO week: regular dates, whatever days are missing."""
+    xs, labels, seen = [], [], set()
+    for i, day in enumerate(days):
+        week = day.isocalendar()[:2]
+        if week not in seen:
+            seen.add(week)
+            xs.append(i)
+            labels.append(cat.short_date(day))
+    return xs, labels
+
+
 def daily_compliance(daily: list[dict[str, Any]], cat: Catalogue) -> str:
-    """Line of the compliance rate per audited day."""
+    """Line of the compliance rate per audited day; a zoomed axis says where it starts."""
     with plt.rc_context(_RC):
         fig, ax = _fig(7.0, 2.8)
         days = [dt.date.fromisoformat(d["date"]) for d in daily]
@@ -98,48 +112,91 @@ def daily_compliance(daily: list[dict[str, Any]], cat: Catalogue) -> str:
         if days:
             xs = list(range(len(days)))
             ax.plot(xs, rates, color=BLUE, marker="o", markersize=3, linewidth=1.5)
-            step = max(1, math.ceil(len(days) / 8))
-            ax.set_xticks(xs[::step], [cat.short_date(d) for d in days[::step]])
+            ax.set_xticks(*_weekly_ticks(days, cat))
         # Start the axis at 0 unless every day is above 60%: then zoom in (to a multiple of 10)
         low = min(rates, default=0.0)
-        ax.set_ylim(0 if low < 60 else 10 * math.floor((low - 5) / 10), 101)
+        start = 0 if low < 60 else 10 * math.floor((low - 5) / 10)
+        ax.set_ylim(start, 101)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
-        ax.set_ylabel(cat.t("chart_rate"))
+        label = cat.t("chart_rate")
+        if start > 0:
+            label += f"\n({cat.t('chart_axis_from', start=cat.number(start, 0) + '%')})"
+        ax.set_ylabel(label)
         ax.set_xlabel(cat.t("chart_date"))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.set_title(cat.t("chart_daily"), loc="left", fontsize=10)
         return _svg(fig, "c2")
 
 
-def wfh_share(units: list[dict[str, Any]], cap: float | None, cat: Catalogue) -> str:
-    """Planned WFH share per agency (bars) against the cap (a line at max_share)."""
+def _percent_axis(ax: Any, cap: float | None, cat: Catalogue) -> None:
+    if cap is not None:
+        ax.axhline(
+            100.0 * cap,
+            color=RED,
+            linestyle="--",
+            linewidth=1.2,
+            label=f"{cat.t('chart_cap')} {cat.percent(cap, 0)}",
+        )
+        ax.legend(loc="upper right", frameon=False)
+    ax.set_ylim(0, 105)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
+    ax.set_ylabel(cat.t("chart_share"))
+
+
+def wfh_share(
+    units: list[dict[str, Any]],
+    unit_daily: list[dict[str, Any]],
+    cap: float | None,
+    cat: Catalogue,
+) -> str:
+    """Planned WFH share against the cap: per agency its peak day (bars), breach days marked.
+
+    One agency: its share per day (a line), breach days as red dots.
+    """
     with plt.rc_context(_RC):
-        rows = sorted(units, key=lambda u: u["unit_code"])
         fig, ax = _fig(7.0, 3.0)
-        xs = list(range(len(rows)))
-        values = [100.0 * (u["planned_wfh_share"] or 0.0) for u in rows]
-        colours = [RED if cap is not None and v > 100.0 * cap + 1e-9 else BLUE for v in values]
-        if rows:
+        codes = sorted(u["unit_code"] for u in units)
+        if len(codes) == 1:
+            rows = [d for d in unit_daily if d["unit_code"] == codes[0]]
+            days = [dt.date.fromisoformat(d["date"]) for d in rows]
+            values = [100.0 * d["planned_wfh_share"] for d in rows]
+            xs = list(range(len(days)))
+            ax.plot(xs, values, color=BLUE, marker="o", markersize=3, linewidth=1.5)
+            bad = [(x, v) for x, v, d in zip(xs, values, rows, strict=True) if d["breach"]]
+            if bad:
+                ax.scatter(*zip(*bad, strict=True), color=RED, s=28, zorder=3)
+            if days:
+                ax.set_xticks(*_weekly_ticks(days, cat))
+            ax.set_xlabel(cat.t("chart_date"))
+            title = cat.t("chart_wfh_daily")
+        else:
+            peak: dict[str, float] = {}
+            breaches: dict[str, int] = {}
+            for d in unit_daily:
+                code = d["unit_code"]
+                peak[code] = max(peak.get(code, 0.0), 100.0 * d["planned_wfh_share"])
+                breaches[code] = breaches.get(code, 0) + int(bool(d["breach"]))
+            xs = list(range(len(codes)))
+            values = [peak.get(c, 0.0) for c in codes]
+            colours = [RED if breaches.get(c) else BLUE for c in codes]
             ax.bar(xs, values, color=colours)
+            for x, code, v in zip(xs, codes, values, strict=True):
+                if breaches.get(code):
+                    ax.text(
+                        x, v + 1.5, cat.integer(breaches[code]), ha="center", fontsize=7, color=RED
+                    )
             ax.set_xticks(
                 xs,
-                [u["unit_code"] for u in rows],
-                rotation=45 if len(rows) > 8 else 0,
-                ha="right" if len(rows) > 8 else "center",
+                codes,
+                rotation=45 if len(codes) > 8 else 0,
+                ha="right" if len(codes) > 8 else "center",
+                fontsize=7 if len(codes) > 20 else 9,
             )
-        if cap is not None:
-            ax.axhline(
-                100.0 * cap,
-                color=RED,
-                linestyle="--",
-                linewidth=1.2,
-                label=f"{cat.t('chart_cap')} {cat.percent(cap, 0)}",
-            )
-            ax.legend(loc="upper right", frameon=False)
-        ax.set_ylim(0, 105)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
-        ax.set_ylabel(cat.t("chart_share"))
-        ax.set_title(cat.t("chart_wfh_share"), loc="left", fontsize=10)
+            title = cat.t("chart_wfh_peak")
+            if any(breaches.values()):
+                title += f" ({cat.t('chart_breach_days')})"
+        _percent_axis(ax, cap, cat)
+        ax.set_title(title, loc="left", fontsize=10)
         return _svg(fig, "c3")
 
 
@@ -147,5 +204,7 @@ def all_charts(model: dict[str, Any], cat: Catalogue) -> dict[str, str]:
     return {
         "by_rule": violations_by_rule(model["summary"]["violations_by_rule"], cat),
         "daily": daily_compliance(model["daily"], cat),
-        "wfh_share": wfh_share(model["units"], model["header"]["max_share"], cat),
+        "wfh_share": wfh_share(
+            model["units"], model.get("unit_daily") or [], model["header"]["max_share"], cat
+        ),
     }

@@ -48,6 +48,7 @@ def report_command(
     unit: str | None = None,
     out: Path | None = None,
     store: Path | None = None,
+    replaced: list[Path] | None = None,
 ) -> list[Path]:
     """Check the options, find the result directory, render; the files written.
 
@@ -70,5 +71,11 @@ def report_command(
         )
     names_from = store if store is not None else _store_of(results_dir)
     return render_reports(
-        results_dir, formats=chosen, lang=lang, unit=unit, out_dir=out, store=names_from
+        results_dir,
+        formats=chosen,
+        lang=lang,
+        unit=unit,
+        out_dir=out,
+        store=names_from,
+        replaced=replaced,
     )

@@ -135,7 +135,7 @@ def _catalogue(lang: str) -> Catalogue:
     fmt = raw["format"]
     return Catalogue(
         lang=lang,
-        labels=dict(raw["labels"]),
+        labels=dict(raw["labels"]) | dict(raw.get("clarifications", {})),  # issue 12
         sheets=dict(raw["sheets"]),
         rules={code: dict(entry) for code, entry in raw["rules"].items()},
         tiers=dict(raw["tiers"]),

@@ -4,7 +4,7 @@
 files with Polars and returns a ``dict`` of plain values (str, int, float,
 bool, None, ISO date strings, lists, dicts) — language-neutral: labels and
 number formats are applied by the renderers.  Sections, in order:
-``header``, ``summary``, ``daily``, ``units``, ``employees``, ``violations``,
+``header``, ``summary``, ``daily``, ``units``, ``unit_daily``, ``employees``, ``violations``,
 ``unit_findings``, ``integrity``, ``data_quality``.
 
 Home coordinates never enter the model: the store's employees table is read
@@ -25,9 +25,11 @@ import polars as pl
 
 from wfhaudit import __version__
 from wfhaudit.errors import DataError
+from wfhaudit.report.clarifications import clarifications_section
 from wfhaudit.schema import (
     ALL_RULES,
     AUDIT_JSON,
+    DATA_MISSING_RULES,
     EMPLOYEE_DAY_RULES,
     INTEGRITY_RULES,
     UNIT_FINDINGS_SCHEMA,
@@ -170,13 +172,20 @@ def _day_counts(days: pl.DataFrame) -> dict[str, int]:
     )
     excused = int((status == "excused").sum())
     duty = int((status == "duty").sum())
-    audited = days.height - excused
-    subject = days.filter(pl.col("status") != "excused") if days.height else days
+    # a day without attendance data is no one's compliance (v2): neither audited nor clean
+    no_data = int((status == "no_attendance_data").sum())
+    audited = days.height - excused - no_data
+    subject = (
+        days.filter(~pl.col("status").is_in(["excused", "no_attendance_data"]))
+        if days.height
+        else days
+    )
     clean = int((subject.get_column("violations").fill_null(0) == 0).sum()) if subject.height else 0
     return {
         "employee_days": days.height,
         "excused": excused,
         "duty": duty,
+        "no_attendance_data": no_data,
         "audited": audited,
         "clean_days": clean,
     }
@@ -355,6 +364,40 @@ def _units(res: Results, unit_names: dict[str, str], cap: float | None) -> list[
         )
     )
     return rows
+
+
+def _unit_daily(res: Results) -> list[dict[str, Any]]:
+    """Planned WFH share per agency and day, and whether the day is a WFH_QUOTA_EXCEEDED breach.
+
+    The share is the chart's: employees rostered WFH among those required that day
+    (the rule's own count and headcount are in ``unit_findings``).
+    """
+    days = res.employee_days
+    if not days.height or "expected_mode" not in days.columns:
+        return []
+    present = pl.col("status") == "required"
+    df = (
+        days.group_by("unit_code", "date")
+        .agg(
+            present.sum().alias("present"),
+            (present & (pl.col("expected_mode") == "WFH")).sum().alias("wfh"),
+        )
+        .filter(pl.col("present") > 0)
+        .with_columns((pl.col("wfh") / pl.col("present")).alias("planned_wfh_share"))
+    )
+    breach = (
+        res.unit_findings.filter(pl.col("rule") == "WFH_QUOTA_EXCEEDED")
+        .select("unit_code", "date")
+        .unique()
+        .with_columns(pl.lit(True).alias("breach"))
+    )
+    df = (
+        df.join(breach, on=["unit_code", "date"], how="left")
+        .with_columns(pl.col("breach").fill_null(False))
+        .select("unit_code", "date", "planned_wfh_share", "breach")
+        .sort("unit_code", "date")
+    )
+    return _records(df)
 
 
 def _employees(
@@ -590,10 +633,23 @@ def build_report(
         "summary": summary,
         "daily": _daily(res.employee_days),
         "units": _units(res, unit_names, cap),
+        "unit_daily": _unit_daily(res),
         "employees": employees,
         "employees_limit": None if unit else TOP_EMPLOYEES,
         "violations": _violation_rows(res, names, group_of),
         "unit_findings": _records(res.unit_findings.sort("unit_code", "date", "rule")),
+        # the agency-days whose data is missing (ATTENDANCE_/OUTPUT_DATA_MISSING): shown as
+        # missing data ("data K-Mob tidak ada untuk PD ini pada hari itu"), not as violations
+        "missing_data": _records(
+            res.unit_findings.filter(pl.col("rule").is_in(list(DATA_MISSING_RULES))).sort(
+                "unit_code", "date", "rule"
+            )
+        ),
         "integrity": integrity,
         "data_quality": _data_quality(audit),
+        # issue 12: the "Klarifikasi" section (waived findings, share answered, responses)
+        "clarifications": clarifications_section(
+            res.dir, res.violations, res.unit_findings, unit=unit, names=names,
+            unit_names=unit_names,
+        ),
     }

@@ -6,9 +6,12 @@ builds the model once and writes ``wfhaudit-<period>[-<unit>].<ext>`` per format
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
-import tempfile
+import re
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,9 +19,11 @@ from typing import Any
 import jinja2
 import polars as pl
 import xlsxwriter
+from xlsxwriter.utility import xl_cell_to_rowcol
 
 from wfhaudit.errors import UsageError
 from wfhaudit.report import charts
+from wfhaudit.report.clarifications import write_clarification_sheets
 from wfhaudit.report.i18n import Catalogue, catalogue
 from wfhaudit.report.model import build_report
 
@@ -44,6 +49,7 @@ def _env(autoescape: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md_cell
+    env.filters["mdcode"] = _md_code
     env.filters["speed"] = _speed
     return env
 
@@ -59,36 +65,104 @@ def _speed(value: Any, cat: Catalogue) -> str:
         return text
 
 
+#: Characters that start Markdown inline syntax (emphasis, code, links, images, strike,
+#: raw HTML, table cells, escapes); each is backslash-escaped in a cell.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()~!|#{}+])")
+#: A bare URL or ``www.`` that GitHub would turn into a live link.
+_MD_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|mailto|www)(:|\.)")
+
+
 def _md_cell(value: Any) -> str:
-    """A Markdown table cell: no pipe, no newline, no raw HTML."""
+    """A Markdown table cell holding ``value`` as literal text: no syntax, pipe, newline or HTML.
+
+    Names and codes come from agencies' files: ``**b**`` must not turn bold, nor
+    ``[x](http://…)`` into a link, nor ``<img …>`` into HTML.
+    """
     text = "" if value is None else str(value)
+    text = " ".join(text.replace("\r", " ").replace("\n", " ").split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    return text.strip()
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_AUTOLINK.sub(lambda m: f"{m[1]}\\{m[2]}", text)
 
 
-def _context(model: dict[str, Any], cat: Catalogue) -> dict[str, Any]:
+def _md_code(value: Any) -> str:
+    """``value`` as an inline code span that no backtick or pipe inside can break."""
+    text = " ".join(("" if value is None else str(value)).split())
+    if not text:
+        return ""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
+    # GitHub splits table cells on "|" before reading code spans: escape it there too.
+    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
+
+
+def _matrix(model: dict[str, Any]) -> dict[str, Any]:
+    """The agencies x rules matrix: the rules with violations, and each rule's highest cell."""
+    rules = [r for r in model["summary"]["violations_by_rule"]]
+    worst = {
+        r: max((u["violations_by_rule"].get(r, 0) for u in model["units"]), default=0)
+        for r in rules
+    }
+    return {"rules": rules, "worst": worst}
+
+
+def _context(model: dict[str, Any], cat: Catalogue, with_xlsx: bool = False) -> dict[str, Any]:
     limit = model["employees_limit"]
     employees = model["employees"]
     # A report for all agencies lists the top employees among those with equivalent days.
     ranked = [e for e in employees if (e.get("equivalent_days") or 0) > 0]
     shown = employees if limit is None else ranked[:limit]
-    return {"m": model, "cat": cat, "L": cat.labels, "employees_shown": shown}
+    return {
+        "m": model,
+        "cat": cat,
+        "L": cat.labels,
+        "employees_shown": shown,
+        "matrix": _matrix(model),
+        "with_xlsx": with_xlsx,
+    }
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string: quotes, backslashes, ``<`` and newlines escaped."""
+    out = []
+    for ch in text:
+        if ch in '"\\<>&' or ord(ch) < 0x20:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def page_css(model: dict[str, Any], cat: Catalogue) -> str:
+    """The running header and page numbers of the printed report (@page margin boxes)."""
+    h = model["header"]
+    scope = f"{h['unit_name'] or h['unit']}" if h["unit"] else cat.t("scope_all")
+    head = f"{cat.t('title')} {h['period'].get('label', '')} · {scope}"
+    page = f"{cat.t('page')} "
+    of = f" {cat.t('page_of')} "
+    return (
+        "@page { "
+        f"@top-left {{ content: {css_string(head)}; }} "
+        f"@top-right {{ content: {css_string(cat.t('running_confidential'))}; }} "
+        f"@bottom-right {{ content: {css_string(page)} counter(page) {css_string(of)} "
+        "counter(pages); } }"
+    )
 
 
 # --- HTML and Markdown ------------------------------------------------------
 
 
-def render_html(model: dict[str, Any], cat: Catalogue) -> str:
-    ctx = _context(model, cat)
+def render_html(model: dict[str, Any], cat: Catalogue, with_xlsx: bool = False) -> str:
+    ctx = _context(model, cat, with_xlsx)
     ctx["charts"] = charts.all_charts(model, cat)
-    css = (template_dir() / "report.css").read_text("utf-8")
-    ctx["css"] = css
+    ctx["css"] = (template_dir() / "report.css").read_text("utf-8")
+    ctx["page_css"] = page_css(model, cat)
     return _env(True).get_template("report.html.j2").render(ctx)
 
 
-def render_markdown(model: dict[str, Any], cat: Catalogue) -> str:
-    return _env(False).get_template("report.md.j2").render(_context(model, cat))
+def render_markdown(model: dict[str, Any], cat: Catalogue, with_xlsx: bool = False) -> str:
+    return _env(False).get_template("report.md.j2").render(_context(model, cat, with_xlsx))
 
 
 def render_json(model: dict[str, Any], cat: Catalogue) -> str:
@@ -108,6 +182,18 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     dates = [c for c, t in schema.items() if t == pl.Date]
     return df.with_columns([pl.col(c).str.to_date("%Y-%m-%d") for c in dates]) if dates else df
 
+
+#: The workbook's sheets in order (keys of ``[sheets]`` in the catalogues). A new sheet:
+#: add its key here and in both catalogues, and write it in ``render_xlsx``.
+SHEETS: tuple[str, ...] = (
+    "summary",
+    "units",
+    "employees",
+    "violations",
+    "unit_days",
+    "integrity",
+    "quality",
+)
 
 #: Rows of data an Excel sheet can hold below its header row.
 EXCEL_MAX_ROWS = 1_048_575
@@ -151,9 +237,20 @@ def _sheet(
         freeze_panes=(1, 0),
         column_formats=formats or None,
         dtype_formats={pl.Date: "yyyy-mm-dd"},
-        float_precision=1,
+        float_precision=2,
         table_style="Table Style Light 9",
     )
+    # the last column used on the sheet so far (the summary sheet holds two tables side by side)
+    _print_setup(wb.get_worksheet_by_name(name), xl_cell_to_rowcol(position)[1] + df.width)
+
+
+def _print_setup(ws: Any, columns: int) -> None:
+    """A4, one page wide, header row repeated; landscape when the sheet is wide."""
+    ws.set_paper(9)
+    if columns > 5:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
 
 
 def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
@@ -198,8 +295,13 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
             }
         )
     if len(model["violations"]) > EXCEL_MAX_ROWS:
-        rows.append({"code": "violations_rows_in_sheet", "metric": cat.t("sheet_cut"),
-                     "value": EXCEL_MAX_ROWS})
+        rows.append(
+            {
+                "code": "violations_rows_in_sheet",
+                "metric": cat.t("sheet_cut"),
+                "value": EXCEL_MAX_ROWS,
+            }
+        )
     df = _frame(rows, {"metric": pl.String, "code": pl.String, "value": pl.Float64})
     _sheet(wb, S["summary"], df, {"metric": L["metric"], "code": L["code"], "value": L["value"]})
     ws = wb.get_worksheet_by_name(S["summary"])
@@ -222,7 +324,16 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
             if header["unit"]
             else L["scope_all"],
         ),
-        (L["wfh_policies"], ", ".join(header["wfh_policies"]) or L["none"]),
+        (
+            L["wfh_policies"],
+            "; ".join(
+                f"{c['name']} ({cat.date(c['from'])} – {cat.date(c['to'])}, {L['cap_short']} "
+                f"{cat.percent(c['max_share'], 0)})"
+                for c in header["wfh_caps"]
+            )
+            or L["none"],
+        ),
+        (L["as_of"], cat.date(header["as_of"]) if header["as_of"] else L["none"]),
         (L["store_versions"], ", ".join(f"{k} v{v}" for k, v in header["store_versions"].items())),
         (L["audit_generated_at"], cat.datetime(header["audit_generated_at"])),
         (L["generated_at"], cat.datetime(header["generated_at"])),
@@ -309,10 +420,27 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
     # A sheet holds at most EXCEL_MAX_ROWS rows: beyond that the sheet is cut, and the Summary
     # sheet says so (the JSON and violations.parquet hold every row).
     vrows = [
-        {**v, "rule_name": cat.rule_name(v["rule"])}
-        for v in model["violations"][:EXCEL_MAX_ROWS]
+        {**v, "rule_name": cat.rule_name(v["rule"])} for v in model["violations"][:EXCEL_MAX_ROWS]
     ]
     _sheet(wb, S["violations"], _frame(vrows, v_schema), {k: cat.t(k) for k in v_schema})
+
+    uf_schema: dict[str, Any] = {
+        "unit_code": pl.String,
+        "date": pl.Date,
+        "rule": pl.String,
+        "rule_name": pl.String,
+        "count": pl.Int64,
+        "headcount": pl.Int64,
+        "share": pl.Float64,
+    }
+    uf_rows = [{**f, "rule_name": cat.rule_name(f["rule"])} for f in model["unit_findings"]]
+    _sheet(
+        wb,
+        S["unit_days"],
+        _frame(uf_rows, uf_schema),
+        {k: cat.t(k) for k in uf_schema},
+        percent=("share",),
+    )
 
     _sheet(
         wb,
@@ -326,12 +454,22 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
                 "nip": pl.String,
                 "name": pl.String,
                 "unit_code": pl.String,
+                "speed": pl.Float64,
                 "detail": pl.String,
             },
         ),
         {
             k: cat.t(k)
-            for k in ("integrity_type", "date", "group", "nip", "name", "unit_code", "detail")
+            for k in (
+                "integrity_type",
+                "date",
+                "group",
+                "nip",
+                "name",
+                "unit_code",
+                "speed",
+                "detail",
+            )
         },
     )
 
@@ -344,6 +482,7 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
         ),
         {"quality_item": L["quality_item"], "code": L["code"], "value": L["value"]},
     )
+    write_clarification_sheets(wb, model, cat, _sheet)  # issue 12: Klarifikasi, Tanggapan
     wb.close()
 
 
@@ -381,7 +520,9 @@ def _integrity_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any
                 "nip": t["nip"],
                 "name": t["name"],
                 "unit_code": t["unit_code"],
-                "detail": f"{t['speed_kmh']} km/h",
+                "speed": _speed_number(t["speed_kmh"]),
+                # Excel holds no infinity: the same timestamp twice reads "∞" beside an empty speed
+                "detail": None if _speed_number(t["speed_kmh"]) is not None else "∞",
             }
         )
     for d in integ["duplicate_outputs"]:
@@ -400,11 +541,27 @@ def _integrity_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any
     return rows
 
 
+def _speed_number(value: Any) -> float | None:
+    """An IMPOSSIBLE_TRAVEL speed as a number of km/h (``inf``: no time apart), or None."""
+    try:
+        speed = float(str(value).strip())
+    except ValueError:
+        return None
+    return speed if math.isfinite(speed) else None
+
+
 def _quality_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]:
+    """The data-quality items, the same as the HTML's (rejects and agencies without roster too)."""
     dq = model["data_quality"]
     rows: list[dict[str, Any]] = []
     for code, n in sorted((dq.get("rejects_by_code") or {}).items()):
         rows.append({"quality_item": cat.t("rejects_by_code"), "code": code, "value": n})
+    if not dq.get("rejects_by_code"):
+        rows.append({"quality_item": cat.t("rejects_by_code"), "code": None, "value": 0})
+    missing = dq.get("units_without_roster") or []
+    rows.append(
+        {"quality_item": cat.t("units_without_roster"), "code": None, "value": len(missing)}
+    )
     for key in (
         "attendance_unknown_nip",
         "roster_unknown_nip",
@@ -422,19 +579,72 @@ def _quality_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]
 # --- entry point ------------------------------------------------------------
 
 
-def report_name(period_label: str, unit: str | None, ext: str) -> str:
-    return f"wfhaudit-{period_label}{'-' + unit if unit else ''}.{ext}"
+#: The language whose reports carry no language suffix in their file name.
+DEFAULT_LANG = "id"
+#: Temporaries are ``.wfhaudit-tmp-<pid>-<random>-<name>``: a run removes those of dead processes.
+_TMP_PREFIX = ".wfhaudit-tmp-"
+
+
+def safe_unit(code: str) -> str:
+    """A code as a file-name part: letters, digits, ``.``, ``-``, ``_`` only, never a path.
+
+    A code that had to be changed (``BIRO/UMUM``, ``../x``) gets a short hash of the
+    original, so two codes never share a file name.
+    """
+    clean = re.sub(r"[^A-Za-z0-9_.-]+", "_", code).lstrip("._-").rstrip("._")[:60]
+    if clean == code:
+        return clean
+    digest = hashlib.sha256(code.encode("utf-8")).hexdigest()[:8]
+    return f"{clean}-{digest}" if clean else f"unit-{digest}"
+
+
+def report_name(period_label: str, unit: str | None, ext: str, lang: str = DEFAULT_LANG) -> str:
+    """``wfhaudit-<period>[-<unit>][-<lang>].<ext>``; the language only when not the default."""
+    parts = ["wfhaudit", safe_unit(period_label)]
+    if unit:
+        parts.append(safe_unit(unit))
+    if lang != DEFAULT_LANG:
+        parts.append(lang)
+    return f"{'-'.join(parts)}.{ext}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Delete the report temporaries a killed run left in ``directory``; those removed."""
+    removed = []
+    for path in directory.glob(f"{_TMP_PREFIX}*"):
+        pid_text = path.name[len(_TMP_PREFIX) :].split("-", 1)[0]
+        if pid_text.isdigit() and _pid_alive(int(pid_text)) and int(pid_text) != os.getpid():
+            continue  # another report is writing it right now
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
 
 
 def _write_atomic(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same directory, then rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+    """Write through a temporary file in the same directory, then rename.
+
+    The temporary's name carries this process id: a killed run's leftovers are
+    removed by the next one (``remove_stale_temporaries``).
+    """
+    tmp = path.with_name(f"{_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{path.name}")
     try:
-        write(Path(tmp))
+        write(tmp)
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
+        os.chmod(tmp, 0o666 & ~umask)  # a report is an ordinary file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -459,22 +669,32 @@ def render_reports(
     unit: str | None = None,
     out_dir: Path | str | None = None,
     store: Path | str | None = None,
+    replaced: list[Path] | None = None,
 ) -> list[Path]:
-    """Render the report of ``results_dir`` in each format; the paths written."""
+    """Render the report of ``results_dir`` in each format; the paths written.
+
+    A file of the same name is replaced (the same period, unit and language);
+    its path is added to ``replaced`` when a list is given, so the caller can say so.
+    """
     chosen = check_options(formats, lang)
     cat = catalogue(lang)
     model = build_report(results_dir, unit=unit, store=store)
     out = Path(out_dir) if out_dir is not None else Path(results_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a directory; give a directory.")
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
     label = model["header"]["period"].get("label") or Path(results_dir).name
     written: list[Path] = []
     for fmt in chosen:
-        path = out / report_name(label, model["header"]["unit"], FORMATS[fmt])
+        path = out / report_name(label, model["header"]["unit"], FORMATS[fmt], cat.lang)
+        if path.exists() and replaced is not None:
+            replaced.append(path)
         if fmt == "html":
-            text = render_html(model, cat)
+            text = render_html(model, cat, "xlsx" in chosen)
             _write_atomic(path, lambda p, t=text: p.write_text(t, "utf-8"))
         elif fmt == "md":
-            text = render_markdown(model, cat)
+            text = render_markdown(model, cat, "xlsx" in chosen)
             _write_atomic(path, lambda p, t=text: p.write_text(t, "utf-8"))
         elif fmt == "json":
             text = render_json(model, cat)
@@ -488,12 +708,15 @@ def render_reports(
 __all__ = [
     "DEFAULT_FORMATS",
     "FORMATS",
+    "SHEETS",
     "check_options",
     "render_html",
     "render_json",
     "render_markdown",
     "render_reports",
     "render_xlsx",
+    "remove_stale_temporaries",
     "report_name",
+    "safe_unit",
     "template_dir",
 ]

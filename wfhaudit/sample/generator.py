@@ -771,6 +771,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
     nips_local = nips.slice(lo, n)
     devices_local = people.device_series.slice(lo, n)
 
+    check_in_at = _places(plan, mode, lo)
     for block_no, b0 in enumerate(range(0, n, BLOCK)):
         b1 = min(n, b0 + BLOCK)
         rng = np.random.default_rng([ctx.seed, 1000 + u, 1 + block_no])
@@ -778,7 +779,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
         sub_mode = mode[b0:b1]
         sub_plant = plant_mask[b0:b1]
         attendance_bulk, outputs_bulk = _bulk_rows(
-            ctx, rng, lo + b0, sub_status, sub_mode, sub_plant
+            ctx, rng, lo + b0, sub_status, check_in_at[b0:b1], sub_plant
         )
         attendance_bulk = attendance_bulk.with_columns(pl.col("e") + b0)
         outputs_bulk = outputs_bulk.with_columns(pl.col("e") + b0)
@@ -839,6 +840,19 @@ def _timestamps(ctx: _Ctx, day: np.ndarray, seconds: np.ndarray) -> pl.Series:
     """Local timestamps: working day number + seconds after its midnight."""
     stamps = ctx.day_dt[day.astype(np.int64)] + seconds.astype("timedelta64[s]")
     return pl.Series(stamps.astype("datetime64[us]"), dtype=pl.Datetime("us"))
+
+
+def _places(plan: P.Plan, mode: np.ndarray, lo: int) -> np.ndarray:
+    """Where each employee-day checks in (0 office, 1 home): the mode, except that the first
+    employee of each stale WFH roster (``not_allowed``: rostered WFH on a day WFH is not
+    allowed) went to the office; the others stayed home.  v2 accepts both: no finding,
+    only the agency's ``WFH_NOT_ALLOWED``."""
+    place = mode.copy()
+    for plant in plan.plants:
+        if plant.kind == P.NOT_ALLOWED and lo <= plant.employees[0] < lo + len(mode):
+            for d in plant.days:
+                place[plant.employees[0] - lo, d] = 0
+    return place
 
 
 def _bulk_rows(
@@ -1064,6 +1078,83 @@ class _Writer:
 # --- the entry point ------------------------------------------------------------
 
 
+#: Rules that read a day's check-ins: none of them applies where the agency's export is
+#: missing (v2, ``rules.md``: missing data is not absence).
+ATTENDANCE_READING_RULES = frozenset(
+    {"ABSENT", "MISSING_CHECKIN", "MISSING_CHECKOUT", "LATE", "EARLY_LEAVE", "WRONG_LOCATION",
+     "NO_LOCATION", "HOME_UNREGISTERED", "IMPOSSIBLE_TRAVEL", "SHARED_DEVICE",
+     "SHARED_COORDINATES"}
+)
+#: The output rules, skipped where the agency's reports are missing.
+OUTPUT_RULES = frozenset({"NO_DAILY_OUTPUT", "LATE_DAILY_OUTPUT"})
+#: Scenario names of the two missing-data plants (ground truth, README).
+MISSING_EXPORT = "missing_export"  # an agency's check-ins absent from one day's export
+MISSING_REPORTS = "missing_reports"  # an agency's reports absent on one day
+
+
+def missing_data_days(
+    plan: P.Plan, sizes: list[int], unit_of: list[int], n_days: int
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``(unit, day)`` whose check-ins the export lacks, and ``(unit, day)`` whose reports are
+    missing: the two largest agencies (at least ``gap_min_employees`` staff), on days no
+    plant spanning several employees or days (ring, shared phone, duplicate texts) uses and
+    none of the agency's own plants, so that dropping the rows changes no other finding."""
+    busy = {
+        d for p in plan.plants if p.kind in (P.RING, P.SHARED_PHONE, P.DUPLICATE) for d in p.days
+    }
+    order = sorted(range(len(sizes)), key=lambda u: (-sizes[u], u))
+
+    def pick(unit: int, avoid: set[int]) -> int:
+        own = {d for (e, d) in plan.cells if unit_of[e] == unit}
+        own |= {d for p in plan.plants if p.kind == P.QUOTA and p.extra.get("unit") == unit
+                for d in p.days}
+        free = [d for d in range(1, n_days - 1) if d not in busy | own | avoid]
+        free = free or [d for d in range(n_days) if d not in avoid] or [0]
+        return free[len(free) // 2]
+
+    first_day = pick(order[0], set())
+    second_unit = order[1] if len(order) > 1 else order[0]
+    second_day = pick(second_unit, {first_day} if second_unit == order[0] else set())
+    return (order[0], first_day), (second_unit, second_day)
+
+
+def _drop_day(
+    frame: pl.DataFrame, column: str, day: dt.date, truth: list, code: str, rules: frozenset
+) -> tuple[pl.DataFrame, list]:
+    """``frame`` without its rows of ``day`` (by ``column``), and ``truth`` without the
+    findings of agency ``code`` on ``day`` that those rows decided."""
+    on_day = pl.col(column).dt.date() if frame.schema[column] != pl.Date else pl.col(column)
+    kept = [t for t in truth if not (t[1] == code and t[2] == day and t[3] in rules)]
+    return frame.filter(on_day != day), kept
+
+
+#: What the K-Mob export holds in the accuracy cell of one check-in: the ingest blanks the
+#: cell (``action = blanked`` in the rejects) and keeps the row; the check-in, well inside
+#: its fence, gives no finding (v2: one bad optional cell never costs the check-in).
+BAD_ACCURACY = "tidak terbaca"
+
+
+def nips_of(people: People, employees: list[int]) -> list[str]:
+    """The nips of the employees (indexes) of ``people``."""
+    nips = people.frame.get_column("nip")
+    return [str(nips[e]) for e in employees]
+
+
+def _plant_bad_cell(path: Path, planted: set[str]) -> None:
+    """Replace the accuracy cell of the first check-in of an unplanted employee in the K-Mob
+    export at ``path`` with ``BAD_ACCURACY``."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split(";")
+    column = header.index("Akurasi")
+    for i, line in enumerate(lines[1:], start=1):
+        cells = line.split(";")
+        if len(cells) == len(header) and cells[0] not in planted and cells[column]:
+            cells[column] = BAD_ACCURACY
+            lines[i] = ";".join(cells)
+            break
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
 def generate_sample(
     out_dir: Path | str,
     *,
@@ -1138,19 +1229,41 @@ def generate_sample(
     names = people.frame.select("nip", "name")
     truth: list[tuple[str, str, dt.date, str, str]] = []
     bounds = np.concatenate([[0], np.cumsum(sizes)])
+    (gap_unit, gap_day), (quiet_unit, quiet_day) = missing_data_days(
+        plan, sizes, unit_of.tolist(), len(days)
+    )
     for u in range(units):
         if progress is not None:
             progress(f"agency {u + 1}/{units} ({unit_list[u].code}, {sizes[u]} employees)")
         unit_names = names.slice(int(bounds[u]), sizes[u])
+        code = unit_list[u].code
         for chunk in make_chunks(ctx, u, int(bounds[u]), int(bounds[u + 1])):
-            writer.write("attendance", chunk.attendance, unit_names)
+            attendance, outputs, found = chunk.attendance, chunk.outputs, chunk.truth
+            if u == gap_unit:  # the K-Mob export lacks this agency on one day
+                attendance, found = _drop_day(
+                    attendance, "ts", days[gap_day].date, found, code, ATTENDANCE_READING_RULES
+                )
+            if u == quiet_unit:  # and its daily reports are missing on another
+                outputs, found = _drop_day(
+                    outputs, "date", days[quiet_day].date, found, code, OUTPUT_RULES
+                )
+            writer.write("attendance", attendance, unit_names)
             writer.write("roster", chunk.roster)
-            writer.write("outputs", chunk.outputs)
+            writer.write("outputs", outputs)
             writer.write("leave", chunk.leave)
             if fmt == "export" and chunk.grid.width:
                 writer.write_grid(unit_list[u].code, chunk.grid)
-            truth.extend(chunk.truth)
+            truth.extend(found)
+        if u == gap_unit:
+            truth.append(
+                ("", code, days[gap_day].date, "ATTENDANCE_DATA_MISSING", MISSING_EXPORT)
+            )
+        if u == quiet_unit:
+            truth.append(("", code, days[quiet_day].date, "OUTPUT_DATA_MISSING", MISSING_REPORTS))
     files = writer.close()
+    if fmt == "export":
+        planted = set(nips_of(people, sorted(plan.planted)))
+        _plant_bad_cell(writer.path("attendance"), planted)
 
     truth_schema = {c: (pl.Date if c == "date" else pl.String) for c in GROUND_TRUTH_COLUMNS}
     truth_df = pl.DataFrame(truth, schema=truth_schema, orient="row").sort(

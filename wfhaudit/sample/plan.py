@@ -65,7 +65,8 @@ LEAVER = "leaver"  # active_to in the middle of the month (clean)
 # Several employees.
 RING = "ring"  # 3-4 employees of different agencies at one exact coordinate
 SHARED_PHONE = "shared_phone"  # B checks in with A's phone
-NOT_ALLOWED = "not_allowed"  # rostered WFH on a day outside every WFH period
+NOT_ALLOWED = "not_allowed"  # rostered WFH on a day outside every WFH period (the first
+# at the office, the others at home: no finding for them, WFH_NOT_ALLOWED for the agency)
 # Agency-days.
 QUOTA = "quota"  # more than max_share of an agency rostered WFH
 

@@ -38,7 +38,8 @@ SCENARIOS: dict[str, str] = {
     P.LEAVER: "clean: active_to in the middle of the month, no data after",
     P.RING: "3-4 employees of different agencies checking in at one exact (fake-GPS) coordinate",
     P.SHARED_PHONE: "an employee checking in with a colleague's phone",
-    P.NOT_ALLOWED: "1-2 employees rostered WFH on a day outside every WFH period",
+    P.NOT_ALLOWED: "1-2 employees rostered WFH on a day outside every WFH period (one at the "
+    "office, one at home: no finding, the agency gets WFH_NOT_ALLOWED)",
     P.QUOTA: "an agency rostering more than the allowed WFH share on a day",
 }
 
@@ -164,7 +165,12 @@ def write_readme(info: SampleInfo) -> Path:
         "`WRONG_LOCATION` (not on a DINAS_LUAR day, where the jump is no finding at all); an "
         "employee without a home point gets `HOME_UNREGISTERED` on every WFH day; one with an "
         "unknown office gets no finding (the audit's data quality lists it). Scenarios marked "
-        "clean are edge cases that must give no violation.",
+        "clean are edge cases that must give no violation. Two agency-days test missing data: "
+        "the largest agency is absent from one day's K-Mob export (`ATTENDANCE_DATA_MISSING`, "
+        "no `ABSENT` for its staff) and the second largest sent no daily report on another day "
+        "(`OUTPUT_DATA_MISSING`, no `NO_DAILY_OUTPUT`). In the K-Mob export one check-in's "
+        "accuracy cell is unreadable (`tidak terbaca`): the ingest blanks the cell and keeps "
+        "the check-in (no finding).",
         "",
     ]
     lines += _table(

@@ -78,6 +78,7 @@ _PERIOD_COLUMNS: dict[str, tuple[str, str]] = {
     "attendance": ("ts", "ts"),
     "outputs": ("date", "date"),
     "leave": ("start", "end"),
+    "clarifications": ("start", "end"),
     REJECTS.name: ("ingested_at", "ingested_at"),
 }
 
@@ -533,7 +534,7 @@ class Store:
 
     @staticmethod
     def _canonical(table: Table, df: pl.DataFrame) -> pl.DataFrame:
-        return df.select([pl.col(c).cast(t) for c, t in table.columns.items()])
+        return df.select(table.canonical_exprs())  # an empty blank-key cell is stored as ""
 
     @staticmethod
     def _by_month(table: Table, df: pl.DataFrame) -> list[tuple[str | None, pl.DataFrame]]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from wfhaudit.errors import DataError
 from wfhaudit.schema import REJECTS
@@ -57,7 +58,7 @@ def as_json(path: Path, infos: list[TableInfo]) -> str:
 
 
 def as_rich(path: Path, infos: list[TableInfo]) -> RichTable:
-    out = RichTable(title=f"Store {path}", title_justify="left")
+    out = RichTable(title=Text(f"Store {path}"), title_justify="left")  # a path is not markup
     out.add_column("table")
     out.add_column("rows", justify="right")
     out.add_column("first date")

@@ -1,0 +1,176 @@
+"""One bucket's employee-day facts, from the audit engine (one engine, not a second reading).
+
+``bucket_facts`` audits the bucket through the audit pipeline (an
+``AuditPlan`` run by ``wfhaudit.audit.run.execute``, the entry point of every
+audit mode) into a scratch directory and reduces its
+result frames — ``employee_days`` (statuses, modes, first IN, earliest valid
+report, at home), ``violations`` (unwaived findings: waivers are already
+applied by the engine) — to one row per audited employee-day holding the
+0/1 facts and values the measures count.  Columns that come with the v2
+engine (``planned_mode``, ``output_data``) are used when present.
+
+Only the daily report's length is read beside the engine: the number of
+characters of each report of the bucket's employee-days, counted with the
+engine's own definition (``employee_days.report_characters``), valid when at least
+``output.min_chars``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from wfhaudit.audit.employee_days import report_characters as engine_report_text
+from wfhaudit.audit.period import Period
+from wfhaudit.audit.run import AuditPlan, Execution, execute
+from wfhaudit.policy.model import Policy
+from wfhaudit.schema import EMPLOYEE_DAY_RULES, INTEGRITY_RULES
+from wfhaudit.store import Store
+
+#: The attendance and location rules of rules.md (the first eight).
+ATTENDANCE_RULES: tuple[str, ...] = tuple(
+    r
+    for r in EMPLOYEE_DAY_RULES
+    if r not in ("OFFICE_UNKNOWN", "NO_DAILY_OUTPUT", "LATE_DAILY_OUTPUT")
+)
+HEADCOUNT_STATUSES = ("required", "no_attendance_data")
+
+
+@dataclass(frozen=True)
+class BucketAudit:
+    """What the engine said about one bucket, reduced to the facts the evaluation counts."""
+
+    bucket: Period
+    facts: pl.DataFrame  # one row per audited employee-day (columns: see ``reduce_facts``)
+    meta: dict
+
+
+def report_characters(text: pl.Expr) -> pl.Expr:
+    """The number of characters of a report, as the engine counts them for ``output.min_chars``."""
+    return engine_report_text(text).str.len_chars()
+
+
+def _report_lengths(store: Store, bucket: Period, policy: Policy) -> pl.DataFrame:
+    """Per (nip, date): the median characters of the day's valid reports."""
+    if not store.exists("outputs"):
+        return pl.DataFrame(schema={"nip": pl.String, "date": pl.Date, "report_chars": pl.Float64})
+    return (
+        store.scan("outputs", bucket.start, bucket.end)
+        .filter(pl.col("date").is_between(bucket.start, bucket.end))
+        .select("nip", "date", report_characters(pl.col("text")).alias("chars"))
+        .filter(pl.col("chars") >= policy.output_min_chars)
+        .group_by("nip", "date")
+        .agg(pl.col("chars").median().cast(pl.Float64).alias("report_chars"))
+        .collect()
+    )
+
+
+def reduce_facts(
+    employee_days: pl.DataFrame, violations: pl.DataFrame, lengths: pl.DataFrame
+) -> pl.DataFrame:
+    """The evaluation's facts per audited employee-day, from the engine's frames.
+
+    ``headcount``: active, no leave of any kind (status required or
+    no_attendance_data); ``planned_wfh``: planned WFH where it is allowed
+    (planned and expected mode both WFH); ``mode``: the expected mode;
+    ``required``: status required; ``att_ok``: required and no attendance or
+    location violation; ``absent``; ``has_in``; ``late``: LATE minutes (0 when on
+    time or within the grace); ``output_applies``: not excused and output data
+    present; ``valid_report``; ``on_time``: a valid report and no
+    LATE_DAILY_OUTPUT; ``report_chars``; ``integrity``: integrity violations;
+    ``located``/``at_home``: located check-ins, all of them at home;
+    ``on_site``: an IN with a location and no WRONG_LOCATION / NO_LOCATION.
+    """
+    cols = employee_days.columns
+    planned = pl.col("planned_mode") if "planned_mode" in cols else pl.col("expected_mode")
+    status = pl.col("status")
+    output_present = pl.col("output_data") == "present" if "output_data" in cols else pl.lit(True)
+    per_day = violations.group_by("nip", "date").agg(
+        pl.col("rule").is_in(list(ATTENDANCE_RULES)).any().alias("_att"),
+        (pl.col("rule") == "ABSENT").any().alias("_absent"),
+        pl.col("minutes").filter(pl.col("rule") == "LATE").sum().alias("_late"),
+        (pl.col("rule") == "LATE_DAILY_OUTPUT").any().alias("_late_output"),
+        pl.col("rule").is_in(["WRONG_LOCATION", "NO_LOCATION"]).any().alias("_away"),
+        pl.col("rule").is_in(list(INTEGRITY_RULES)).sum().alias("_integrity"),
+    )
+    required = status == "required"
+    output_applies = (status != "excused") & output_present
+    valid = pl.col("first_valid_report_at").is_not_null()
+    return (
+        employee_days.select(
+            "nip",
+            "date",
+            "unit_code",
+            "status",
+            "expected_mode",
+            planned.alias("planned_mode"),
+            "first_in",
+            "max_distance_m",
+            "at_home",
+            "first_valid_report_at",
+            *(["output_data"] if "output_data" in cols else []),
+        )
+        .join(per_day, on=["nip", "date"], how="left")
+        .join(lengths, on=["nip", "date"], how="left")
+        .with_columns(pl.col("_att", "_absent", "_late_output", "_away").fill_null(False))
+        .select(
+            "nip",
+            "date",
+            "unit_code",
+            "status",
+            pl.col("expected_mode").alias("mode"),
+            "planned_mode",
+            status.is_in(HEADCOUNT_STATUSES).alias("headcount"),
+            (
+                status.is_in(HEADCOUNT_STATUSES)
+                & (pl.col("planned_mode") == "WFH")
+                & (pl.col("expected_mode") == "WFH")
+            ).alias("planned_wfh"),
+            required.alias("required"),
+            (required & ~pl.col("_att")).alias("att_ok"),
+            (required & pl.col("_absent")).alias("absent"),
+            (required & pl.col("first_in").is_not_null()).alias("has_in"),
+            pl.when(required & pl.col("first_in").is_not_null())
+            .then(pl.col("_late").fill_null(0))
+            .cast(pl.Float64)
+            .alias("late"),
+            output_applies.alias("output_applies"),
+            (output_applies & valid).alias("valid_report"),
+            (output_applies & valid & ~pl.col("_late_output")).alias("on_time"),
+            pl.when(output_applies & valid).then(pl.col("report_chars")).alias("report_chars"),
+            pl.col("_integrity").fill_null(0).cast(pl.Int64).alias("integrity"),
+            pl.col("at_home").is_not_null().alias("located"),
+            pl.col("at_home").fill_null(False).alias("at_home"),
+            (
+                required
+                & pl.col("first_in").is_not_null()
+                & pl.col("max_distance_m").is_not_null()
+                & ~pl.col("_away")
+            ).alias("on_site"),
+        )
+    )
+
+
+def bucket_facts(
+    store: Store,
+    bucket: Period,
+    policy: Policy,
+    as_of: dt.date,
+    work_dir: Path | None = None,
+    execution: Execution | None = None,
+) -> BucketAudit:
+    """Audit ``bucket`` with the engine (results in a scratch directory) and reduce it.
+
+    ``execution``: how the pipeline runs the bucket (default: it chooses, as ``audit``).
+    """
+    with tempfile.TemporaryDirectory(prefix="wfhaudit-evaluate-", dir=work_dir) as tmp:
+        plan = AuditPlan(bucket, policy, Path(tmp), as_of, execution or Execution())
+        result = execute(plan, store)
+        lengths = _report_lengths(store, bucket, policy)
+        facts = reduce_facts(result.employee_days, result.violations, lengths)
+        meta = dict(result.meta)
+    return BucketAudit(bucket, facts, meta)

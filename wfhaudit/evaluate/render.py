@@ -1,0 +1,386 @@
+"""Render the evaluation model: HTML (inline SVG charts), Markdown, Excel and JSON.
+
+Reuses the report machinery (``wfhaudit.report``): its Jinja environment and
+templates directory, its number/date catalogue, its chart style and SVG
+writer, its Excel sheet writer and atomic file writes.  The evaluation's own
+labels are in ``wfhaudit/evaluate/i18n/<lang>.toml``; its templates are
+``reports/templates/evaluate.*``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import polars as pl
+import xlsxwriter
+from matplotlib.ticker import FuncFormatter
+
+from wfhaudit.evaluate.compare import COMPARED
+from wfhaudit.report import charts
+from wfhaudit.report.i18n import Catalogue, catalogue
+from wfhaudit.report.render import _env, _sheet, _write_atomic, check_options, template_dir
+
+PERCENT = {
+    "planned_wfh_share",
+    "realised_wfh_share",
+    "attendance_compliance",
+    "absence_rate",
+    "output_rate",
+    "on_time_output_rate",
+}
+PALETTE = ("#2f5d8a", "#d08c2f", "#3f8f5a", "#8a4f9e", "#7a7a2f", "#2f8a8a", "#a0522d", "#5b6773")
+
+
+@dataclass(frozen=True)
+class Labels:
+    labels: dict[str, str]
+    measures: dict[str, str]
+    compared: dict[str, str]
+    sheets: dict[str, str]
+
+    def t(self, key: str, **values: Any) -> str:
+        text = self.labels[key]
+        return text.format(**values) if values else text
+
+
+@functools.cache
+def labels(lang: str) -> Labels:
+    with (Path(__file__).parent / "i18n" / f"{catalogue(lang).lang}.toml").open("rb") as fh:
+        raw = tomllib.load(fh)
+    return Labels(raw["labels"], raw["measures"], raw["compared"], raw["sheets"])
+
+
+def value_text(key: str, value: Any, cat: Catalogue) -> str:
+    """A measure's value as shown: percent, minutes, characters or per 1 000."""
+    if value is None:
+        return "—"
+    if key in PERCENT:
+        return cat.percent(value)
+    if key == "report_length":
+        return cat.number(value, 0)
+    return cat.number(value, 2 if key == "lateness" else 1)
+
+
+def diff_text(measure: str, value: Any, cat: Catalogue) -> str:
+    if value is None:
+        return "—"
+    if measure in ("absence", "output", "on_time_output"):
+        return cat.signed(value, percent_points=True)
+    return cat.signed(value, 1)
+
+
+# --- charts -------------------------------------------------------------------------
+
+
+def _trend(model: dict[str, Any], key: str, index: int, cat: Catalogue, L: Labels) -> str:
+    with plt.rc_context(charts._RC):
+        fig, ax = charts._fig(7.0, 2.4)
+        labels_ = [p["bucket"] for p in model["province"]]
+        xs = list(range(len(labels_)))
+        scale = 100.0 if key in PERCENT else 1.0
+        codes = sorted({u["unit_code"] for u in model["units"]})
+        for i, code in enumerate(codes):
+            by = {
+                u["bucket"]: u["measures"][key]["value"]
+                for u in model["units"]
+                if u["unit_code"] == code
+            }
+            ys = [scale * by[b] if by.get(b) is not None else float("nan") for b in labels_]
+            ax.plot(
+                xs,
+                ys,
+                color=PALETTE[i % len(PALETTE)],
+                linewidth=1.0,
+                marker="o",
+                markersize=2.5,
+                label=code,
+            )
+        ys = [
+            scale
+            * (
+                p["measures"][key]["value"]
+                if p["measures"][key]["value"] is not None
+                else float("nan")
+            )
+            for p in model["province"]
+        ]
+        ax.plot(
+            xs, ys, color="#1d2733", linewidth=2.4, marker="o", markersize=4, label=L.t("province")
+        )
+        many = len(labels_) > 6
+        ax.set_xticks(xs, labels_, rotation=45 if many else 0, ha="right" if many else "center")
+        if key in PERCENT:
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.set_title(L.measures[key], loc="left", fontsize=10)
+        if len(codes) <= 12:
+            ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=7)
+        return charts._svg(fig, f"t{index}")
+
+
+def _forest(model: dict[str, Any], measure: str, index: int, cat: Catalogue, L: Labels) -> str:
+    with plt.rc_context(charts._RC):
+        audited = [p["bucket"] for p in model["province"]]
+        last = audited[-1] if audited else None
+        rows = [
+            c
+            for c in model["comparisons"]["units"]
+            if c["bucket"] == last and c["measure"] == measure and c["low"] is not None
+        ]
+        rows.sort(key=lambda c: c["unit_code"], reverse=True)
+        prov = [
+            c
+            for c in model["comparisons"]["province"]
+            if c["bucket"] == last and c["measure"] == measure and c["low"] is not None
+        ]
+        items = [(c["unit_code"], c, RED_IF(c)) for c in rows] + [
+            (L.t("province"), c, "#1d2733") for c in prov
+        ]
+        fig, ax = charts._fig(7.0, max(1.4, 0.28 * len(items) + 0.9))
+        scale = 100.0 if measure in ("absence", "output", "on_time_output") else 1.0
+        for y, (_name, c, colour) in enumerate(items):
+            ax.plot([scale * c["low"], scale * c["high"]], [y, y], color=colour, linewidth=2)
+            ax.plot([scale * c["difference"]], [y], "o", color=colour, markersize=4)
+        ax.axvline(0, color=charts.GREY, linewidth=0.8, linestyle="--")
+        ax.set_yticks(range(len(items)), [name for name, _, _ in items])
+        if not items:
+            ax.text(0.5, 0.5, L.t("too_few"), ha="center", va="center", transform=ax.transAxes)
+        unit = " (pp)" if scale == 100.0 else ""
+        ax.set_title(f"{L.compared[measure]}{unit} — {last or ''}", loc="left", fontsize=10)
+        return charts._svg(fig, f"f{index}")
+
+
+def RED_IF(c: dict[str, Any]) -> str:  # noqa: N802 - reads as a colour rule
+    return charts.RED if c.get("flagged") else charts.BLUE
+
+
+def all_charts(model: dict[str, Any], cat: Catalogue, L: Labels) -> dict[str, list[str]]:
+    return {
+        "trends": [_trend(model, k, i, cat, L) for i, k in enumerate(model["measures"])],
+        "forest": [_forest(model, m.key, i, cat, L) for i, m in enumerate(COMPARED)],
+    }
+
+
+# --- HTML, Markdown, JSON --------------------------------------------------------------
+
+
+def _context(model: dict[str, Any], cat: Catalogue) -> dict[str, Any]:
+    L = labels(cat.lang)
+    return {
+        "m": model,
+        "cat": cat,
+        "E": L,
+        "fv": lambda k, v: value_text(k, v, cat),
+        "fd": lambda k, v: diff_text(k, v, cat),
+        "verdict": lambda v: {
+            "too_few": L.t("too_few"),
+            "alike": L.t("alike"),
+            "better": L.t("v_better"),
+            "worse": L.t("v_worse"),
+        }[v],
+        "last": _headline(model),
+    }
+
+
+def _headline(model: dict[str, Any]) -> dict[str, Any] | None:
+    """The last audited bucket's row: the agency's in a one-agency evaluation, else the
+    province's."""
+    if not model["province"]:
+        return None
+    last = model["province"][-1]
+    unit = model["header"]["unit"]
+    if unit is None:
+        return dict(last)
+    mine = [u for u in model["units"] if u["bucket"] == last["bucket"]]
+    return dict(mine[0]) if mine else dict(last)
+
+
+def render_html(model: dict[str, Any], cat: Catalogue) -> str:
+    ctx = _context(model, cat)
+    ctx["charts"] = all_charts(model, cat, ctx["E"])
+    ctx["css"] = (template_dir() / "evaluate.css").read_text("utf-8")
+    return _env(True).get_template("evaluate.html.j2").render(ctx)
+
+
+def render_markdown(model: dict[str, Any], cat: Catalogue) -> str:
+    return _env(False).get_template("evaluate.md.j2").render(_context(model, cat))
+
+
+def render_json(model: dict[str, Any], cat: Catalogue) -> str:
+    return json.dumps({"lang": cat.lang, **model}, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+# --- Excel -------------------------------------------------------------------------
+
+
+def _measure_rows(rows: list[dict[str, Any]], L: Labels) -> pl.DataFrame:
+    out = []
+    for r in rows:
+        for key, m in r["measures"].items():
+            out.append(
+                {
+                    "bucket": r["bucket"],
+                    "unit_code": r.get("unit_code") or "",
+                    "measure": L.measures[key],
+                    "numerator": None if m["numerator"] is None else float(m["numerator"]),
+                    "denominator": None if m["denominator"] is None else int(m["denominator"]),
+                    "value": m["value"],
+                }
+            )
+    schema = {
+        "bucket": pl.String,
+        "unit_code": pl.String,
+        "measure": pl.String,
+        "numerator": pl.Float64,
+        "denominator": pl.Int64,
+        "value": pl.Float64,
+    }
+    return pl.DataFrame(out, schema=schema, orient="row")
+
+
+def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
+    L = labels(cat.lang)
+    names = {
+        "bucket": L.t("bucket"),
+        "unit_code": L.t("agency"),
+        "measure": L.t("measure"),
+        "numerator": L.t("numerator"),
+        "denominator": L.t("denominator"),
+        "value": L.t("value"),
+        "employees": L.t("employees"),
+        "difference": L.t("difference"),
+        "low": "low 95%",
+        "high": "high 95%",
+        "verdict": L.t("verdict"),
+        "flagged": L.t("flag"),
+        "date": L.t("date"),
+        "on_site": L.t("on_site"),
+        "planned_wfo": L.t("planned_wfo"),
+        "share": L.t("share"),
+        "complaints": L.t("complaints"),
+        "per_1000": L.t("per_1000"),
+        "label": L.t("bucket"),
+        "employee_days": L.t("employee_days"),
+        "audited": L.t("audited"),
+        "start": "start",
+        "end": "end",
+    }
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+    )
+    try:
+        _sheet(
+            wb,
+            L.sheets["summary"],
+            pl.DataFrame(model["buckets"]).select(
+                "label", "start", "end", "audited", "employee_days"
+            ),
+            names,
+        )
+        _sheet(wb, L.sheets["province"], _measure_rows(model["province"], L), names)
+        _sheet(wb, L.sheets["units"], _measure_rows(model["units"], L), names)
+        cmp_cols = {
+            "bucket": pl.String,
+            "unit_code": pl.String,
+            "measure": pl.String,
+            "employees": pl.Int64,
+            "difference": pl.Float64,
+            "low": pl.Float64,
+            "high": pl.Float64,
+            "verdict": pl.String,
+            "flagged": pl.Boolean,
+        }
+        cmp_rows = [
+            {
+                **c,
+                "unit_code": c.get("unit_code") or L.t("province"),
+                "measure": L.compared[c["measure"]],
+            }
+            for c in model["comparisons"]["province"] + model["comparisons"]["units"]
+        ]
+        _sheet(
+            wb,
+            L.sheets["compare"],
+            pl.DataFrame(
+                [{k: r.get(k) for k in cmp_cols} for r in cmp_rows], schema=cmp_cols, orient="row"
+            ),
+            names,
+        )
+        rd_cols = {
+            "bucket": pl.String,
+            "unit_code": pl.String,
+            "date": pl.String,
+            "on_site": pl.Int64,
+            "planned_wfo": pl.Int64,
+            "share": pl.Float64,
+        }
+        _sheet(
+            wb,
+            L.sheets["readiness"],
+            pl.DataFrame(
+                [{k: r.get(k) for k in rd_cols} for r in model["readiness"]["days"]],
+                schema=rd_cols,
+                orient="row",
+            ),
+            names,
+            percent=["share"],
+        )
+        fb_cols = {
+            "bucket": pl.String,
+            "unit_code": pl.String,
+            "complaints": pl.Int64,
+            "per_1000": pl.Float64,
+        }
+        _sheet(
+            wb,
+            L.sheets["feedback"],
+            pl.DataFrame(
+                [{k: r.get(k) for k in fb_cols} for r in model["feedback"]["rows"]],
+                schema=fb_cols,
+                orient="row",
+            ),
+            names,
+        )
+    finally:
+        wb.close()
+
+
+# --- entry point -------------------------------------------------------------------
+
+
+def evaluation_name(label: str, unit: str | None, ext: str) -> str:
+    return f"evaluation-{label}{'-' + unit if unit else ''}.{ext}"
+
+
+def render_evaluation(
+    model: dict[str, Any], *, formats: Iterable[str] | None, lang: str, out_dir: Path
+) -> list[Path]:
+    """Write the model in each format into ``out_dir``, plus ``evaluation.json`` (the model)."""
+    chosen = check_options(formats, lang)
+    cat = catalogue(lang)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    label = model["header"]["span"]["label"]
+    unit = model["header"]["unit"]
+    written: list[Path] = []
+    for fmt in chosen:
+        path = out_dir / evaluation_name(label, unit, fmt)
+        if fmt == "xlsx":
+            _write_atomic(path, lambda p: render_xlsx(model, cat, p))
+        else:
+            text = {"html": render_html, "md": render_markdown, "json": render_json}[fmt](
+                model, cat
+            )
+            _write_atomic(path, lambda p, t=text: p.write_text(t, "utf-8"))
+        written.append(path)
+    doc = render_json(model, cat)
+    _write_atomic(out_dir / "evaluation.json", lambda p: p.write_text(doc, "utf-8"))
+    written.append(out_dir / "evaluation.json")
+    return written
