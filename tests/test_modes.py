@@ -41,7 +41,7 @@ from wfhaudit.audit import partitioned, run
 from wfhaudit.audit.run import run_audit
 from wfhaudit.cli import app
 from wfhaudit.policy import load_policy
-from wfhaudit.schema import EMPLOYEES
+from wfhaudit.schema import EMPLOYEES, RESULT_FILES
 from wfhaudit.store import Store
 
 runner = CliRunner()
@@ -364,3 +364,27 @@ def test_year_to_date_is_of_the_last_audited_day_s_year(tmp_path: Path) -> None:
         nip: absent.get(nip, 0) + minutes.get(nip, 0) / 450 for nip in summary["nip"]
     }
     assert _ytd(new_year) != _ytd(old_year)
+
+
+def test_waived_findings_are_the_same_in_every_mode(tmp_path: Path) -> None:
+    """Clarifications waive findings of the chunks and of the period step (DUPLICATE_OUTPUT)
+    alike: the waived files too are equal across modes."""
+    store = build_store(tmp_path / "s")
+    run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "plain",
+              partition_days=0)
+    found = pl.read_parquet(tmp_path / "plain" / "violations.parquet")
+    dup = found.filter(pl.col("rule") == "DUPLICATE_OUTPUT").row(0, named=True)
+    store.write("clarifications", _frame("clarifications", [
+        {"nip": dup["nip"], "start": PERIOD.start, "end": PERIOD.end, "rule": "DUPLICATE_OUTPUT",
+         "reason": "template agreed", "decided_by": "BKD"},
+        {"unit_code": "U2", "start": dt.date(2025, 12, 2), "end": dt.date(2025, 12, 3),
+         "reason": "K-Mob outage", "decided_by": "BKD"},
+    ]))
+    run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "memory",
+              partition_days=0)
+    waived = pl.read_parquet(tmp_path / "memory" / "waived_violations.parquet")
+    assert "DUPLICATE_OUTPUT" in set(waived["rule"]) and "U2" in set(waived["unit_code"])
+    for days in (1, 3):
+        run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / f"p{days}",
+                  partition_days=days)
+        assert_same_results(tmp_path / "memory", tmp_path / f"p{days}")

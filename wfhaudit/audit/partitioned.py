@@ -447,8 +447,8 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
         frames, vio, _ = audit_days(inputs, chunk.policy, chunk.days, YTD_RULES)
         # clarifications (issue 12): the waiver step, as in a full chunk
         vio = waive_violations(vio, inputs.clarifications.collect())
-        # Until the missing-data rule: a unit-day counts only when someone of the unit
-        # checked in that day (a month the store holds for other agencies only is no absence).
+        # An earlier agency-day counts only when someone of the agency checked in that day
+        # (a month the store holds for other agencies only is no absence; see docs/scale.md)
         held = frames.employee_days.filter(pl.col("events") > 0).select("unit_code", "date")
         vio = vio.join(held.unique(), on=["unit_code", "date"], how="semi")
         parts: dict[str, pl.DataFrame] = {"totals": attendance_totals(vio)}

@@ -4,7 +4,7 @@
 
 1. **Snapshot** (``snapshot``): the store's versions pinned (every read after is
    at them), the period's inputs, the calendar, the audited days, and the
-   year's earlier days the store holds attendance for.
+   year's earlier days the store holds attendance for (the year to date).
 2. **Chunks** (``wfhaudit.audit.partitioned.audit_chunk``): the audited days in
    chunks that tile the period; per chunk the engine's employee-day frames and
    every rule whose scope fits a chunk.  The in-memory run is one chunk of the
@@ -592,7 +592,8 @@ def period_step(
     # unit_findings.parquet and any other small result file (e.g. the waived findings):
     # the chunks' part of the same name, concatenated and sorted
     for name, (schema, _) in RESULT_FILES.items():
-        if name not in ("violations.parquet", "employee_days.parquet", "employee_summary.parquet"):
+        written = ("violations.parquet", "employee_days.parquet", "employee_summary.parquet")
+        if name not in written and not (tmp / name).exists():
             rows = _concat(results, name.removesuffix(".parquet"), schema)
             _write_sorted(tmp / name, rows, [], name)
     # the summary, per nip bucket
