@@ -41,7 +41,7 @@ from wfhaudit.audit import partitioned, run
 from wfhaudit.audit.run import run_audit
 from wfhaudit.cli import app
 from wfhaudit.policy import load_policy
-from wfhaudit.schema import EMPLOYEES, RESULT_FILES
+from wfhaudit.schema import EMPLOYEES
 from wfhaudit.store import Store
 
 runner = CliRunner()
