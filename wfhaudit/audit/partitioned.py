@@ -444,13 +444,12 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
     result = ChunkResult(chunk.index, pid=os.getpid())
     if chunk.ytd:  # what the YTD rules read: no reports
         inputs = replace(inputs, outputs=TABLES["outputs"].empty().lazy())
-        frames, vio, _ = audit_days(inputs, chunk.policy, chunk.days, YTD_RULES)
+        _, vio, _ = audit_days(inputs, chunk.policy, chunk.days, YTD_RULES)
         # clarifications (issue 12): the waiver step, as in a full chunk
         vio = waive_violations(vio, inputs.clarifications.collect())
-        # An earlier agency-day counts only when someone of the agency checked in that day
-        # (a month the store holds for other agencies only is no absence; see docs/scale.md)
-        held = frames.employee_days.filter(pl.col("events") > 0).select("unit_code", "date")
-        vio = vio.join(held.unique(), on=["unit_code", "date"], how="semi")
+        # The same rules as the period (rules.md): a month the store holds for other
+        # agencies only lies outside this agency's attendance span, so it is missing
+        # data (no_attendance_data), never absence.
         parts: dict[str, pl.DataFrame] = {"totals": attendance_totals(vio)}
     else:
         parts = _audit_groups(chunk, inputs, result)
