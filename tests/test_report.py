@@ -318,6 +318,7 @@ def test_xlsx_sheets_numbers_and_dates(rendered):
             "Pegawai",
             "Pelanggaran",
             "Temuan PD per Hari",
+            "Data Tidak Ada",
             "Temuan Integritas",
             "Kualitas Data",
         ]

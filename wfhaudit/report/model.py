@@ -169,6 +169,10 @@ def _counts_by_rule(df: pl.DataFrame, rules: tuple[str, ...]) -> dict[str, int]:
     return ordered
 
 
+#: Employee-days that are no one's compliance: excused, or without attendance data (v2).
+_NOT_AUDITED = ("excused", "no_attendance_data")
+
+
 def _day_counts(days: pl.DataFrame) -> dict[str, int]:
     status = (
         days.get_column("status") if "status" in days.columns else pl.Series([], dtype=pl.String)
@@ -179,7 +183,7 @@ def _day_counts(days: pl.DataFrame) -> dict[str, int]:
     no_data = int((status == "no_attendance_data").sum())
     audited = days.height - excused - no_data
     subject = (
-        days.filter(~pl.col("status").is_in(["excused", "no_attendance_data"]))
+        days.filter(~pl.col("status").is_in(list(_NOT_AUDITED)))
         if days.height
         else days
     )
@@ -194,17 +198,27 @@ def _day_counts(days: pl.DataFrame) -> dict[str, int]:
     }
 
 
+def _is_missing_data() -> pl.Expr:
+    """The agency findings that say data is missing (not violations, not quota findings)."""
+    return pl.col("rule").is_in(list(DATA_MISSING_RULES))
+
+
 def _summary(res: Results) -> dict[str, Any]:
     counts = _day_counts(res.employee_days)
     by_rule = _counts_by_rule(res.violations, EMPLOYEE_DAY_RULES + INTEGRITY_RULES)
+    quota = res.unit_findings.filter(~_is_missing_data())
+    missing = res.unit_findings.filter(_is_missing_data())
     return {
         **counts,
         "employees": res.employee_summary.height,
         "compliance_rate": _ratio(counts["clean_days"], counts["audited"]),
         "violations_total": res.violations.height,
         "violations_by_rule": by_rule,
-        "unit_findings_total": res.unit_findings.height,
-        "unit_findings_by_rule": _counts_by_rule(res.unit_findings, UNIT_RULES),
+        # the agency findings proper (quota, WFH not allowed); missing data is counted apart
+        "unit_findings_total": quota.height,
+        "unit_findings_by_rule": _counts_by_rule(quota, UNIT_RULES),
+        "missing_data_total": missing.height,
+        "missing_data_by_rule": _counts_by_rule(missing, DATA_MISSING_RULES),
     }
 
 
@@ -263,7 +277,7 @@ def _daily(days: pl.DataFrame) -> list[dict[str, Any]]:
     if not days.height:
         return []
     df = (
-        days.filter(pl.col("status") != "excused")
+        days.filter(~pl.col("status").is_in(list(_NOT_AUDITED)))
         .group_by("date")
         .agg(
             pl.len().alias("audited"),
@@ -307,10 +321,11 @@ def _units(res: Results, unit_names: dict[str, str], cap: float | None) -> list[
     base = pl.DataFrame({"unit_code": codes}, schema={"unit_code": pl.String})
     has_events = pl.col("events").fill_null(0) > 0 if "events" in days.columns else pl.lit(False)
     at_home = pl.col("at_home") if "at_home" in days.columns else pl.lit(None, pl.Boolean)
+    audited = ~pl.col("status").is_in(list(_NOT_AUDITED))
     day_stats = days.group_by("unit_code").agg(
         pl.col("nip").n_unique().alias("headcount"),
-        (pl.col("status") != "excused").sum().alias("audited"),
-        ((pl.col("status") != "excused") & (pl.col("violations").fill_null(0) == 0))
+        audited.sum().alias("audited"),
+        (audited & (pl.col("violations").fill_null(0) == 0))
         .sum()
         .alias("clean_days"),
         (pl.col("status") == "required").sum().alias("present_days"),
@@ -322,18 +337,25 @@ def _units(res: Results, unit_names: dict[str, str], cap: float | None) -> list[
         (has_events & (at_home.fill_null(False))).sum().alias("at_home_days"),
     )
     viol = res.violations.group_by("unit_code").agg(pl.len().alias("violations"))
-    quota = res.unit_findings.group_by("unit_code").agg(pl.len().alias("quota_findings"))
+    quota_rows = res.unit_findings.filter(~_is_missing_data())
+    quota = quota_rows.group_by("unit_code").agg(pl.len().alias("quota_findings"))
+    missing = (
+        res.unit_findings.filter(_is_missing_data())
+        .group_by("unit_code")
+        .agg(pl.len().alias("missing_data"))
+    )
     df = (
         base.join(day_stats, on="unit_code", how="left")
         .join(viol, on="unit_code", how="left")
         .join(quota, on="unit_code", how="left")
+        .join(missing, on="unit_code", how="left")
         .with_columns(pl.col(pl.UInt32, pl.Int64, pl.UInt64, pl.Int32).fill_null(0))
     )
     rules_by_unit: dict[str, dict[str, int]] = {}
     for (code,), part in res.violations.group_by(["unit_code"]):
         rules_by_unit[str(code)] = _counts_by_rule(part, EMPLOYEE_DAY_RULES + INTEGRITY_RULES)
     findings_by_unit: dict[str, dict[str, int]] = {}
-    for (code,), part in res.unit_findings.group_by(["unit_code"]):
+    for (code,), part in quota_rows.group_by(["unit_code"]):
         findings_by_unit[str(code)] = _counts_by_rule(part, UNIT_RULES)
     rows = []
     for r in df.iter_rows(named=True):
@@ -355,6 +377,7 @@ def _units(res: Results, unit_names: dict[str, str], cap: float | None) -> list[
                 "violations_by_rule": rules_by_unit.get(code, {}),
                 "quota_findings": int(r["quota_findings"]),
                 "quota_findings_by_rule": findings_by_unit.get(code, {}),
+                "missing_data": int(r["missing_data"]),
             }
         )
     # Worst first: lowest compliance, then most violations, then most quota findings.
@@ -559,10 +582,24 @@ def _violation_rows(
     return rows
 
 
-def _data_quality(audit: dict[str, Any]) -> dict[str, Any]:
+def _data_quality(audit: dict[str, Any], unit: str | None) -> dict[str, Any]:
+    """audit.json's data quality; in a one-agency report, its per-agency lists cut to it
+    (another agency's employees are never named)."""
     dq = dict(audit.get("data_quality") or {})
     dq.setdefault("rejects_by_code", {})
     dq.setdefault("units_without_roster", [])
+    if unit is None:
+        return dq
+    dq["units_without_roster"] = [u for u in dq["units_without_roster"] if u == unit]
+    for key in ("possibly_missing_data", "unknown_office"):
+        if key in dq:
+            dq[key] = [r for r in dq[key] or [] if r.get("unit_code") == unit]
+    if "unknown_office" in dq:
+        wfo_days = (int(r.get("wfo_days") or 0) for r in dq["unknown_office"])
+        dq["unknown_office_wfo_days"] = sum(wfo_days)
+    if "home_accepted_without_roster" in dq:
+        by_unit = dq["home_accepted_without_roster"] or {}
+        dq["home_accepted_without_roster"] = {u: n for u, n in by_unit.items() if u == unit}
     return dq
 
 
@@ -643,16 +680,18 @@ def build_report(
         "employees": employees,
         "employees_limit": None if unit else TOP_EMPLOYEES,
         "violations": _violation_rows(res, names, group_of),
-        "unit_findings": _records(res.unit_findings.sort("unit_code", "date", "rule")),
+        "unit_findings": _records(
+            res.unit_findings.filter(~_is_missing_data()).sort("unit_code", "date", "rule")
+        ),
         # the agency-days whose data is missing (ATTENDANCE_/OUTPUT_DATA_MISSING): shown as
         # missing data ("data K-Mob tidak ada untuk PD ini pada hari itu"), not as violations
         "missing_data": _records(
-            res.unit_findings.filter(pl.col("rule").is_in(list(DATA_MISSING_RULES))).sort(
+            res.unit_findings.filter(_is_missing_data()).sort(
                 "unit_code", "date", "rule"
             )
         ),
         "integrity": integrity,
-        "data_quality": _data_quality(audit),
+        "data_quality": _data_quality(audit, unit),
         # issue 12: the "Klarifikasi" section (waived findings, share answered, responses)
         "clarifications": clarifications_section(
             res.dir, res.violations, res.unit_findings, unit=unit, names=names,

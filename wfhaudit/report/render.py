@@ -121,6 +121,8 @@ def _context(model: dict[str, Any], cat: Catalogue, with_xlsx: bool = False) -> 
         "employees_shown": shown,
         "matrix": _matrix(model),
         "with_xlsx": with_xlsx,
+        "quality_rows": _quality_rows(model, cat),
+        "missing_rows": _missing_rows(model, cat),
     }
 
 
@@ -193,6 +195,7 @@ SHEETS: tuple[str, ...] = (
     "employees",
     "violations",
     "unit_days",
+    "missing_data",
     "integrity",
     "quality",
 )
@@ -276,14 +279,16 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
         "employee_days",
         "excused",
         "duty",
+        "no_attendance_data",
         "audited",
         "clean_days",
         "compliance_rate",
         "violations_total",
         "unit_findings_total",
+        "missing_data_total",
         "employees",
     ):
-        rows.append({"code": key, "metric": cat.t(key), "value": summary[key]})
+        rows.append({"code": key, "metric": cat.t(key), "value": summary.get(key)})
     for rule, n in summary["violations_by_rule"].items():
         rows.append(
             {"code": rule, "metric": f"{cat.t('by_rule')}: {cat.rule_name(rule)}", "value": n}
@@ -444,6 +449,18 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
         percent=("share",),
     )
 
+    md_schema: dict[str, Any] = {
+        "unit_code": pl.String,
+        "date": pl.Date,
+        "rule": pl.String,
+        "rule_name": pl.String,
+        "detail": pl.String,
+        "headcount": pl.Int64,
+    }
+    md_labels = {k: cat.t(k) for k in md_schema}
+    md_labels["headcount"] = cat.t("missing_data_employees")
+    _sheet(wb, S["missing_data"], _frame(_missing_rows(model, cat), md_schema), md_labels)
+
     _sheet(
         wb,
         S["integrity"],
@@ -480,9 +497,14 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
         S["quality"],
         _frame(
             _quality_rows(model, cat),
-            {"quality_item": pl.String, "code": pl.String, "value": pl.Int64},
+            {"quality_item": pl.String, "code": pl.String, "value": pl.Int64, "detail": pl.String},
         ),
-        {"quality_item": L["quality_item"], "code": L["code"], "value": L["value"]},
+        {
+            "quality_item": L["quality_item"],
+            "code": L["code"],
+            "value": L["value"],
+            "detail": L["detail"],
+        },
     )
     write_clarification_sheets(wb, model, cat, _sheet)  # issue 12: Klarifikasi, Tanggapan
     wb.close()
@@ -553,17 +575,23 @@ def _speed_number(value: Any) -> float | None:
 
 
 def _quality_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]:
-    """The data-quality items, the same as the HTML's (rejects and agencies without roster too)."""
+    """The data-quality items of every format (HTML, Markdown and the "Kualitas Data" sheet).
+
+    Each row: ``quality_item`` (label), ``code`` (a reject code, agency code or NIP the
+    item is about, else None), ``value`` (a count, or None) and ``detail`` (text or None).
+    """
     dq = model["data_quality"]
     rows: list[dict[str, Any]] = []
-    for code, n in sorted((dq.get("rejects_by_code") or {}).items()):
-        rows.append({"quality_item": cat.t("rejects_by_code"), "code": code, "value": n})
-    if not dq.get("rejects_by_code"):
-        rows.append({"quality_item": cat.t("rejects_by_code"), "code": None, "value": 0})
-    missing = dq.get("units_without_roster") or []
-    rows.append(
-        {"quality_item": cat.t("units_without_roster"), "code": None, "value": len(missing)}
-    )
+
+    def add(key: str, value: Any, code: str | None = None, detail: str | None = None) -> None:
+        rows.append({"quality_item": cat.t(key), "code": code, "value": value, "detail": detail})
+
+    for key in ("rejects_by_code", "blanked_by_code"):
+        by_code = dq.get(key) or {}
+        for code, n in sorted(by_code.items()):
+            add(key, n, code)
+        if not by_code and (key == "rejects_by_code" or key in dq):
+            add(key, 0)
     for key in (
         "attendance_unknown_nip",
         "roster_unknown_nip",
@@ -572,10 +600,49 @@ def _quality_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]
         "employees_unknown_office",
     ):
         if key in dq:
-            rows.append({"quality_item": cat.t(key), "code": key, "value": dq[key]})
-    for code in dq.get("units_without_roster") or []:
-        rows.append({"quality_item": cat.t("units_without_roster"), "code": code, "value": None})
+            add(key, dq[key])
+    if "unknown_office_wfo_days" in dq:
+        add("unknown_office_wfo_days", dq["unknown_office_wfo_days"])
+    for e in dq.get("unknown_office") or []:
+        detail = ", ".join(str(e[k]) for k in ("unit_code", "office_id") if e.get(k))
+        add("unknown_office_employees", e.get("wfo_days"), e.get("nip"), detail or None)
+    if "home_accepted_without_roster" in dq:
+        by_unit = dq["home_accepted_without_roster"] or {}
+        add("home_accepted_total", sum(int(n) for n in by_unit.values()))
+        for code, n in sorted(by_unit.items()):
+            add("home_accepted_without_roster", n, code)
+    if "possibly_missing_data" in dq:
+        small = dq["possibly_missing_data"] or []
+        add("possibly_missing_data_days", len(small))
+        for d in small:
+            detail = f"{cat.date(d.get('date'))}: {cat.integer(d.get('employees'))} " + cat.t(
+                "missing_data_employees"
+            ).lower()
+            add("possibly_missing_data", None, d.get("unit_code"), detail)
+    missing = dq.get("units_without_roster") or []
+    add("units_without_roster", len(missing))
+    for code in missing:
+        add("units_without_roster", None, code)
     return rows
+
+
+def _missing_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]:
+    """The missing-data agency-days, each worded as missing data (never as a violation)."""
+    explain = {
+        "ATTENDANCE_DATA_MISSING": cat.t("missing_data_explain"),
+        "OUTPUT_DATA_MISSING": cat.t("missing_output_explain"),
+    }
+    return [
+        {
+            "unit_code": f["unit_code"],
+            "date": f["date"],
+            "rule": f["rule"],
+            "rule_name": cat.rule_name(f["rule"]),
+            "detail": explain.get(f["rule"], cat.t("missing_data")),
+            "headcount": f.get("headcount"),
+        }
+        for f in model["missing_data"]
+    ]
 
 
 # --- entry point ------------------------------------------------------------
