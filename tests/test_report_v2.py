@@ -128,6 +128,14 @@ def _md_rows(md: str, first_cell: str) -> list[list[str]]:
     ]
 
 
+def _md_rows_starting(md: str, text: str) -> list[list[str]]:
+    return [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in md.splitlines()
+        if line.startswith(f"| {text}")
+    ]
+
+
 def test_markdown_says_missing_data_not_violation(rendered) -> None:
     lang, paths = rendered
     cat = catalogue(lang)
@@ -155,13 +163,14 @@ def test_markdown_lists_every_v2_quality_item(rendered) -> None:
     quality = md[md.index(f"## {cat.t('section_quality')}"):]
     assert f"| {cat.t('blanked_by_code')}: `bad-number` | 1 |" in quality
     assert f"| {cat.t('unknown_office_wfo_days')} | 2 |" in quality
-    assert f"| {cat.t('unknown_office_employees')}: `{X}` — U9, OX | 2 |" in quality
-    assert f"| {cat.t('possibly_missing_data_days')} | 1 |" in quality
-    day = "5 Desember 2025" if lang == "id" else "5 December 2025"
-    assert f"| {cat.t('possibly_missing_data')}: `U9` — {day}: 1 " in quality
-    assert f"| {cat.t('home_accepted_without_roster')}: `U4` |" in quality
+    # one row per list (pages of A4): its agencies and counts; the sheet lists each
+    assert f"| {cat.t('unknown_office_employees')} — U9 (1) | 1 |" in quality
+    assert f"| {cat.t('possibly_missing_data_days')} — U9 (1) | 1 |" in quality
+    assert f"| {cat.t('units_without_roster')} — U1, U2, U4, U5, U9 | 5 |" in quality
+    home = next(r for r in _md_rows_starting(quality, cat.t("home_accepted_total")))
+    assert "U4 (" in home[0] and int(home[1].replace(".", "").replace(",", "")) > 0
     if lang == "id":
-        assert "Kemungkinan data hilang: PD kecil tanpa satu pun absensi pada hari itu" in quality
+        assert "Kemungkinan data hilang (PD kecil tanpa satu pun absensi): hari-PD" in quality
 
 
 def test_html_missing_data_table_and_counts(rendered) -> None:
@@ -178,7 +187,7 @@ def test_html_missing_data_table_and_counts(rendered) -> None:
     quality = html[html.index('<table id="quality-table">'):]
     quality = quality[: quality.index("</table>")]
     assert f"{cat.t('blanked_by_code')}: <code>bad-number</code>" in quality
-    assert f"{cat.t('unknown_office_employees')}: <code>{X}</code>" in quality
+    assert f"{cat.t('unknown_office_employees')} — U9 (1)" in quality
     # the matrix and the quota table hold no missing-data rule
     for table_id in ("units-matrix", "unit-findings", "unit-findings-by-rule"):
         if f'id="{table_id}"' in html:
@@ -206,6 +215,12 @@ def test_xlsx_missing_data_sheet_and_quality_items(rendered) -> None:
     assert (cat.t("unknown_office_employees"), X, 2, "U9, OX") in quality
     assert (cat.t("possibly_missing_data_days"), None, 1, None) in quality
     assert any(r[0] == cat.t("home_accepted_without_roster") and r[1] == "U4" for r in quality)
+    day = "5 Desember 2025" if lang == "id" else "5 December 2025"
+    who = f"{cat.t('missing_data_employees')}: 1"
+    assert (cat.t("possibly_missing_data"), "U9", None, f"{day} ({who})") in quality
+    if lang == "id":
+        names = {r[0] for r in quality}
+        assert "Kemungkinan data hilang: PD kecil tanpa satu pun absensi pada hari itu" in names
     summary = {r[1]: r[2] for r in wb[cat.sheets["summary"]].iter_rows(min_row=2, values_only=True)}
     assert summary["missing_data_total"] == 1
     assert summary["no_attendance_data"] == 8

@@ -121,7 +121,7 @@ def _context(model: dict[str, Any], cat: Catalogue, with_xlsx: bool = False) -> 
         "employees_shown": shown,
         "matrix": _matrix(model),
         "with_xlsx": with_xlsx,
-        "quality_rows": _quality_rows(model, cat),
+        "quality_rows": _quality_rows(model, cat, detailed=False),
         "missing_rows": _missing_rows(model, cat),
     }
 
@@ -574,17 +574,32 @@ def _speed_number(value: Any) -> float | None:
     return speed if math.isfinite(speed) else None
 
 
-def _quality_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]:
+def _quality_rows(
+    model: dict[str, Any], cat: Catalogue, detailed: bool = True
+) -> list[dict[str, Any]]:
     """The data-quality items of every format (HTML, Markdown and the "Kualitas Data" sheet).
 
     Each row: ``quality_item`` (label), ``code`` (a reject code, agency code or NIP the
     item is about, else None), ``value`` (a count, or None) and ``detail`` (text or None).
+    ``detailed``: the sheet's one row per agency, employee or agency-day of a list; else
+    (HTML, Markdown: pages of A4) one row per list, its agencies and counts in ``detail``.
     """
     dq = model["data_quality"]
     rows: list[dict[str, Any]] = []
 
     def add(key: str, value: Any, code: str | None = None, detail: str | None = None) -> None:
         rows.append({"quality_item": cat.t(key), "code": code, "value": value, "detail": detail})
+
+    def per_unit(counts: dict[str, int]) -> str | None:
+        text = ", ".join(f"{u} ({cat.integer(n)})" for u, n in sorted(counts.items()))
+        return text or None
+
+    def tally(items: list[dict[str, Any]], weight: str | None = None) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in items:
+            code = str(r.get("unit_code"))
+            out[code] = out.get(code, 0) + (int(r.get(weight) or 0) if weight else 1)
+        return out
 
     for key in ("rejects_by_code", "blanked_by_code"):
         by_code = dq.get(key) or {}
@@ -603,25 +618,31 @@ def _quality_rows(model: dict[str, Any], cat: Catalogue) -> list[dict[str, Any]]
             add(key, dq[key])
     if "unknown_office_wfo_days" in dq:
         add("unknown_office_wfo_days", dq["unknown_office_wfo_days"])
-    for e in dq.get("unknown_office") or []:
-        detail = ", ".join(str(e[k]) for k in ("unit_code", "office_id") if e.get(k))
-        add("unknown_office_employees", e.get("wfo_days"), e.get("nip"), detail or None)
+    unknown = dq.get("unknown_office") or []
+    if detailed:
+        for e in unknown:
+            detail = ", ".join(str(e[k]) for k in ("unit_code", "office_id") if e.get(k))
+            add("unknown_office_employees", e.get("wfo_days"), e.get("nip"), detail or None)
+    elif "unknown_office" in dq:
+        add("unknown_office_employees", len(unknown), None, per_unit(tally(unknown)))
     if "home_accepted_without_roster" in dq:
-        by_unit = dq["home_accepted_without_roster"] or {}
-        add("home_accepted_total", sum(int(n) for n in by_unit.values()))
-        for code, n in sorted(by_unit.items()):
+        by_unit = {str(u): int(n) for u, n in (dq["home_accepted_without_roster"] or {}).items()}
+        listed = None if detailed else per_unit(by_unit)
+        add("home_accepted_total", sum(by_unit.values()), None, listed)
+        for code, n in sorted(by_unit.items()) if detailed else ():
             add("home_accepted_without_roster", n, code)
     if "possibly_missing_data" in dq:
         small = dq["possibly_missing_data"] or []
-        add("possibly_missing_data_days", len(small))
-        for d in small:
-            detail = f"{cat.date(d.get('date'))}: {cat.integer(d.get('employees'))} " + cat.t(
-                "missing_data_employees"
-            ).lower()
+        listed = None if detailed else per_unit(tally(small))
+        add("possibly_missing_data_days", len(small), None, listed)
+        for d in small if detailed else ():
+            who = f"{cat.t('missing_data_employees')}: {cat.integer(d.get('employees'))}"
+            detail = f"{cat.date(d.get('date'))} ({who})"
             add("possibly_missing_data", None, d.get("unit_code"), detail)
     missing = dq.get("units_without_roster") or []
-    add("units_without_roster", len(missing))
-    for code in missing:
+    listed = None if detailed else ", ".join(missing) or None
+    add("units_without_roster", len(missing), None, listed)
+    for code in missing if detailed else ():
         add("units_without_roster", None, code)
     return rows
 
