@@ -244,3 +244,23 @@ def test_run_accepts_the_unit_in_another_case(store_dir: Path, tmp_path: Path) -
     assert [p.name for p in (tmp_path / "out").glob("*.json") if p.name != "audit.json"] == [
         "wfhaudit-2025-12-02..2025-12-11-U1.json"
     ]
+
+
+def test_blanked_cells_are_counted_apart_from_rejected_rows(tmp_path: Path) -> None:
+    """audit.json: a bad optional cell (stored empty) is `blanked_by_code`, a refused row
+    is `rejects_by_code` — a kept check-in is never reported as a rejected row."""
+    store = tmp_path / "store"
+    store_from_dir(WORKED, store, kinds=("employees", "offices", "outputs", "leave"))
+    bad = tmp_path / "attendance.csv"
+    rows = (WORKED / "attendance.csv").read_text().splitlines()
+    header, first, *rest = rows
+    cells = first.split(",")
+    cells[5] = "lima"  # accuracy_m: not a number -> blanked, the check-in kept
+    bad.write_text("\n".join([header, ",".join(cells), *rest, "1985,2025-12-02 07:00,IN,,,,,"]))
+    ingested = runner.invoke(app, ["ingest", "attendance", str(bad), "--store", str(store), "-q"])
+    assert ingested.exit_code == 0, ingested.output
+    result = _audit(store, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    quality = json.loads((tmp_path / "out" / "audit.json").read_text())["data_quality"]
+    assert quality["blanked_by_code"] == {"type-error": 1}
+    assert quality["rejects_by_code"] == {"bad-nip": 1}
