@@ -41,6 +41,7 @@ from wfhaudit.audit.employee_days import EmployeeDayFrames, build_employee_days
 from wfhaudit.audit.inputs import AuditInputs, in_range, store_tables, with_tables
 from wfhaudit.audit.rules import RULES, Rule, RuleContext
 from wfhaudit.policy.model import Policy
+from wfhaudit.processes import pid_alive
 from wfhaudit.schema import (
     AUDIT_TABLES,
     EMPLOYEE_DAYS_SCHEMA,
@@ -117,16 +118,6 @@ def nip_bucket(buckets: int) -> pl.Expr:
 # --- private work directories -------------------------------------------------------
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def private_dir(parent: Path | None, prefix: str) -> Path:
     """A new directory only this user can read, ``<prefix><host>-<pid>-XXXX`` in ``parent``
     (default: the system's temporary directory).  Directories of that prefix left by a
@@ -136,7 +127,7 @@ def private_dir(parent: Path | None, prefix: str) -> Path:
     mine = f"{prefix}{socket.gethostname()}-"
     for old in parent.iterdir():
         pid = old.name.removeprefix(mine).split("-")[0]
-        if old.name.startswith(mine) and pid.isdigit() and not _alive(int(pid)):
+        if old.name.startswith(mine) and pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{mine}{os.getpid()}-", dir=parent))
 

@@ -22,6 +22,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol
 
 from wfhaudit.errors import UsageError
+from wfhaudit.processes import pid_alive
 from wfhaudit.report import charts
 from wfhaudit.report.clarifications import write_clarification_sheets
 from wfhaudit.report.i18n import Catalogue, catalogue
@@ -698,22 +699,12 @@ def report_name(period_label: str, unit: str | None, ext: str, lang: str = DEFAU
     return f"{'-'.join(parts)}.{ext}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temporaries(directory: Path) -> list[Path]:
     """Delete the report temporaries a killed run left in ``directory``; those removed."""
     removed = []
     for path in directory.glob(f"{_TMP_PREFIX}*"):
         pid_text = path.name[len(_TMP_PREFIX) :].split("-", 1)[0]
-        if pid_text.isdigit() and _pid_alive(int(pid_text)) and int(pid_text) != os.getpid():
+        if pid_text.isdigit() and pid_alive(int(pid_text)) and int(pid_text) != os.getpid():
             continue  # another report is writing it right now
         try:
             path.unlink()

@@ -14,14 +14,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import polars as pl
 import xlsxwriter
 from rich.console import Console
 from rich.table import Table
 
 from wfhaudit.report.i18n import Catalogue, catalogue
-from wfhaudit.report.render import _md_cell, _sheet, _write_atomic, template_dir
+from wfhaudit.report.render import _env, _sheet, _write_atomic, template_dir
 from wfhaudit.roster.check import PROBLEMS, RosterCheck, safe_unit
 from wfhaudit.roster.plan import PLAN_RULES
 
@@ -400,19 +399,6 @@ def build_model(check: RosterCheck, unit: str | None, lang: str) -> dict[str, An
         "stray": stray if stray and stray["total"] else None,
         "verified": check.suggestion.verified,
     }
-
-
-def _env(autoescape: bool) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir())),
-        autoescape=autoescape,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["md"] = _md_cell
-    return env
 
 
 def render_markdown(model: dict[str, Any]) -> str:
