@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wfhaudit.cli import app
+from wfhaudit.demo import snapshots
 from wfhaudit.sample import generate_sample, generator
 from wfhaudit.schema import ALL_RULES, KINDS
 
@@ -45,6 +46,10 @@ def ingest_sample(data: Path, fmt: str, store: Path) -> None:
         else:
             ext = "parquet" if fmt == "parquet" else "csv"
             _invoke(["ingest", kind, str(data / f"{kind}.{ext}"), "--store", str(store), "--quiet"])
+        if kind == "employees":  # the export's later snapshot (the planted transfer)
+            for path, day in snapshots(data):
+                options = ["--valid-from", day, "--store", str(store), "--quiet"]
+                _invoke(["ingest", kind, str(path), *options])
 
 
 def read_truth(path: Path) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
@@ -134,3 +139,15 @@ def test_audit_finds_exactly_the_ground_truth(
     # export, another's reports missing on one day)
     expected_rules = set(ALL_RULES) - ({"WFH_QUOTA_EXCEEDED"} if month == "2026-03" else set())
     assert set(info.truth) == expected_rules
+    # The transfer (four agencies or more): its finding is under the NEW agency, the unit of
+    # the employees row in force on the day.
+    truth = pl.read_csv(data / "ground_truth.csv", schema_overrides={"nip": pl.String})
+    moved = truth.filter(pl.col("scenario") == "transfer")
+    moved = moved.select("nip", "date", "rule", "unit_code")
+    assert moved.height == (1 if units >= 4 else 0)
+    violations = pl.read_parquet(out / "violations.parquet").with_columns(
+        pl.col("date").cast(pl.String)
+    )
+    assert moved.join(violations, on=["nip", "date", "rule"], suffix="_audit").select(
+        "unit_code", "unit_code_audit"
+    ).rows() == [(r, r) for r in moved["unit_code"]]

@@ -15,6 +15,7 @@ demo costs one Python start-up.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import time
@@ -45,7 +46,20 @@ def ingest_plan(data: Path) -> list[tuple[str, list[Path], list[str]]]:
             files = sorted((data / "roster").glob("*.xlsx"))
         if files:
             steps.append((kind, files, options))
+        if kind == "employees":
+            steps += [("employees", [f], ["--valid-from", day]) for f, day in snapshots(data)]
     return steps
+
+
+def snapshots(data: Path) -> list[tuple[Path, str]]:
+    """Later employees snapshots of the export layout (``employees-<YYYY-MM-DD>.csv``, a SIMPEG
+    export without a valid_from column) and the day each is valid from, oldest first."""
+    found = []
+    for path in sorted(data.glob("employees-*.csv")):
+        day = path.stem.removeprefix("employees-")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+            found.append((path, day))
+    return found
 
 
 def _call(args: list[str]) -> int:

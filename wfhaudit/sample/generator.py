@@ -419,6 +419,17 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
                 leave[e - lo, d] = DUTY
                 leave_rows.append((e - lo, d, d, "DINAS_LUAR"))
     status = np.where(~active, 0, np.where(leave == 0, 1, np.where(leave == DUTY, 2, 3)))
+    # A transferred employee leaves this agency's headcount and rotation from the transfer
+    # day on; the roster (one file per agency, keyed by nip and date) still lists him WFO.
+    rostered = status.copy()
+    for e, (first_day, _new, _wrong) in plan.transfer.items():
+        if lo <= e < hi:
+            status[e - lo, first_day:] = 0
+    #: employees transferred into this agency: how many count in its headcount per day
+    joined = np.zeros(n_days, dtype=np.int64)
+    for first_day, new, _wrong in plan.transfer.values():
+        if new == u:
+            joined[first_day:] += 1
 
     # The roster: rotate WFH among the day's available staff, never above max_share.
     mode = np.zeros((n, n_days), dtype=np.int8)
@@ -698,6 +709,15 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
             add_truth(e, d, "SHARED_COORDINATES", k)
             if ring_office.office_id != unit.office.office_id:
                 add_truth(e, d, "WRONG_LOCATION", k)
+        elif k == P.TRANSFER:
+            _first, new, wrong = plan.transfer[e]
+            where = ctx.units[new].office if d != wrong else unit.office  # wrong: the old one
+            at = (where.lat, where.lon)
+            event(e, d, "IN", int(ctx.start_s[d]) - rnd.randint(1, 45 * 60), near(*at))
+            event(e, d, "OUT", int(ctx.end_s[d]) + rnd.randint(0, 40 * 60 - 1), near(*at))
+            report(e, d)
+            if d == wrong:  # at the old office: a finding under the NEW agency
+                truth.append((nip_of(e), ctx.units[new].code, days[d].date, "WRONG_LOCATION", k))
         elif k == P.SHARED_PHONE:
             owner = plant.employees[0]
             normal_in(e, d, device=str(people.device[owner]))
@@ -716,7 +736,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
     # plan.unknown_office: no finding (v2): a data-quality item of the audit, not a fault
     # of the employee's
     for d, day in enumerate(days):
-        headcount = int((status[:, d] == 1).sum())
+        headcount = int((status[:, d] == 1).sum()) + int(joined[d])  # joiners work WFO
         wfh = int(((status[:, d] == 1) & (mode[:, d] == 1)).sum())
         if day.max_share is not None and headcount and wfh / headcount > day.max_share:
             truth.append(("", unit.code, day.date, "WFH_QUOTA_EXCEEDED", P.QUOTA))
@@ -766,7 +786,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
         for d, day in enumerate(days):
             grid_cols[day.date.isoformat()] = pl.Series(
                 np.where(mode[:, d] == 1, "WFH", "WFO"), dtype=pl.String
-            ).zip_with(pl.Series(status[:, d] != 0), pl.Series([None] * n, dtype=pl.String))
+            ).zip_with(pl.Series(rostered[:, d] != 0), pl.Series([None] * n, dtype=pl.String))
         grid = pl.DataFrame(grid_cols)
     nips_local = nips.slice(lo, n)
     devices_local = people.device_series.slice(lo, n)
@@ -815,7 +835,7 @@ def make_chunks(ctx: _Ctx, u: int, lo: int, hi: int) -> Iterator[Chunk]:  # noqa
             submitted_at="submitted_at",
             text="text",
         )
-        ae, ad = np.nonzero(sub_status != 0)
+        ae, ad = np.nonzero(rostered[b0:b1] != 0)
         roster = pl.DataFrame(
             {
                 "nip": nips_local.gather(ae + b0),
@@ -1155,6 +1175,23 @@ def _plant_bad_cell(path: Path, planted: set[str]) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def transfer_rows(
+    people: People, units: list[Unit], plan: P.Plan, days: list[WorkDay]
+) -> pl.DataFrame:
+    """The employees rows of the planted transfers: the new agency and office, valid from
+    the transfer day."""
+    rows = [
+        people.frame.slice(e, 1).with_columns(
+            unit_code=pl.lit(units[new].code),
+            unit_name=pl.lit(units[new].name),
+            office_id=pl.lit(units[new].office.office_id),
+            valid_from=pl.lit(days[first].date, dtype=pl.Date),
+        )
+        for e, (first, new, _wrong) in sorted(plan.transfer.items())
+    ]
+    return pl.concat(rows) if rows else people.frame.clear()
+
+
 def generate_sample(
     out_dir: Path | str,
     *,
@@ -1215,8 +1252,16 @@ def generate_sample(
     )
 
     writer = _Writer(out, fmt, month)
-    # no history in the sample (yet): a SIMPEG export has no valid_from column
+    # a SIMPEG export has no valid_from column: the analyst gives it (--valid-from)
     writer.write("employees", people.frame.drop("valid_from") if fmt == "export" else people.frame)
+    moved = transfer_rows(people, unit_list, plan, days)
+    if moved.height:
+        if fmt == "export":  # the second snapshot: the transferred employee's new row
+            path = out / f"employees-{moved['valid_from'][0].isoformat()}.csv"
+            moved.drop("valid_from").write_csv(path, date_format="%Y-%m-%d")
+            writer.files["employees-transfer"] = path
+        else:  # canonical: the history row itself
+            writer.write("employees", moved)
     office_rows = {u.office.office_id: u.office for u in unit_list}
     writer.write(
         "offices",
@@ -1294,6 +1339,12 @@ def generate_sample(
             "units": [(u.code, u.name, s) for u, s in zip(unit_list, sizes, strict=True)],
             "first_day": days[0].date,
             "last_day": days[-1].date,
+            #: (valid_from, nip, old unit code, new unit code) of each planted transfer
+            "transfers": [
+                (days[first].date, nips_of(people, [e])[0], unit_list[int(unit_of[e])].code,
+                 unit_list[new].code)
+                for e, (first, new, _wrong) in sorted(plan.transfer.items())
+            ],
         },
     )
     readme = write_readme(info)

@@ -102,8 +102,9 @@ def _merge_employees(
 
     A civil servant with the same row in every month keeps their nip.  Anyone
     else — a new hire or a leaver of one month, an employee planted without an
-    office or a home in one month — becomes one employee per month present:
-    that month's row under a fresh nip, active only within the month.  Each
+    office or a home in one month, one transferred within a month — becomes one
+    employee per month present: that month's rows under a fresh nip, active only
+    within the month.  Each
     month then audits exactly the people its single-month generator made.
     """
     months = list(per_month)
@@ -123,9 +124,9 @@ def _merge_employees(
     for row in changing.iter_rows(named=True):
         month, nip = row.pop("_month"), str(row["nip"])
         first, last = _month_bounds(month)
-        new = _fresh_nip(nip, taken)
-        renamed[month][nip] = new
-        row["nip"] = new
+        if nip not in renamed[month]:  # a transfer's rows (valid_from) share the new nip
+            renamed[month][nip] = _fresh_nip(nip, taken)
+        row["nip"] = renamed[month][nip]
         row["active_from"] = max(row["active_from"] or first, first)
         row["active_to"] = min(row["active_to"] or last, last)
         rows.append(row)

@@ -69,6 +69,10 @@ NOT_ALLOWED = "not_allowed"  # rostered WFH on a day outside every WFH period (t
 # at the office, the others at home: no finding for them, WFH_NOT_ALLOWED for the agency)
 # Agency-days.
 QUOTA = "quota"  # more than max_share of an agency rostered WFH
+# History (v2): a transfer to another agency on a mid-month working day D (a second
+# employees row with valid_from = D); on one later day the employee checks in at the OLD
+# office: WRONG_LOCATION under the NEW agency, proving the audit reads the row in force.
+TRANSFER = "transfer"
 
 
 @dataclass
@@ -97,6 +101,8 @@ class Plan:
     active_days: dict[int, tuple[int, int]]
     #: unit index -> [(day index, extra WFH count)]
     quota: dict[int, list[tuple[int, int]]]
+    #: employee -> (first day index in the new unit, new unit, day at the old office)
+    transfer: dict[int, tuple[int, int, int]] = field(default_factory=dict)
 
 
 def plants_per_kind(employees: int) -> int:
@@ -266,5 +272,24 @@ def make_plan(
                     plan.forced_mode[(e, d)] = 0
             if kind in (TRAVEL_DUTY, DUTY_NO_EVENTS):
                 plan.duty_days[e].extend(plant_days)
+            add(plant)
+
+    # The transfer: between two agencies other than the two largest (those lose one day's
+    # check-ins or reports, see ``missing_data_days``), drawn last so that no other plant
+    # changes.
+    sizes = Counter(unit_of)
+    small = sorted(range(len(unit_codes)), key=lambda u: (-sizes[u], u))[2:]
+    pairs = [(a, b) for a in small for b in small if unit_offices[a] != unit_offices[b]]
+    if pairs and n_days >= 4:
+        old, new = rnd.choice(pairs)
+        picked = take(unit=old)
+        if picked is not None:
+            first = n_days // 2
+            wrong = rnd.randrange(first + 1, n_days)
+            plan.transfer[picked] = (first, new, wrong)
+            plant = Plant(TRANSFER, [picked], list(range(first, n_days)), {"unit": new})
+            for d in plant.days:
+                plan.cells[(picked, d)] = plant
+                plan.forced_mode[(picked, d)] = 0
             add(plant)
     return plan

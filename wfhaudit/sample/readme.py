@@ -41,6 +41,8 @@ SCENARIOS: dict[str, str] = {
     P.NOT_ALLOWED: "1-2 employees rostered WFH on a day outside every WFH period (one at the "
     "office, one at home: no finding, the agency gets WFH_NOT_ALLOWED)",
     P.QUOTA: "an agency rostering more than the allowed WFH share on a day",
+    P.TRANSFER: "moved to another agency mid-month (a second employees row, valid_from the "
+    "move); one later day checked in at the old office: WRONG_LOCATION under the new agency",
 }
 
 
@@ -58,6 +60,8 @@ def write_readme(info: SampleInfo) -> Path:
     first_day: dt.date = info.extra["first_day"]
     as_of = _next_month(first_day.replace(day=1))
     ext = "parquet" if info.fmt == "parquet" else "csv"
+    transfers: list[tuple[dt.date, str, str, str]] = info.extra.get("transfers", [])
+    snapshots = sorted({day.isoformat() for day, *_ in transfers})
     lines = [
         f"# Synthetic Pemprov Jabar, {info.month}",
         "",
@@ -81,6 +85,14 @@ def write_readme(info: SampleInfo) -> Path:
             ("file", "what"),
             [
                 ("`employees.csv`", "staff master data (canonical columns)"),
+                *[
+                    (
+                        f"`employees-{day}.csv`",
+                        f"a later SIMPEG snapshot, in force from {day}: the rows that changed "
+                        "(a transfer), same columns as `employees.csv`",
+                    )
+                    for day in snapshots
+                ],
                 ("`offices.csv`", "office geofences (canonical columns)"),
                 (
                     f"`attendance-kmob-{info.month}.csv`",
@@ -118,6 +130,10 @@ def write_readme(info: SampleInfo) -> Path:
     if info.fmt == "export":
         lines += [
             "wfhaudit ingest employees employees.csv",
+            *[
+                f"wfhaudit ingest employees employees-{day}.csv --valid-from {day}"
+                for day in snapshots
+            ],
             "wfhaudit ingest offices offices.csv",
             "wfhaudit ingest roster roster/*.xlsx",
             f"wfhaudit ingest attendance attendance-kmob-{info.month}.csv --profile kmob",
@@ -173,6 +189,14 @@ def write_readme(info: SampleInfo) -> Path:
         "the check-in (no finding).",
         "",
     ]
+    lines += [
+        f"Transfer: {nip} moved from {old} to {new} on {day.isoformat()} (the employees row "
+        f"in force from then on has the new agency and office); the agencies' headcounts change "
+        "on that day, and the one day checked in at the old office is a `WRONG_LOCATION` "
+        f"under {new}."
+        for day, nip, old, new in transfers
+    ]
+    lines += [""] if transfers else []
     lines += _table(
         ("scenario", "count", "what"),
         [(f"`{k}`", v, SCENARIOS.get(k, "")) for k, v in info.plants.items()],
