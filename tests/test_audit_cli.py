@@ -264,3 +264,32 @@ def test_blanked_cells_are_counted_apart_from_rejected_rows(tmp_path: Path) -> N
     quality = json.loads((tmp_path / "out" / "audit.json").read_text())["data_quality"]
     assert quality["blanked_by_code"] == {"type-error": 1}
     assert quality["rejects_by_code"] == {"bad-nip": 1}
+
+
+@pytest.mark.parametrize("extra", [(), ("--partition-days", "2")])
+def test_paths_with_brackets_are_read_literally(
+    store_dir: Path, tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    """A store or --out named like a glob pattern (`s[1]`) is read as written: before, every
+    scan of it found no file, so the audit saw no attendance (or silently no leave)."""
+    bracketed = tmp_path / "store[1]"
+    store_from_dir(WORKED, bracketed)
+    plain = _audit(store_dir, tmp_path / "plain", *extra)
+    result = _audit(bracketed, tmp_path / "out[1]", *extra)
+    assert plain.exit_code == 0 and result.exit_code == 0, result.output
+    files = sorted(p.name for p in (tmp_path / "plain").glob("*.parquet"))
+    assert files and files == sorted(p.name for p in (tmp_path / "out[1]").iterdir()
+                                     if p.suffix == ".parquet")
+    for name in files:
+        assert pl.read_parquet(tmp_path / "plain" / name).equals(
+            pl.read_parquet(tmp_path / "out[1]" / name, glob=False)
+        ), name
+    counts = [json.loads((d / "audit.json").read_text())["counts"]
+              for d in (tmp_path / "plain", tmp_path / "out[1]")]
+    assert counts[0] == counts[1] and counts[0]["by_rule"]["ABSENT"] == 1
+    report = runner.invoke(
+        app, ["report", PERIOD, "--results", str(tmp_path / "out[1]"), "--store", str(bracketed),
+              "--format", "md", "-q"],
+    )
+    assert report.exit_code == 0, report.output
+    assert (tmp_path / "out[1]" / f"wfhaudit-{PERIOD}.md").is_file()

@@ -80,8 +80,8 @@ def truth_check(data: Path, results: Path) -> tuple[int, int, int] | None:
     truth = pl.read_csv(truth_path, schema_overrides={"nip": pl.String, "date": pl.String})
     truth = truth.with_columns(pl.col("nip").fill_null(""))
     want = {(r["nip"] or r["unit_code"], r["date"], r["rule"]) for r in truth.iter_rows(named=True)}
-    violations = pl.read_parquet(results / "violations.parquet")
-    findings = pl.read_parquet(results / "unit_findings.parquet")
+    violations = pl.read_parquet(results / "violations.parquet", glob=False)
+    findings = pl.read_parquet(results / "unit_findings.parquet", glob=False)
     got = {
         (n, d.isoformat(), r) for n, d, r in violations.select("nip", "date", "rule").iter_rows()
     }
@@ -139,9 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: wfhaudit run failed (exit {code}).", file=sys.stderr)
         return code
 
-    violations = pl.read_parquet(out / "violations.parquet")
-    findings = pl.read_parquet(out / "unit_findings.parquet")
-    days = pl.read_parquet(out / "employee_days.parquet")
+    violations = pl.read_parquet(out / "violations.parquet", glob=False)
+    findings = pl.read_parquet(out / "unit_findings.parquet", glob=False)
+    days = pl.read_parquet(out / "employee_days.parquet", glob=False)
     print(
         f"\naudited {args.period} (as of {args.as_of}): {days.height} employee-days of "
         f"{days['nip'].n_unique()} employees; {violations.height} violations by "

@@ -295,8 +295,8 @@ def would_waive(results_dir: Path, clarification: pl.DataFrame) -> tuple[int, in
     """``(violations, agency findings)`` of the open findings in ``results_dir`` that
     ``clarification`` would waive."""
     try:
-        violations = pl.read_parquet(results_dir / "violations.parquet")
-        unit_findings = pl.read_parquet(results_dir / "unit_findings.parquet")
+        violations = pl.read_parquet(results_dir / "violations.parquet", glob=False)
+        unit_findings = pl.read_parquet(results_dir / "unit_findings.parquet", glob=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise DataError(
             f"cannot read the audit result in {results_dir} ({exc}); run the audit again."

@@ -432,7 +432,9 @@ def _events(
             )
             .fill_null(False)
             .alias("outside_place"),
-            (pl.col("distance_dm").cast(pl.Float64) / 10).alias("distance_m"),
+            # decimetres back to metres; round(1) pins the one double nearest to n/10 (an
+            # engine may compute x / 10 as x * 0.1: 2527 * 0.1 = 252.70000000000002)
+            (pl.col("distance_dm").cast(pl.Float64) / 10).round(1).alias("distance_m"),
         )
         .with_columns(
             (pl.col("outside_place") & (~pl.col("home_fence_too") | away.fill_null(True)))

@@ -165,7 +165,7 @@ class StageSource:
         days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
         tables = {kind: _scan_days(stage, kind, days) for kind in DAILY_KINDS}
         for kind in SMALL_KINDS:
-            tables[kind] = pl.scan_parquet(stage / f"{kind}.parquet")
+            tables[kind] = pl.scan_parquet(stage / f"{kind}.parquet", glob=False)
         return with_tables(self.template, start, end, in_range(tables, start, end))
 
 
@@ -183,7 +183,7 @@ def _scan_days(stage: Path, kind: str, days: Sequence[dt.date]) -> pl.LazyFrame:
     ]
     if not files:
         return table.empty().lazy()
-    return pl.scan_parquet(files, hive_partitioning=False).select(
+    return pl.scan_parquet(files, hive_partitioning=False, glob=False).select(
         [pl.col(c).cast(t) for c, t in table.columns.items()]
     )
 
@@ -408,7 +408,7 @@ class ChunkResult:
         part = self.parts.get(name)
         if part is None:
             return None
-        return part.lazy() if isinstance(part, pl.DataFrame) else pl.scan_parquet(part)
+        return part.lazy() if isinstance(part, pl.DataFrame) else pl.scan_parquet(part, glob=False)
 
 
 def _only_units(inputs: AuditInputs, units: list[str]) -> AuditInputs:

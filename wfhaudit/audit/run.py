@@ -173,7 +173,7 @@ class AuditResult:
         return list(self.meta["days_left_out"])
 
     def frame(self, name: str) -> pl.DataFrame:
-        return pl.read_parquet(self.out_dir / name)
+        return pl.read_parquet(self.out_dir / name, glob=False)
 
     @cached_property
     def violations(self) -> pl.DataFrame:
@@ -612,8 +612,12 @@ def period_step(
     parts = []
     for bucket in range(summary_buckets):
         mine = nip_bucket(summary_buckets) == bucket
-        ed = pl.scan_parquet(tmp / "employee_days.parquet").select("nip", "status").filter(mine)
-        vio = pl.scan_parquet(tmp / "violations.parquet").filter(mine)
+        ed = (
+            pl.scan_parquet(tmp / "employee_days.parquet", glob=False)
+            .select("nip", "status")
+            .filter(mine)
+        )
+        vio = pl.scan_parquet(tmp / "violations.parquet", glob=False).filter(mine)
         ed_df, vio_df, earlier_df, names_df = pl.collect_all(
             [ed, vio, earlier.filter(mine), names.filter(mine)]
         )
@@ -649,7 +653,7 @@ def period_step(
                 quality[key] = quality.get(key, 0) + value
     quality.update(  # the v2 data-quality lists, from the evidence written
         quality_lists(
-            pl.read_parquet(tmp / "employee_days.parquet"),
+            pl.read_parquet(tmp / "employee_days.parquet", glob=False),
             set(snap.inputs.offices.select("office_id").collect()["office_id"].to_list()),
             policy.gap_min_employees,
         )
@@ -659,7 +663,7 @@ def period_step(
         "employee_days": n_evidence,
         "status": status,
         "by_rule": by_rule,
-        "unit_findings": pl.read_parquet(tmp / "unit_findings.parquet"),
+        "unit_findings": pl.read_parquet(tmp / "unit_findings.parquet", glob=False),
         "people": people,
         "quality": quality,
         "waived": waived,  # clarifications (issue 12): (counts, clarifications) of audit.json

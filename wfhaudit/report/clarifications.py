@@ -44,7 +44,7 @@ def _read(path: Path, schema: pl.Schema) -> pl.DataFrame:
     """A waived result file (an audit written before issue 12 has none: empty)."""
     if not path.is_file():
         return pl.DataFrame(schema=schema)
-    df = pl.read_parquet(path)
+    df = pl.read_parquet(path, glob=False)
     return df.select([pl.col(c).cast(t) for c, t in schema.items() if c in df.columns])
 
 

@@ -68,8 +68,10 @@ class Results:
             self.audit: dict[str, Any] = json.loads((self.dir / "audit.json").read_text("utf-8"))
             self.violations = _read(self.dir / "violations.parquet", VIOLATIONS_SCHEMA)
             self.unit_findings = _read(self.dir / "unit_findings.parquet", UNIT_FINDINGS_SCHEMA)
-            self.employee_days = pl.read_parquet(self.dir / "employee_days.parquet")
-            self.employee_summary = pl.read_parquet(self.dir / "employee_summary.parquet")
+            self.employee_days = pl.read_parquet(self.dir / "employee_days.parquet", glob=False)
+            self.employee_summary = pl.read_parquet(
+                self.dir / "employee_summary.parquet", glob=False
+            )
         except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
             raise DataError(
                 f"cannot read the audit result in {self.dir} ({exc}); run 'wfhaudit audit PERIOD' "
@@ -111,7 +113,7 @@ class Results:
 
 
 def _read(path: Path, schema: pl.Schema) -> pl.DataFrame:
-    df = pl.read_parquet(path)
+    df = pl.read_parquet(path, glob=False)
     missing = [c for c in schema if c not in df.columns]
     if missing:
         raise DataError(f"{path} lacks the columns {', '.join(missing)}; re-run the audit.")

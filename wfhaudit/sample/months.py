@@ -92,7 +92,7 @@ def _month_bounds(month: str) -> tuple[dt.date, dt.date]:
 
 def _read(path: Path, kind: str) -> pl.DataFrame:
     file = path / f"{kind}.parquet"
-    return pl.read_parquet(file) if file.is_file() else TABLES[kind].empty()
+    return pl.read_parquet(file, glob=False) if file.is_file() else TABLES[kind].empty()
 
 
 def _merge_employees(

@@ -284,6 +284,7 @@ class Store:
             missing_columns="insert",
             extra_columns="ignore",
             hive_partitioning=False,
+            glob=False,  # user paths are literal, never patterns
         ).select(columns)
 
     def scan_at(self, kind: str, version: int) -> pl.LazyFrame:
@@ -504,7 +505,7 @@ class Store:
             for csv in csvs:
                 csv.unlink(missing_ok=True)
             return
-        rejects = pl.read_parquet(entry / "rejects.parquet")
+        rejects = pl.read_parquet(entry / "rejects.parquet", glob=False)
         if not any(csv.stat().st_size for csv in csvs):
             for csv in csvs:
                 csv.unlink(missing_ok=True)
@@ -880,6 +881,7 @@ class Store:
             missing_columns="insert",
             extra_columns="ignore",
             hive_partitioning=False,
+            glob=False,  # user paths are literal, never patterns
         ).select([pl.col(c).cast(table.columns[c]) for c in columns] + [pl.col(_FILE)])
 
     # --- housekeeping ------------------------------------------------------
@@ -907,7 +909,8 @@ class Store:
             files = [str(root / unquote(p)) for p in crowded.get_column("path").to_list()]
             df = (
                 pl.scan_parquet(
-                    files, schema=table.columns, missing_columns="insert", extra_columns="ignore"
+                    files, schema=table.columns, missing_columns="insert", extra_columns="ignore",
+                    glob=False,
                 )
                 .select([pl.col(c).cast(t) for c, t in table.columns.items()])
                 .collect()
@@ -991,7 +994,7 @@ class Store:
         col = pl.col(column).cast(pl.Date)
         agg = col.min() if how is min else col.max()
         value = (
-            pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
+            pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore", glob=False)
             .select(agg)
             .collect()
             .item()
