@@ -19,13 +19,19 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import polars as pl
-import xlsxwriter
 from matplotlib.ticker import FuncFormatter
 
 from wfhaudit.evaluate.compare import COMPARED
 from wfhaudit.report import charts
 from wfhaudit.report.i18n import Catalogue, catalogue
-from wfhaudit.report.render import _env, _sheet, _write_atomic, check_options, template_dir
+from wfhaudit.report.render import (
+    _env,
+    _sheet,
+    _write_atomic,
+    check_options,
+    safe_workbook,
+    template_dir,
+)
 
 PERCENT = {
     "planned_wfh_share",
@@ -272,10 +278,7 @@ def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
         "start": "start",
         "end": "end",
     }
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
-    )
+    wb = safe_workbook(path, date_format=None)
     try:
         _sheet(
             wb,

@@ -259,19 +259,24 @@ def _print_setup(ws: Any, columns: int) -> None:
     ws.repeat_rows(0)
 
 
+def safe_workbook(path: Path, date_format: str | None = "yyyy-mm-dd") -> xlsxwriter.Workbook:
+    """A workbook that writes every text as text: never a formula, a number or a link
+    (a name or reason beginning with ``=``, ``+``, ``-`` or ``@`` stays what it says)."""
+    options: dict[str, Any] = {
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+    }
+    if date_format is not None:
+        options["default_date_format"] = date_format
+    return xlsxwriter.Workbook(str(path), options)
+
+
 def render_xlsx(model: dict[str, Any], cat: Catalogue, path: Path) -> None:
     """One sheet per section; text is never turned into a formula, number or link."""
     L = cat.labels
     S = cat.sheets
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-            "default_date_format": "yyyy-mm-dd",
-        },
-    )
+    wb = safe_workbook(path)
     summary = model["summary"]
     header = model["header"]
     rate_keys = {"compliance_rate"}

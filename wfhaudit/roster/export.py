@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-import xlsxwriter
 
 from wfhaudit.errors import UsageError
 from wfhaudit.policy.model import Policy
+from wfhaudit.report.render import safe_workbook
 from wfhaudit.roster.check import latest_rows
 from wfhaudit.roster.plan import parse_roster_month, plan_month, planning_inputs, working_calendar
 from wfhaudit.store import Store
@@ -84,15 +84,7 @@ def write_export(rows: pl.DataFrame, path: Path) -> None:
         return
 
     def excel(p: Path) -> None:
-        wb = xlsxwriter.Workbook(
-            str(p),
-            {
-                "strings_to_formulas": False,
-                "strings_to_numbers": False,
-                "strings_to_urls": False,
-                "default_date_format": "yyyy-mm-dd",
-            },
-        )
+        wb = safe_workbook(p)
         rows.write_excel(
             wb, worksheet="roster", autofilter=True, freeze_panes=(1, 0),
             dtype_formats={pl.Date: "yyyy-mm-dd"},

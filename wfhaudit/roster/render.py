@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import xlsxwriter
 from rich.console import Console
 from rich.table import Table
 
 from wfhaudit.report.i18n import Catalogue, catalogue
-from wfhaudit.report.render import _env, _sheet, _write_atomic, template_dir
+from wfhaudit.report.render import _env, _sheet, _write_atomic, safe_workbook, template_dir
 from wfhaudit.roster.check import PROBLEMS, RosterCheck, safe_unit
 from wfhaudit.roster.plan import PLAN_RULES
 
@@ -442,15 +441,7 @@ def render_xlsx(check: RosterCheck, unit: str | None, lang: str, path: Path) -> 
     """Sheets: problems, suggested correction, day by day; text never becomes a formula."""
     L = LABELS[lang]
     where = pl.lit(True) if unit is None else pl.col("unit_code") == unit
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-            "default_date_format": "yyyy-mm-dd",
-        },
-    )
+    wb = safe_workbook(path)
     names = PROBLEM_NAMES[lang]
     problems = check.problems.filter(where).with_columns(
         pl.col("problem").replace_strict(names, return_dtype=pl.String).alias("problem_name"),
