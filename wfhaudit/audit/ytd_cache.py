@@ -51,7 +51,14 @@ from deltalake.transaction import CommitProperties
 
 from wfhaudit import __version__
 from wfhaudit.audit.inputs import AuditInputs
-from wfhaudit.audit.spans import ATTENDANCE_SPAN, FORCE_FROM, FORCE_TO, OUTPUT_SPAN, in_force
+from wfhaudit.audit.spans import (
+    ATTENDANCE_SPAN,
+    FORCE_FROM,
+    FORCE_TO,
+    HISTORY_FROM,
+    OUTPUT_SPAN,
+    in_force,
+)
 from wfhaudit.errors import UsageError, as_os_error
 from wfhaudit.policy.model import Policy
 from wfhaudit.policy.toml_out import policy_dict
@@ -116,24 +123,30 @@ def _digest_rows(frame: pl.DataFrame) -> str:
     return f"{frame.height}:{columns}:{sums[0]:016x}{sums[1]:016x}"
 
 
-def _overlapping(frame: pl.DataFrame, lo: str, hi: str, first: dt.date, last: dt.date) -> pl.Expr:
-    """Rows whose ``[lo, hi]`` (null: unbounded) meets ``[first, last]``."""
-    return (pl.col(lo).is_null() | (pl.col(lo) <= last)) & (
-        pl.col(hi).is_null() | (pl.col(hi) >= first)
-    )
-
-
-def _clipped(spans: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:
-    """Per unit, its span clipped to ``[first, last]`` (units whose span misses it left out:
-    no day of the month is inside it, as for a unit without a span)."""
+def within(frame: pl.DataFrame, lo: pl.Expr, hi: pl.Expr, first: dt.date,
+           last: dt.date) -> pl.DataFrame:
+    """The rows of ``frame`` whose days ``[lo, hi]`` (a null bound: unbounded) meet
+    ``[first, last]``, with ``lo``/``hi`` clipped to it as ``first``/``last`` columns: what a
+    row means for those days, whatever it says of others."""
     return (
-        spans.select(
-            "unit_code",
-            pl.max_horizontal(pl.col("first"), pl.lit(first)).alias("first"),
-            pl.min_horizontal(pl.col("last"), pl.lit(last)).alias("last"),
+        frame.with_columns(
+            pl.max_horizontal(lo, pl.lit(first)).alias("_first"),
+            pl.min_horizontal(hi, pl.lit(last)).alias("_last"),
         )
-        .filter(pl.col("first") <= pl.col("last"))
+        .filter(pl.col("_first") <= pl.col("_last"))
     )
+
+
+def active_days(people: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:
+    """The employees rows (``spans.in_force``) that make employee-days in ``[first, last]``,
+    the days they do as ``_first`` .. ``_last`` (one interval: a day counts when the row is
+    in force (``spans.on_day``) and its employee active (``spans.active_on``), each an
+    interval), without the columns those days are drawn from."""
+    date_cols = ("active_from", "active_to", "valid_from", FORCE_FROM, FORCE_TO, HISTORY_FROM)
+    history = pl.when(pl.col("active_from").is_null()).then(pl.col(HISTORY_FROM))
+    lo = pl.max_horizontal(pl.col(FORCE_FROM), pl.col("active_from"), history)
+    hi = pl.min_horizontal(pl.col(FORCE_TO), pl.col("active_to"))
+    return within(people, lo, hi, first, last).drop(date_cols, strict=False)
 
 
 @dataclass(frozen=True)
@@ -179,19 +192,18 @@ def fingerprint(src: _Sources, month: str, days: pl.DataFrame, as_of: dt.date | 
         if by_month is None:
             return None
         parts[kind] = by_month.get(month, by_month.get(None, []))
-    parts["employees"] = _digest_rows(
-        src.people.filter(_overlapping(src.people, FORCE_FROM, FORCE_TO, first, last))
-    )
-    parts["leave"] = _digest_rows(src.leave.filter(_overlapping(src.leave, "start", "end",
-                                                                 first, last)))
-    parts["clarifications"] = _digest_rows(
-        src.clarifications.filter(_overlapping(src.clarifications, "start", "end", first, last))
-    )
+    parts["employees"] = _digest_rows(active_days(src.people, first, last))
+    for name, frame in (("leave", src.leave), ("clarifications", src.clarifications)):
+        parts[name] = _digest_rows(
+            within(frame, pl.col("start"), pl.col("end"), first, last).drop("start", "end")
+        )
     parts["offices"] = src.offices
     for name in (ATTENDANCE_SPAN, OUTPUT_SPAN):
         span = src.spans.get(name)
+        # a unit whose span misses the month is left out: as for a unit without a span, no
+        # day of the month is inside it
         parts[f"span_{name}"] = None if span is None else _digest_rows(
-            _clipped(span, first, last).sort("unit_code")
+            within(span, pl.col("first"), pl.col("last"), first, last).drop("first", "last")
         )
     parts["days"] = [str(row) for row in days.rows()]
     parts["as_of"] = None if as_of is None else min(as_of, last + dt.timedelta(days=1)).isoformat()
@@ -407,3 +419,17 @@ def cache_info(store: Store) -> dict[str, Any] | None:
         "rows": int(stored["rows"].sum()) - stored.select("month", "fingerprint").n_unique(),
         "files": stored.height,
     }
+
+
+def vacuum(store: Store, retention_hours: int = 168) -> list[str]:
+    """Delete the cache's files no version younger than ``retention_hours`` needs (those of
+    replaced months' entries); their paths.  The cache is derived: removing
+    ``derived/`` altogether is safe too (the next audit computes and caches again)."""
+    path = table_path(store)
+    if not (path / "_delta_log").is_dir():
+        return []
+    with store.locked(TABLE):
+        return list(DeltaTable(str(path)).vacuum(
+            retention_hours=retention_hours, dry_run=False,
+            enforce_retention_duration=retention_hours >= 168, full=True,
+        ))
