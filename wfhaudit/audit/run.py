@@ -236,6 +236,9 @@ class Snapshot:
     #: them the cache does not hold and on which the store holds some attendance)
     earlier: AuditInputs | None
     earlier_days: pl.DataFrame
+    #: ``spans.in_force`` of the pinned employees (collected once: the spans, the
+    #: year-to-date cache's keys)
+    people: pl.DataFrame | None = None
 
 
 def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Snapshot:
@@ -249,7 +252,8 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
     if (warning := reports_warning(days, inputs.outputs)) is not None:
         print(warning, file=sys.stderr)
     # the agencies' data spans run over the whole store: once here, for every chunk
-    spans = agency_spans(in_force(inputs.employees).collect(), attendance_dates, output_dates)
+    people = in_force(inputs.employees).collect()
+    spans = agency_spans(people, attendance_dates, output_dates)
     inputs = replace(inputs, spans=spans, as_of=as_of)
     earlier, earlier_days = None, days.clear()
     if days.height:
@@ -260,7 +264,7 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
                 load_inputs(store, year_start, before, versions=versions), spans=spans
             )
             earlier_days = audited_days(calendar(policy, year_start, before), as_of)
-    return Snapshot(inputs, cal, days, earlier, earlier_days)
+    return Snapshot(inputs, cal, days, earlier, earlier_days, people)
 
 
 def held_days(store: Store, earlier: AuditInputs, days: pl.DataFrame) -> pl.DataFrame:
@@ -379,7 +383,9 @@ def _run_year_to_date(
     if earlier is None or not snap.earlier_days.height:
         return [], None
     step("year to date")
-    plan = ytd_cache.plan(store, earlier, snap.earlier_days, policy, snap.inputs.as_of, mode)
+    plan = ytd_cache.plan(
+        store, earlier, snap.earlier_days, policy, snap.inputs.as_of, mode, snap.people
+    )
     month = pl.col("date").dt.strftime("%Y-%m")
     todo = held_days(store, earlier, snap.earlier_days.filter(month.is_in(plan.computed)))
     cuts: list[tuple[str, pl.DataFrame]] = []

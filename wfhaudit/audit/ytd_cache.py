@@ -162,11 +162,15 @@ class _Sources:
     common: dict[str, Any]
 
 
-def _sources(store: Store, earlier: AuditInputs, policy: Policy) -> _Sources:
+def _sources(
+    store: Store, earlier: AuditInputs, policy: Policy, people: pl.DataFrame | None
+) -> _Sources:
+    """``people``: ``in_force(earlier.employees)`` when already collected."""
     versions = earlier.versions
-    employees = earlier.employees.drop("home_lat", "home_lon", strict=False)
+    everyone = in_force(earlier.employees) if people is None else people.lazy()
     people, leave, clarifications, offices = pl.collect_all(
-        [in_force(employees), earlier.leave, earlier.clarifications, earlier.offices]
+        [everyone.drop("home_lat", "home_lon", strict=False), earlier.leave,
+         earlier.clarifications, earlier.offices]
     )
     files: dict[str, dict[str | None, list[str]] | None] = {}
     for kind in ("attendance", "roster"):
@@ -276,10 +280,11 @@ def read_facts(paths: Sequence[str]) -> pl.DataFrame:
 
 def plan(
     store: Store, earlier: AuditInputs, days: pl.DataFrame, policy: Policy,
-    as_of: dt.date | None, mode: str,
+    as_of: dt.date | None, mode: str, people: pl.DataFrame | None = None,
 ) -> YtdPlan:
     """Decide, month by month of ``days`` (the year to date's audited earlier days), what is
-    read from the cache and what is computed."""
+    read from the cache and what is computed (``people``: ``in_force`` of the pinned
+    employees, when the caller has it)."""
     out = YtdPlan(mode, earlier.start, earlier.end)
     by_month = {
         month: rows for (month,), rows in days.group_by(
@@ -295,7 +300,7 @@ def plan(
     if mode == "off":
         out.uncached = [m for m in by_month if m not in out.empty]
         return out
-    src = _sources(store, earlier, policy)
+    src = _sources(store, earlier, policy, people)
     stored = _stored(store) if mode == "use" else _stored(store).clear()
     held = {m: set(stored.filter(pl.col("month") == m)["fingerprint"].to_list())
             for m in whole}
