@@ -268,17 +268,20 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
 
 
 def held_days(store: Store, earlier: AuditInputs, days: pl.DataFrame) -> pl.DataFrame:
-    """The rows of ``days`` on which the store holds some attendance (at the pinned version):
-    the year to date skips the others (every agency-day of them is missing data)."""
-    if not days.height:
+    """The rows of ``days`` on which the store holds some attendance (at the pinned version),
+    read month by month of ``days`` (only those months' files): the year to date skips the
+    others (every agency-day of them is missing data)."""
+    months = [rows for _, rows in days.group_by(
+        pl.col("date").dt.strftime("%Y-%m"), maintain_order=True
+    )]
+    if not months:
         return days
-    first, last = _day(days, last=False), _day(days)
-    held = (
-        store_tables(store, first, last, earlier.versions)["attendance"]
+    held = pl.concat(pl.collect_all([
+        store_tables(store, _day(rows, last=False), _day(rows), earlier.versions)["attendance"]
         .select(pl.col("ts").dt.date().alias("date"))
         .unique()
-        .collect(engine="streaming")
-    )
+        for rows in months
+    ], engine="streaming"))
     return days.join(held, on="date", how="semi", maintain_order="left")
 
 
