@@ -7,9 +7,9 @@
    year's earlier days the store holds attendance for (the year to date).
 2. **Chunks** (``wfhaudit.audit.partitioned.audit_chunk``): the audited days in
    chunks that tile the period; per chunk the engine's employee-day frames and
-   every rule whose scope fits a chunk.  The in-memory run is one chunk of the
-   whole period read straight from the store; a partitioned run stages the
-   pinned store in a private temporary directory first.  A chunk runner
+   every rule whose scope fits a chunk.  Every chunk reads the pinned store
+   itself (its layout makes a day readable without a copy); the in-memory run
+   is one chunk of the whole period.  A chunk runner
    (``Executor``: here, or Dask) is the only thing the modes differ in.  The
    year to date runs the same chunks over 1 January .. the day before the period.
 3. **Period step** (``period_step``): ``DUPLICATE_OUTPUT`` per nip bucket, the
@@ -70,7 +70,6 @@ from wfhaudit.audit.partitioned import (
     bucket_count,
     nip_bucket,
     private_dir,
-    stage_inputs,
     unit_groups,
     unit_ranges,
 )
@@ -139,9 +138,9 @@ def _day(days: pl.DataFrame, last: bool = True) -> dt.date:
 @dataclass(frozen=True)
 class Execution:
     """How the chunks run.  ``partition_days``: None chooses (``auto``), 0 is one chunk in
-    memory, N stages the store and audits N days per chunk; ``executor`` runs the chunks
-    (default: here); ``work_dir`` holds the stage (default: ``$WFHAUDIT_WORK_DIR`` or the
-    system's temporary directory; a cluster's workers must all see it)."""
+    memory, N audits N days per chunk; ``executor`` runs the chunks (default: here);
+    ``work_dir`` holds the chunks' files (default: ``$WFHAUDIT_WORK_DIR`` or the system's
+    temporary directory; a cluster's workers must all see it, and the store)."""
 
     partition_days: int | None = None
     executor: Executor | None = None
@@ -374,8 +373,7 @@ def _work_dir(partitioned: bool, execution: Execution) -> Iterator[Path | None]:
 
 def _run_year_to_date(
     store: Store, snap: Snapshot, policy: Policy, days_per_chunk: int, work: Path | None,
-    executor: Executor, step: Progress, source: Callable[[AuditInputs, str, bool], Any],
-    mode: str,
+    executor: Executor, step: Progress, mode: str,
 ) -> tuple[list[ChunkResult], dict[str, Any] | None]:
     """The year to date's earlier months: from the cache (``ytd_cache``) where it holds them
     under their current fingerprint, else computed by year-to-date chunks (a month at a time
@@ -398,7 +396,7 @@ def _run_year_to_date(
     ytd: list[ChunkResult] = []
     if cuts:
         first, last = _day(todo, last=False), _day(todo)
-        earlier_source = source(replace(earlier, start=first, end=last), "stage-ytd", True)
+        earlier_source = StoreSource.of(store, replace(earlier, start=first, end=last))
         ytd = executor.map(audit_chunk, [
             Chunk(i, _day(part, last=False), _day(part), part, policy, earlier_source,
                   str(work) if work else None, ytd=True)
@@ -423,13 +421,7 @@ def _run_chunks(
     work: Path | None, executor: Executor, step: Progress, ytd_cache_mode: str = "use",
 ) -> tuple[list[ChunkResult], list[ChunkResult], dict[str, Any]]:
     """The period's chunks and the year to date's; and what ran (for audit.json)."""
-    def source(inputs: AuditInputs, name: str, ytd: bool) -> Any:
-        if work is None:
-            return StoreSource(store, inputs)
-        step(f"staging {inputs.start} .. {inputs.end}")
-        return stage_inputs(store, inputs, work / name, ytd=ytd)
-
-    period_source = source(snap.inputs, "stage", False)
+    period_source = StoreSource.of(store, snap.inputs)
     groups = None
     if work is not None:
         groups = unit_groups(
@@ -448,7 +440,7 @@ def _run_chunks(
     step(f"auditing {len(chunks)} chunk(s)")
     results = executor.map(audit_chunk, chunks)
     ytd, ytd_meta = _run_year_to_date(
-        store, snap, policy, days_per_chunk, work, executor, step, source, ytd_cache_mode
+        store, snap, policy, days_per_chunk, work, executor, step, ytd_cache_mode
     )
     execution = {
         "chunks": len(chunks),
