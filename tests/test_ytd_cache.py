@@ -200,6 +200,13 @@ def _change_hire(store: Store) -> None:  # a new employee first seen in December
         dict(row, nip="198001012005018888", valid_from=dt.date(2025, 12, 1))]))
 
 
+def _change_transfer(store: Store) -> None:  # a transfer to another agency from 8 December
+    row = store.scan("employees").collect().filter(pl.col("unit_code") == "U3").row(
+        0, named=True)
+    store.write("employees", _frame("employees", [
+        dict(row, unit_code="U1", office_id="O1", valid_from=dt.date(2025, 12, 8))]))
+
+
 @pytest.mark.parametrize(("change", "months"), [
     (_change_leave, ["2025-10"]),
     (_change_clarification, ["2025-10"]),
@@ -207,6 +214,7 @@ def _change_hire(store: Store) -> None:  # a new employee first seen in December
     (_change_roster, ["2025-09"]),
     (_change_december, []),
     (_change_hire, []),
+    (_change_transfer, []),
 ])
 def test_an_ingest_recomputes_exactly_the_months_it_touches(
     tmp_path: Path, change: Any, months: list[str]
