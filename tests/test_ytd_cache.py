@@ -393,3 +393,19 @@ def test_the_active_days_of_an_employees_row_are_those_the_engine_audits() -> No
     assert intervals == engine and len(engine) > 100
     assert EMPLOYEES.columns.keys() - {"home_lat", "home_lon"} - set(found.columns) == {
         "active_from", "active_to", "valid_from"}
+
+
+def test_a_damaged_cache_is_recomputed_never_believed(tmp_path: Path) -> None:
+    store = year_store(tmp_path / "s")
+    audit(store, tmp_path / "a")
+    scratch = figures(audit(store, tmp_path / "off", cache="off"))
+    october = next(ytd_cache.table_path(store).glob("month=2025-10/*/*.parquet"))
+    october.unlink()  # a data file removed by hand
+    after = audit(store, tmp_path / "b")
+    assert ytd(after)["months_from_cache"] == [] and ytd(after)["months_cached_now"] == EARLIER
+    assert figures(after) == scratch
+    log = sorted((ytd_cache.table_path(store) / "_delta_log").glob("*.json"))[-1]
+    log.write_text("not json")  # a log broken by hand: the cache reads as empty
+    broken = audit(store, tmp_path / "c")
+    assert ytd(broken)["months_from_cache"] == [] and figures(broken) == scratch
+    assert ytd(broken)["not_cached"].startswith("the store could not be written")
