@@ -42,6 +42,7 @@ from wfhaudit import __version__
 from wfhaudit.audit import partitioned, ytd_cache
 from wfhaudit.audit.calendar import calendar
 from wfhaudit.audit.clarifications import apply_clarifications, waived_frames, waiver_meta
+from wfhaudit.audit.day_masks import day_masks, held_dates
 from wfhaudit.audit.employee_days import (
     STATUS_DUTY,
     STATUS_EXCUSED,
@@ -76,6 +77,8 @@ from wfhaudit.audit.partitioned import (
 from wfhaudit.audit.period import Period
 from wfhaudit.audit.rules import UNIT_RULES, VIOLATION_RULES, RuleContext
 from wfhaudit.audit.spans import (
+    ATTENDANCE_SPAN,
+    OUTPUT_SPAN,
     QUALITY_LISTS,
     agency_spans,
     in_force,
@@ -247,12 +250,18 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
     cal = calendar(policy, period.start, period.end)
     days = audited_days(cal, as_of)
     attendance_dates, output_dates = store_dates(store, versions)
-    require_attendance(days, inputs.attendance, attendance_dates)
+    # the days each nip has data on, per data file (kept beside the store: only files
+    # written since the last audit are read)
+    masks = {ATTENDANCE_SPAN: day_masks(store, "attendance", versions["attendance"]),
+             OUTPUT_SPAN: day_masks(store, "outputs", versions["outputs"])}
+    held = pl.DataFrame({"date": held_dates(masks[ATTENDANCE_SPAN])},
+                        schema={"date": pl.Date()}).lazy()
+    require_attendance(days, inputs.attendance, held)
     if (warning := reports_warning(days, inputs.outputs)) is not None:
         print(warning, file=sys.stderr)
     # the agencies' data spans run over the whole store: once here, for every chunk
     people = in_force(inputs.employees).collect()
-    spans = agency_spans(people, attendance_dates, output_dates)
+    spans = agency_spans(people, attendance_dates, output_dates, masks)
     inputs = replace(inputs, spans=spans, as_of=as_of)
     earlier, earlier_days = None, days.clear()
     if days.height:

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from wfhaudit.audit.day_masks import first_last, mask_dates
 from wfhaudit.errors import DataError
 from wfhaudit.schema import STATUS_REQUIRED
 
@@ -71,36 +72,45 @@ def active_on(date: pl.Expr) -> pl.Expr:
     )
 
 
-def unit_spans(dates: pl.LazyFrame, people: pl.DataFrame) -> pl.DataFrame:
+def unit_spans(
+    dates: pl.LazyFrame, people: pl.DataFrame, masks: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Per ``unit_code``: ``first`` and ``last`` date of the rows of ``dates`` (nip, date).
 
     ``people`` is ``in_force(employees)`` collected.  A row counts for the unit of
     the row in force on its date; rows of an unknown nip count for none.  Cheap on
     a large store: employees with one row (nearly all) are reduced to their first
     and last date in one pass; only the dates of employees with history are matched
-    day by day with their rows.
+    day by day with their rows.  With ``masks`` (``day_masks.day_masks``: the days
+    each nip has rows on, per data file) the same from those, not from ``dates``.
     """
     rows = people.select("nip", "unit_code", FORCE_FROM, FORCE_TO)
     several = rows.filter(pl.len().over("nip") > 1)
     history = several.get_column("nip").unique().implode()
     single = rows.filter(pl.len().over("nip") == 1).select("nip", "unit_code")
-    plain = (
-        dates.filter(~pl.col("nip").is_in(history))
-        .group_by("nip")
-        .agg(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
-        .join(single.lazy(), on="nip", how="inner")
-        .select("unit_code", "first", "last")
-    )
+    moved_nip = pl.col("nip").is_in(history)
+    if masks is None:
+        per_nip = (
+            dates.filter(~moved_nip)
+            .group_by("nip")
+            .agg(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
+        )
+        moved_dates = dates.filter(moved_nip).unique()
+    else:
+        per_nip = first_last(masks.filter(~moved_nip)).lazy()
+        moved_dates = mask_dates(masks.filter(moved_nip)).lazy()
+    plain = per_nip.join(single.lazy(), on="nip", how="inner").select("unit_code", "first", "last")
     moved = (
-        dates.filter(pl.col("nip").is_in(history))
-        .unique()
-        .join(several.lazy(), on="nip", how="inner")
+        moved_dates.join(several.lazy(), on="nip", how="inner")
         .filter(on_day(pl.col("date")))
         .select("unit_code", pl.col("date").alias("first"), pl.col("date").alias("last"))
     )
-    both = pl.collect_all(
-        [plain, moved] if several.height else [plain], engine="streaming"
-    )
+    # one query each, never ``collect_all``: the two share the scan of every date of the
+    # store, and a shared sub-plan is cached whole in memory (issue 16: more than 8 GB at
+    # 4 million employees and three months held)
+    both = [plain.collect(engine="streaming")]
+    if several.height:
+        both.append(moved.collect(engine="streaming"))
     return (
         pl.concat(both)
         .group_by("unit_code")
@@ -114,12 +124,17 @@ ATTENDANCE_SPAN, OUTPUT_SPAN = "attendance", "outputs"
 
 
 def agency_spans(
-    people: pl.DataFrame, attendance_dates: pl.LazyFrame, output_dates: pl.LazyFrame
+    people: pl.DataFrame,
+    attendance_dates: pl.LazyFrame,
+    output_dates: pl.LazyFrame,
+    masks: dict[str, pl.DataFrame] | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """Both spans per unit (``unit_spans``): ``{"attendance": ..., "outputs": ...}``."""
+    """Both spans per unit (``unit_spans``): ``{"attendance": ..., "outputs": ...}``;
+    from the day masks of ``masks`` (``{"attendance": ..., "outputs": ...}``) if given."""
+    masks = masks or {}
     return {
-        ATTENDANCE_SPAN: unit_spans(attendance_dates, people),
-        OUTPUT_SPAN: unit_spans(output_dates, people),
+        ATTENDANCE_SPAN: unit_spans(attendance_dates, people, masks.get(ATTENDANCE_SPAN)),
+        OUTPUT_SPAN: unit_spans(output_dates, people, masks.get(OUTPUT_SPAN)),
     }
 
 
