@@ -39,6 +39,8 @@ SEED = 1
 WHOLE_LIMIT_MB = 12_000
 #: the partitioned audit must stay under this
 TARGET_PEAK_MB = 8_000
+#: rows per commit when loading the generated tables into the store
+LOAD_BATCH_ROWS = 4_000_000
 
 
 def peak_mb() -> float:
@@ -68,39 +70,31 @@ def step_generate(size: int, data: Path, units: int) -> dict[str, Any]:
 
 
 def step_load(data: Path, store_dir: Path) -> dict[str, Any]:
-    """Stream the generated Parquet tables into the store's Delta tables (no full copy in RAM)."""
+    """Stream the generated Parquet tables into the store through its own writer (each
+    batch one commit of files in the store's layout: sorted by day and NIP, row groups
+    with statistics), never the whole table in memory."""
     import polars as pl
-    from deltalake import write_deltalake
+    import pyarrow.parquet as pq
 
-    from wfhaudit.schema import PARTITION_COLUMN, TABLES
+    from wfhaudit.schema import TABLES
+    from wfhaudit.store import Store
 
     if store_dir.exists():
         shutil.rmtree(store_dir)
-    store_dir.mkdir(parents=True)
+    store = Store(store_dir)
     rows = 0
     for kind, table in TABLES.items():
         file = data / f"{kind}.parquet"
         if not file.exists():
             continue
-        lf = pl.scan_parquet(file).select(
-            [pl.col(c).cast(t) for c, t in table.columns.items()]
-        )
-        part = table.partition_expr()
-        if part is not None:
-            lf = lf.with_columns(part)
-        n = lf.select(pl.len()).collect().item()
-        rows += n
-        batches = lf.collect_batches(chunk_size=2_000_000)
-        first = next(iter(batches), None)
-        if first is None:
-            continue
-        for i, batch in enumerate([first, *batches]):
-            write_deltalake(
-                str(store_dir / kind),
-                batch.to_arrow(),
-                mode="error" if i == 0 else "append",
-                partition_by=[PARTITION_COLUMN] if part is not None else None,
-            )
+        # pyarrow's batch reader: bounded by a batch (Polars' collect_batches was not)
+        for batch in pq.ParquetFile(file).iter_batches(batch_size=LOAD_BATCH_ROWS):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            store.append_new(kind, frame.select(
+                [pl.col(c).cast(t) for c, t in table.columns.items()]
+            ))
+            rows += frame.height
     return {"rows": rows}
 
 
