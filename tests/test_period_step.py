@@ -4,19 +4,17 @@ split by unit range, the merge range by range, and the summary from per-range co
 from __future__ import annotations
 
 import datetime as dt
-import random
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 from test_partitioned_support import AS_OF, OFFICES, PERIOD, _at, _frame, assert_same_results
 
 from wfhaudit.audit import partitioned, run
 from wfhaudit.audit.partitioned import range_cuts, range_index, split_ranges
-from wfhaudit.audit.run import merge_plan, run_audit, sort_rows
+from wfhaudit.audit.run import merge_plan, run_audit
 from wfhaudit.audit.spans import merge_quality_lists, quality_lists
 from wfhaudit.policy import load_policy
 from wfhaudit.store import Store
@@ -61,20 +59,6 @@ def test_the_plan_counts_employee_days_and_a_transfer_in_both_units(
     assert merge_plan(snap) == ("U2", "U3", "U4")
     monkeypatch.setattr(partitioned, "ROWS_PER_BUCKET", 12)
     assert merge_plan(snap) == ("U3",)
-
-
-def test_sort_rows_is_polars_sort() -> None:
-    rng = random.Random(4)
-    frame = pl.DataFrame({
-        "unit_code": [rng.choice([None, "U1", "U10", "U2", "Ü", "u1"]) for _ in range(3000)],
-        "nip": [rng.choice([None, "1", "10", "2", "19850101"]) for _ in range(3000)],
-        "date": [rng.choice([None, dt.date(2025, 12, rng.randint(1, 31))]) for _ in range(3000)],
-        "rule": [rng.choice(["LATE", "ABSENT", "DUPLICATE_OUTPUT"]) for _ in range(3000)],
-        "row": range(3000),
-    })
-    keys = ["unit_code", "nip", "date", "rule"]
-    assert_frame_equal(sort_rows(frame, keys), frame.sort(keys, maintain_order=True))
-    assert sort_rows(frame.head(1), keys).equals(frame.head(1))
 
 
 def test_quality_lists_of_unit_ranges_are_those_of_the_whole() -> None:

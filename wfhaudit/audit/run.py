@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import shutil
 import sys
@@ -87,6 +86,7 @@ from wfhaudit.schema import (
     ACTION_BLANKED,
     AUDIT_JSON,
     EMPLOYEE_DAYS_SCHEMA,
+    EMPLOYEE_DAYS_SORT,
     EMPLOYEE_SUMMARY_SCHEMA,
     EMPLOYEE_SUMMARY_SORT,
     PARTITION_COLUMN,
@@ -438,10 +438,11 @@ def period_violations(
     found = []
     for bucket in sorted({name for r in results for name in r.parts if "reports-" in name}):
         rows = _concat(results, bucket, pl.Schema()).collect()
-        nips = rows.get_column("nip").unique()
+        # emp_idx: any number that is one nip's only: the code of a dictionary of this
+        # bucket's nips (a Categorical of its own, freed with the bucket)
+        codes = pl.Categorical(pl.Categories.random())
         rows = rows.with_columns(
-            pl.col("nip").replace_strict(nips, pl.int_range(len(nips), eager=True),
-                                         return_dtype=pl.Int64).alias("emp_idx"),
+            pl.col("nip").cast(codes).to_physical().cast(pl.Int64).alias("emp_idx"),
         ).with_columns(
             (pl.col("emp_idx") * span + (pl.col("date") - pl.lit(period.start)).dt.total_days())
             .alias("ed_key")
@@ -456,52 +457,33 @@ def period_violations(
     return pl.concat(found).select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
 
 
-def sort_rows(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
-    """``frame.sort(keys)`` (ascending, nulls first), through integer ranks: each key's rank
-    among its sorted distinct values (strings compared once per distinct value, not per
-    row), the ranks combined into one integer when their product fits in 62 bits."""
-    if frame.height < 2 or not keys:
-        return frame
-    ranks: list[tuple[pl.Series, int]] = []
-    for key in keys:
-        values = frame.select(pl.col(key).unique().sort(nulls_last=False)).with_row_index("_r")
-        found = frame.select(key).join(
-            values, on=key, how="left", nulls_equal=True, maintain_order="left"
-        )
-        ranks.append((found.get_column("_r").cast(pl.Int64), values.height))
-    if math.prod(n for _, n in ranks) < 1 << 62:
-        combined = ranks[0][0]
-        for rank, n in ranks[1:]:
-            combined = combined * n + rank
-        order = combined.arg_sort()
-    else:  # pragma: no cover - more distinct keys than a 62-bit key holds
-        keyed = pl.DataFrame([r.alias(f"k{i}") for i, (r, _) in enumerate(ranks)])
-        order = keyed.select(pl.arg_sort_by(pl.all(), maintain_order=True)).to_series()
-    return frame[order]
-
-
 class _SortedWriter:
     """The result file ``name`` written range by range of unit codes (memory bounded by a
     range): each range's rows in the file's columns and order, the ranges in unit order,
-    so the file is sorted.  One range: Polars' own writer (faster)."""
+    so the file is sorted.  Arrow's Parquet writer (zstd): faster than Polars' here, and
+    smaller files."""
 
-    def __init__(self, path: Path, name: str, pieces: int) -> None:
-        self.path, self.pieces = path, pieces
+    def __init__(self, path: Path, name: str) -> None:
+        self.path = path
         self.schema, self.sort = RESULT_FILES[name]
         self.writer: pq.ParquetWriter | None = None
         self.rows = 0
 
-    def write(self, frame: pl.DataFrame, presorted: bool = False) -> pl.DataFrame:
-        """Write one range's rows (``presorted``: already in order); the rows written."""
+    def write(
+        self, frame: pl.DataFrame, presorted: bool = False, stable_by: Sequence[str] = ()
+    ) -> pl.DataFrame:
+        """Write one range's rows; the rows written.  ``presorted``: already in order;
+        ``stable_by``: in order once stably sorted by these leading keys (the rest of the
+        order is the rows' own)."""
         frame = frame.select(list(self.schema)).cast(self.schema)
-        frame = frame if presorted else sort_rows(frame, self.sort)
-        if self.pieces == 1:
-            frame.write_parquet(self.path, compression="zstd")
-        else:
-            table = frame.to_arrow()
-            if self.writer is None:
-                self.writer = pq.ParquetWriter(str(self.path), table.schema, compression="zstd")
-            self.writer.write_table(table)
+        if stable_by:
+            frame = frame.sort(list(stable_by), maintain_order=True)
+        elif not presorted:
+            frame = frame.sort(list(self.sort))
+        table = frame.to_arrow()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(str(self.path), table.schema, compression="zstd")
+        self.writer.write_table(table)
         self.rows += frame.height
         return frame
 
@@ -513,8 +495,11 @@ class _SortedWriter:
 
 def _write_sorted(path: Path, rows: pl.LazyFrame, name: str) -> int:
     """Write ``rows`` (a small result file) as the result file ``name``; its rows."""
-    writer = _SortedWriter(path, name, 1)
-    writer.write(rows.collect())
+    writer = _SortedWriter(path, name)
+    try:
+        writer.write(rows.collect())
+    finally:
+        writer.close()
     return writer.rows
 
 
@@ -645,8 +630,8 @@ def period_step(
     where = range_index(duplicates.get_column("unit_code"), cuts) if cuts else None
     presorted = len(results) == 1  # one chunk (in memory): its parts are the result
     days_parts, vio_parts, ytd_parts, quality_parts = [], [], [], []
-    vio_file = _SortedWriter(tmp / "violations.parquet", "violations.parquet", len(cuts) + 1)
-    ev_file = _SortedWriter(tmp / "employee_days.parquet", "employee_days.parquet", len(cuts) + 1)
+    vio_file = _SortedWriter(tmp / "violations.parquet", "violations.parquet")
+    ev_file = _SortedWriter(tmp / "employee_days.parquet", "employee_days.parquet")
     try:
         for piece in range(len(cuts) + 1):
             dup = duplicates if where is None else duplicates.filter(where == piece)
@@ -655,8 +640,13 @@ def period_step(
                 .collect(),
                 presorted=presorted and dup.is_empty(),
             )
+            # the chunks' parts, each sorted by unit, nip, date, come in chunk order, that
+            # is in date order: sorted once stably sorted by unit and nip
             evidence = _ranged(results, "evidence", piece, EMPLOYEE_DAYS_SCHEMA).collect()
-            ev = ev_file.write(_with_duplicates(evidence, dup), presorted=presorted)
+            ev = ev_file.write(
+                _with_duplicates(evidence, dup), presorted=presorted,
+                stable_by=() if presorted else EMPLOYEE_DAYS_SORT[:-1],
+            )
             del evidence
             # an employee's day has one unit: the ranges' counts of a nip add up
             days_parts.append(day_counts(ev))
