@@ -67,6 +67,11 @@ ROWS_PER_BUCKET = 5_000_000
 PERIOD_REPORT_COLUMNS = ("nip", "date", "unit_code", "status", "valid", "text")
 #: The parts of a chunk written one per merge range (``Chunk.ranges``): ``<name>-r<k>``.
 RANGED_PARTS = ("violations", "evidence")
+#: The columns of a chunk's ``people-<bucket>`` parts (its employees, their first row).
+PEOPLE_SCHEMA = pl.Schema(
+    {"nip": pl.String(), "unit_code": pl.String(), "home_known": pl.Boolean(),
+     "office_known": pl.Boolean()}
+)
 #: Employee-days audited at once inside a chunk (agencies grouped up to this size).
 GROUP_EMPLOYEES = 1_000_000
 #: Compression of the temporary files: fast to write and read, they live minutes.
@@ -512,14 +517,18 @@ def _audit_groups(
         **{f"violations-r{k}": rows for k, rows in enumerate(split_ranges(vio, chunk.ranges))},
         **{f"evidence-r{k}": rows for k, rows in enumerate(split_ranges(ev, chunk.ranges))},
         "unit_findings": found,
-        "people": pl.concat(people).unique("nip", keep="first", maintain_order=True),
         "waived_violations": waiver.waived_violations,  # clarifications (issue 12)
         "waived_unit_findings": waiver.waived_unit_findings,
     }
-    if reports:  # the period step's rows for the period-scope rules
-        all_reports = pl.concat(reports).with_columns(nip_bucket(chunk.buckets))
-        for (bucket,), rows in all_reports.partition_by("bucket", as_dict=True).items():
-            parts[f"reports-{bucket}"] = rows.drop("bucket")
+    # the chunk's employees (their first row) and the period step's rows for the
+    # period-scope rules, by nip bucket: the period step holds one bucket at a time
+    buckets = {"people": pl.concat(people).unique("nip", keep="first", maintain_order=True)}
+    if reports:
+        buckets["reports"] = pl.concat(reports)
+    for name, frame in buckets.items():
+        keyed = frame.with_columns(nip_bucket(chunk.buckets))
+        for (bucket,), rows in keyed.partition_by("bucket", as_dict=True).items():
+            parts[f"{name}-{bucket}"] = rows.drop("bucket")
     return parts
 
 

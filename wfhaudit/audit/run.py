@@ -51,6 +51,7 @@ from wfhaudit.audit.employee_days import (
 )
 from wfhaudit.audit.inputs import AuditInputs, load_inputs, pin_versions, store_dates
 from wfhaudit.audit.partitioned import (
+    PEOPLE_SCHEMA,
     PERIOD_RULES,
     Chunk,
     ChunkResult,
@@ -429,6 +430,12 @@ def _ranged(
     return _concat(results, f"{name}-r{k}", schema)
 
 
+def _bucket_names(results: Sequence[ChunkResult], name: str) -> list[str]:
+    """The names of the chunks' nip-bucketed parts ``<name>-<bucket>``, in bucket order."""
+    found = {part for r in results for part in r.parts if part.startswith(f"{name}-")}
+    return sorted(found, key=lambda part: int(part.rsplit("-", 1)[1]))
+
+
 def period_violations(
     results: Sequence[ChunkResult], period: Period, policy: Policy
 ) -> pl.DataFrame:
@@ -436,7 +443,7 @@ def period_violations(
     bucket at a time, with the engine's own rule functions (re-keyed for the period)."""
     span = (period.end - period.start).days + 1
     found = []
-    for bucket in sorted({name for r in results for name in r.parts if "reports-" in name}):
+    for bucket in _bucket_names(results, "reports"):
         rows = _concat(results, bucket, pl.Schema()).collect()
         # emp_idx: any number that is one nip's only: the code of a dictionary of this
         # bucket's nips (a Categorical of its own, freed with the bucket)
@@ -676,7 +683,9 @@ def period_step(
         {"nip": pl.String(), "absent_days": pl.Int64(), "late_minutes": pl.Int64(),
          "early_minutes": pl.Int64()}
     ))
-    names_df, earlier_df = pl.collect_all([names, earlier])
+    # the year to date's totals summed per nip as they stream (one row per employee held)
+    names_df = names.collect()
+    earlier_df = earlier.group_by("nip").agg(pl.all().sum()).collect(engine="streaming")
     summary = employee_summary(
         names_df,
         _sum_by_nip(days_parts),
@@ -700,11 +709,14 @@ def period_step(
             f"internal: {n_violations} violations written but {sum(by_rule.values())} "
             "counted; run with --debug and report it."
         )
-    people = (
-        _concat(results, "people", pl.Schema({"nip": pl.String()}))
+    # the employees: per nip bucket, the first row of each in chunk order
+    people_parts = [
+        _concat(results, bucket, PEOPLE_SCHEMA)
         .unique("nip", keep="first", maintain_order=True)
         .collect()
-    )
+        for bucket in _bucket_names(results, "people")
+    ]
+    people = pl.concat(people_parts) if people_parts else pl.DataFrame(schema=PEOPLE_SCHEMA)
     quality: dict[str, Any] = {}
     for r in results:
         for key, value in r.quality.items():
