@@ -13,8 +13,14 @@ import pytest
 from test_partitioned_support import AS_OF, OFFICES, PERIOD, _at, _frame, assert_same_results
 
 from wfhaudit.audit import partitioned, run
-from wfhaudit.audit.partitioned import range_cuts, range_index, split_ranges
-from wfhaudit.audit.run import merge_plan, run_audit
+from wfhaudit.audit.partitioned import attendance_totals, range_cuts, range_index, split_ranges
+from wfhaudit.audit.run import (
+    merge_plan,
+    run_audit,
+    violation_counts,
+    year_to_date,
+    ytd_equivalent_days,
+)
 from wfhaudit.audit.spans import merge_quality_lists, quality_lists
 from wfhaudit.policy import load_policy
 from wfhaudit.store import Store
@@ -85,6 +91,32 @@ def test_quality_lists_of_unit_ranges_are_those_of_the_whole() -> None:
     ]
     assert whole["home_accepted_without_roster"] == {"U2": 2, "U3": 1}
     assert whole["unknown_office_wfo_days"] == 3
+
+
+def test_counts_of_a_transfer_s_two_ranges_add_up_to_those_of_the_whole() -> None:
+    """Per-range counts summed per nip (the period step) equal the counts of all the rows:
+    the days with a violation, the minutes and the year to date (floats from summed
+    integers, never summed floats)."""
+    def row(unit: str, day: int, rule: str, minutes: int | None = None) -> dict[str, Any]:
+        return {"nip": "a", "unit_code": unit, "date": dt.date(2025, 12, day), "rule": rule,
+                "minutes": minutes}
+
+    violations = pl.DataFrame([
+        row("U1", 1, "LATE", 7), row("U1", 1, "EARLY_LEAVE", 13), row("U1", 2, "ABSENT"),
+        row("U1", 2, "DUPLICATE_OUTPUT"), row("U3", 9, "LATE", 1), row("U3", 9, "SHARED_DEVICE"),
+        row("U3", 10, "DUPLICATE_OUTPUT"),
+    ])
+    earlier = pl.DataFrame({"nip": ["a"], "absent_days": [1], "late_minutes": [449],
+                            "early_minutes": [0]})
+    parts = split_ranges(violations, ("U2",))
+    assert [p.height for p in parts] == [4, 3]
+    counts = pl.concat([violation_counts(p) for p in parts]).group_by("nip").agg(pl.all().sum())
+    assert counts.rows() == violation_counts(violations).rows() == [("a", 4, 1, 8, 13)]
+    policy = load_policy()
+    start = dt.date(2025, 1, 1)
+    summed = ytd_equivalent_days([*(attendance_totals(p) for p in parts), earlier], policy)
+    assert summed.rows() == year_to_date(violations, earlier, start, policy).rows()
+    assert summed.rows() == [("a", 2 + (449 + 8 + 13) / 450)]
 
 
 def _transfer_store(path: Path) -> Store:

@@ -405,10 +405,6 @@ class ChunkResult:
             return None
         return part.lazy() if isinstance(part, pl.DataFrame) else pl.scan_parquet(part, glob=False)
 
-    def ranged(self, name: str, k: int) -> pl.LazyFrame | None:
-        """Range ``k`` of the ranged part ``name`` (``RANGED_PARTS``), or None (no rows)."""
-        return self.lazy(f"{name}-r{k}")
-
 
 def _only_units(inputs: AuditInputs, units: list[str]) -> AuditInputs:
     employees = inputs.employees.filter(pl.col("unit_code").is_in(units))
@@ -447,7 +443,7 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
         folder = Path(chunk.work) / f"{'ytd' if chunk.ytd else 'chunk'}-{chunk.index:05d}"
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in parts.items():
-            if frame.is_empty() and name.split("-r")[0] in RANGED_PARTS:
+            if frame.is_empty() and name.startswith(tuple(f"{p}-r" for p in RANGED_PARTS)):
                 continue  # no rows in this range: no file
             frame.write_parquet(folder / f"{name}.parquet", compression=WORK_COMPRESSION)
             result.parts[name] = str(folder / f"{name}.parquet")
