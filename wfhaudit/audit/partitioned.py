@@ -19,6 +19,7 @@ needs and does:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import os
@@ -59,6 +60,18 @@ PERIOD_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r.scope == "employee_
 YTD_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r.code in ("ABSENT", "LATE", "EARLY_LEAVE"))
 #: Rows of one nip bucket in the period step / of one unit range in the merge.
 ROWS_PER_BUCKET = 5_000_000
+#: The report columns the period-scope rules read (``DUPLICATE_OUTPUT``: status, valid,
+#: date, text; the period step adds ``emp_idx`` and ``ed_key``, and takes the
+#: employee-days' nip, date and unit_code from the same rows): what a chunk writes for
+#: them.  A rule reading another column fails loudly in the period step.
+PERIOD_REPORT_COLUMNS = ("nip", "date", "unit_code", "status", "valid", "text")
+#: The parts of a chunk written one per merge range (``Chunk.ranges``): ``<name>-r<k>``.
+RANGED_PARTS = ("violations", "evidence")
+#: The columns of a chunk's ``people-<bucket>`` parts (its employees, their first row).
+PEOPLE_SCHEMA = pl.Schema(
+    {"nip": pl.String(), "unit_code": pl.String(), "home_known": pl.Boolean(),
+     "office_known": pl.Boolean()}
+)
 #: Employee-days audited at once inside a chunk (agencies grouped up to this size).
 GROUP_EMPLOYEES = 1_000_000
 #: Compression of the temporary files: fast to write and read, they live minutes.
@@ -189,6 +202,39 @@ def unit_groups(employees: pl.LazyFrame, limit: int) -> list[list[str]] | None:
             merged.setdefault(find(i), []).extend(group)
         groups = [sorted(g) for _, g in sorted(merged.items())]
     return groups if len(groups) > 1 else None
+
+
+def range_cuts(rows_per_unit: dict[str, int], limit: int) -> tuple[str, ...]:
+    """The merge plan: the first unit of every range of ``unit_ranges`` but the first.  The
+    ranges it cuts cover every unit code (range ``k`` holds the units from ``cuts[k-1]`` up
+    to, not including, ``cuts[k]``; rows without a unit go to range 0, where they sort)."""
+    return tuple(first for first, _ in unit_ranges(rows_per_unit, limit)[1:])
+
+
+def range_index(units: pl.Series, cuts: Sequence[str]) -> pl.Series:
+    """The range (of ``range_cuts``) of every unit code in ``units`` (no unit: 0)."""
+    found = units.unique().drop_nulls().to_list()
+    return units.replace_strict(
+        found, [bisect.bisect_right(cuts, u) for u in found], default=0, return_dtype=pl.UInt32
+    ).fill_null(0)
+
+
+def split_ranges(frame: pl.DataFrame, cuts: Sequence[str]) -> list[pl.DataFrame]:
+    """``frame`` (with ``unit_code``) cut into the ``len(cuts) + 1`` ranges of ``cuts``, each
+    in ``frame``'s order (slices when ``frame`` is sorted by unit, as a chunk's files are)."""
+    if not cuts:
+        return [frame]
+    index = range_index(frame.get_column("unit_code"), cuts)
+    if index.is_sorted():
+        bounds = index.search_sorted(pl.Series(range(len(cuts) + 2), dtype=pl.UInt32))
+        return [frame.slice(lo, hi - lo) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    parts = frame.with_columns(index.alias("_range")).partition_by(
+        "_range", as_dict=True, maintain_order=True
+    )
+    return [
+        parts[(k,)].drop("_range") if (k,) in parts else frame.clear()
+        for k in range(len(cuts) + 1)
+    ]
 
 
 def unit_ranges(rows_per_unit: dict[str, int], limit: int) -> list[tuple[str, str]]:
@@ -334,6 +380,9 @@ class Chunk:
     buckets: int = 1
     #: the chunk holds every audited day of the period: the period-scope rules fit in it too
     whole: bool = False
+    #: the merge plan (``range_cuts``), planned before the chunks: the violations and the
+    #: evidence are written one part per range of unit codes, sorted within
+    ranges: tuple[str, ...] = ()
 
 
 @dataclass
@@ -345,8 +394,8 @@ class ChunkResult:
     status: dict[str, int] = field(default_factory=dict)
     by_rule: dict[str, int] = field(default_factory=dict)
     quality: dict[str, Any] = field(default_factory=dict)
-    #: unit_code -> [evidence rows, violation rows], to plan the merge
-    unit_rows: dict[str, list[int]] = field(default_factory=dict)
+    #: the merge plan the chunk's ranged parts follow (``Chunk.ranges``)
+    ranges: tuple[str, ...] = ()
     seconds: float = 0.0
     pid: int = 0
 
@@ -378,7 +427,7 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
     """Audit one chunk of days (see ``Chunk``)."""
     started = time.perf_counter()
     inputs = chunk.source.inputs(chunk.start, chunk.end)
-    result = ChunkResult(chunk.index, pid=os.getpid())
+    result = ChunkResult(chunk.index, ranges=chunk.ranges, pid=os.getpid())
     if chunk.ytd:  # what the YTD rules read: no reports
         inputs = replace(inputs, outputs=TABLES["outputs"].empty().lazy())
         _, vio, _ = audit_days(inputs, chunk.policy, chunk.days, YTD_RULES)
@@ -394,6 +443,8 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
         folder = Path(chunk.work) / f"{'ytd' if chunk.ytd else 'chunk'}-{chunk.index:05d}"
         folder.mkdir(parents=True, exist_ok=True)
         for name, frame in parts.items():
+            if frame.is_empty() and name.startswith(tuple(f"{p}-r" for p in RANGED_PARTS)):
+                continue  # no rows in this range: no file
             frame.write_parquet(folder / f"{name}.parquet", compression=WORK_COMPRESSION)
             result.parts[name] = str(folder / f"{name}.parquet")
     else:
@@ -427,7 +478,7 @@ def _audit_groups(
             )
         )
         if not chunk.whole:
-            reports.append(frames.reports.drop("emp_idx", "ed_key"))
+            reports.append(frames.reports.select(PERIOD_REPORT_COLUMNS))
         quality.append(frames.quality)
         if len(groups) > 1:  # compact rows for the day-wide rules, re-keyed below
             who.append(ed.select(*DAY_RULE_DAYS))
@@ -458,22 +509,22 @@ def _audit_groups(
     result.quality = input_quality(inputs) if len(groups) > 1 else {
         k: sorted(v) if isinstance(v, set) else v for k, v in quality[0].items()
     }
-    ev_units, vio_units = _counts(ev, "unit_code"), _counts(vio, "unit_code")
-    result.unit_rows = {
-        u: [ev_units.get(u, 0), vio_units.get(u, 0)] for u in set(ev_units) | set(vio_units)
-    }
     parts = {
-        "violations": vio,
+        **{f"violations-r{k}": rows for k, rows in enumerate(split_ranges(vio, chunk.ranges))},
+        **{f"evidence-r{k}": rows for k, rows in enumerate(split_ranges(ev, chunk.ranges))},
         "unit_findings": found,
-        "evidence": ev,
-        "people": pl.concat(people).unique("nip", keep="first", maintain_order=True),
         "waived_violations": waiver.waived_violations,  # clarifications (issue 12)
         "waived_unit_findings": waiver.waived_unit_findings,
     }
-    if reports:  # the period step's rows for the period-scope rules
-        all_reports = pl.concat(reports).with_columns(nip_bucket(chunk.buckets))
-        for (bucket,), rows in all_reports.partition_by("bucket", as_dict=True).items():
-            parts[f"reports-{bucket}"] = rows.drop("bucket")
+    # the chunk's employees (their first row) and the period step's rows for the
+    # period-scope rules, by nip bucket: the period step holds one bucket at a time
+    buckets = {"people": pl.concat(people).unique("nip", keep="first", maintain_order=True)}
+    if reports:
+        buckets["reports"] = pl.concat(reports)
+    for name, frame in buckets.items():
+        keyed = frame.with_columns(nip_bucket(chunk.buckets))
+        for (bucket,), rows in keyed.partition_by("bucket", as_dict=True).items():
+            parts[f"{name}-{bucket}"] = rows.drop("bucket")
     return parts
 
 

@@ -27,7 +27,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -58,6 +58,7 @@ from wfhaudit.audit.inputs import (
     store_tables,
 )
 from wfhaudit.audit.partitioned import (
+    PEOPLE_SCHEMA,
     PERIOD_RULES,
     Chunk,
     ChunkResult,
@@ -69,10 +70,10 @@ from wfhaudit.audit.partitioned import (
     audit_chunk,
     audit_days,
     bucket_count,
-    nip_bucket,
     private_dir,
+    range_cuts,
+    range_index,
     unit_groups,
-    unit_ranges,
 )
 from wfhaudit.audit.period import Period
 from wfhaudit.audit.rules import UNIT_RULES, VIOLATION_RULES, RuleContext
@@ -82,6 +83,7 @@ from wfhaudit.audit.spans import (
     QUALITY_LISTS,
     agency_spans,
     in_force,
+    merge_quality_lists,
     quality_lists,
     reports_warning,
     require_attendance,
@@ -94,6 +96,7 @@ from wfhaudit.schema import (
     ACTION_BLANKED,
     AUDIT_JSON,
     EMPLOYEE_DAYS_SCHEMA,
+    EMPLOYEE_DAYS_SORT,
     EMPLOYEE_SUMMARY_SCHEMA,
     EMPLOYEE_SUMMARY_SORT,
     PARTITION_COLUMN,
@@ -380,6 +383,22 @@ def _work_dir(partitioned: bool, execution: Execution) -> Iterator[Path | None]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def merge_plan(snap: Snapshot) -> tuple[str, ...]:
+    """The unit ranges of the merge (``range_cuts``), planned before the chunks run: each
+    range at most ``ROWS_PER_BUCKET`` employee-days, estimated as the unit's employees
+    (every nip with an employees row of the unit, so a transferred employee counts in
+    both) times the audited days.  Rows without a unit go to the first range."""
+    per_unit = (
+        snap.inputs.employees.filter(pl.col("unit_code").is_not_null())
+        .group_by("unit_code")
+        .agg(pl.col("nip").n_unique().alias("n"))
+        .collect()
+    )
+    days = max(snap.days.height, 1)
+    rows = {str(u): int(n) * days for u, n in per_unit.iter_rows()}
+    return range_cuts(rows, partitioned.ROWS_PER_BUCKET)
+
+
 def _run_year_to_date(
     store: Store, snap: Snapshot, policy: Policy, days_per_chunk: int, work: Path | None,
     executor: Executor, step: Progress, mode: str,
@@ -441,9 +460,10 @@ def _run_chunks(
     buckets = bucket_count(employees * max(snap.days.height, 1))
     start, end = snap.inputs.start, snap.inputs.end
     tiles = list(_tiles(snap.days, days_per_chunk, start, end))
+    ranges = merge_plan(snap) if len(tiles) > 1 else ()  # one chunk: its files are the result
     chunks = [
         Chunk(i, lo, hi, part, policy, period_source, str(work) if work else None,
-              groups=groups, buckets=buckets, whole=len(tiles) == 1)
+              groups=groups, buckets=buckets, whole=len(tiles) == 1, ranges=ranges)
         for i, (lo, hi, part) in enumerate(tiles)
     ]
     step(f"auditing {len(chunks)} chunk(s)")
@@ -471,6 +491,19 @@ def _concat(results: Sequence[ChunkResult], name: str, schema: pl.Schema) -> pl.
     return pl.concat(parts, how="vertical") if parts else pl.LazyFrame(schema=schema)
 
 
+def _ranged(
+    results: Sequence[ChunkResult], name: str, k: int, schema: pl.Schema
+) -> pl.LazyFrame:
+    """Range ``k`` of the chunks' ranged part ``name``, in chunk order."""
+    return _concat(results, f"{name}-r{k}", schema)
+
+
+def _bucket_names(results: Sequence[ChunkResult], name: str) -> list[str]:
+    """The names of the chunks' nip-bucketed parts ``<name>-<bucket>``, in bucket order."""
+    found = {part for r in results for part in r.parts if part.startswith(f"{name}-")}
+    return sorted(found, key=lambda part: int(part.rsplit("-", 1)[1]))
+
+
 def period_violations(
     results: Sequence[ChunkResult], period: Period, policy: Policy
 ) -> pl.DataFrame:
@@ -478,61 +511,83 @@ def period_violations(
     bucket at a time, with the engine's own rule functions (re-keyed for the period)."""
     span = (period.end - period.start).days + 1
     found = []
-    for bucket in sorted({name for r in results for name in r.parts if "reports-" in name}):
+    for bucket in _bucket_names(results, "reports"):
         rows = _concat(results, bucket, pl.Schema()).collect()
-        nips = rows.get_column("nip").unique()
+        # emp_idx: any number that is one nip's only: the code of a dictionary of this
+        # bucket's nips (a Categorical of its own, freed with the bucket)
+        codes = pl.Categorical(pl.Categories.random())
         rows = rows.with_columns(
-            pl.col("nip").replace_strict(nips, pl.int_range(len(nips), eager=True),
-                                         return_dtype=pl.Int64).alias("emp_idx"),
+            pl.col("nip").cast(codes).to_physical().cast(pl.Int64).alias("emp_idx"),
         ).with_columns(
             (pl.col("emp_idx") * span + (pl.col("date") - pl.lit(period.start)).dt.total_days())
             .alias("ed_key")
         )
         days = rows.select("ed_key", "nip", "date", "unit_code").unique("ed_key")
         ctx = RuleContext(days.lazy(), pl.LazyFrame(), rows.lazy(), policy)
-        found += [rule.func(ctx) for rule in PERIOD_RULES]
+        # collected bucket by bucket: memory bounded by one bucket's reports
+        found += pl.collect_all([rule.func(ctx) for rule in PERIOD_RULES])
+        del rows, days, ctx
     if not found:
         return pl.DataFrame(schema=VIOLATIONS_SCHEMA)
-    return pl.concat(pl.collect_all(found)).select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
+    return pl.concat(found).select(list(VIOLATIONS_SCHEMA)).cast(VIOLATIONS_SCHEMA)
 
 
-def _write_sorted(
-    path: Path,
-    rows: pl.LazyFrame,
-    ranges: list[tuple[str, str]],
-    name: str,
-    adjust: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
-    presorted: bool = False,
-) -> int:
-    """Write ``rows`` as the result file ``name`` (its columns and order), one range of
-    unit codes at a time (memory bounded by a range); ``presorted``: already in order."""
-    schema, sort = RESULT_FILES[name]
-    unit = pl.col("unit_code")
-    pieces: list[pl.Expr | None] = [  # the first range also takes rows without a unit
-        unit.is_between(pl.lit(lo), pl.lit(hi)) | (unit.is_null() if n == 0 else False)
-        for n, (lo, hi) in enumerate(ranges)
-    ] if len(ranges) > 1 else [None]
-    writer: pq.ParquetWriter | None = None
-    count = 0
+class _SortedWriter:
+    """The result file ``name`` written range by range of unit codes (memory bounded by a
+    range): each range's rows in the file's columns and order, the ranges in unit order,
+    so the file is sorted.  Arrow's Parquet writer (zstd): faster than Polars' here, and
+    smaller files."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path = path
+        self.schema, self.sort = RESULT_FILES[name]
+        self.writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(
+        self, frame: pl.DataFrame, presorted: bool = False, stable_by: Sequence[str] = ()
+    ) -> pl.DataFrame:
+        """Write one range's rows; the rows written.  ``presorted``: already in order;
+        ``stable_by``: in order once stably sorted by these leading keys (the rest of the
+        order is the rows' own)."""
+        frame = frame.select(list(self.schema)).cast(self.schema)
+        if stable_by:
+            frame = frame.sort(list(stable_by), maintain_order=True)
+        elif not presorted:
+            frame = frame.sort(list(self.sort))
+        table = frame.to_arrow()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(str(self.path), table.schema, compression="zstd")
+        self.writer.write_table(table)
+        self.rows += frame.height
+        return frame
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def _write_sorted(path: Path, rows: pl.LazyFrame, name: str) -> int:
+    """Write ``rows`` (a small result file) as the result file ``name``; its rows."""
+    writer = _SortedWriter(path, name)
     try:
-        for piece in pieces:
-            frame = (rows if piece is None else rows.filter(piece)).collect(engine="streaming")
-            if adjust is not None:
-                frame = adjust(frame)
-            frame = frame.select(list(schema)).cast(schema)
-            frame = frame if presorted else frame.sort(list(sort))
-            if piece is None:  # one piece: Polars' own writer is faster
-                frame.write_parquet(path, compression="zstd")
-                return frame.height
-            table = frame.to_arrow()
-            if writer is None:
-                writer = pq.ParquetWriter(str(path), table.schema, compression="zstd")
-            writer.write_table(table)
-            count += table.num_rows
+        writer.write(rows.collect())
     finally:
-        if writer is not None:
-            writer.close()
-    return count
+        writer.close()
+    return writer.rows
+
+
+def _with_duplicates(evidence: pl.DataFrame, duplicates: pl.DataFrame) -> pl.DataFrame:
+    """``evidence`` with the period step's violations (``duplicates``) added to the
+    ``violations`` of their employee-days."""
+    if duplicates.is_empty():
+        return evidence
+    per_day = duplicates.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("_dup"))
+    added = evidence.select("nip", "date").join(  # narrow: the wide rows are not gathered
+        per_day, on=["nip", "date"], how="left", maintain_order="left"
+    )
+    return evidence.with_columns(pl.col("violations") + added.get_column("_dup").fill_null(0))
 
 
 def _equivalent_days(policy: Policy) -> pl.Expr:
@@ -542,29 +597,31 @@ def _equivalent_days(policy: Policy) -> pl.Expr:
     ).cast(pl.Float64)
 
 
-def year_to_date(
-    violations: pl.DataFrame, earlier: pl.DataFrame, year_start: dt.date, policy: Policy
-) -> pl.DataFrame:
-    """Per nip: ``ytd_equivalent_days``: the period's ABSENT/LATE/EARLY_LEAVE from
-    ``year_start`` on, plus the totals of the year-to-date chunks (``earlier``)."""
-    parts = [attendance_totals(violations.filter(pl.col("date") >= year_start)), earlier]
+def ytd_equivalent_days(totals: Sequence[pl.DataFrame], policy: Policy) -> pl.DataFrame:
+    """Per nip: ``ytd_equivalent_days`` from per-nip totals (``absent_days``,
+    ``late_minutes``, ``early_minutes``; a nip may have rows in several), summed first."""
     return (
-        pl.concat(parts)
+        pl.concat(totals)
         .group_by("nip")
         .agg(pl.col("absent_days", "late_minutes", "early_minutes").sum())
         .select("nip", _equivalent_days(policy).alias("ytd_equivalent_days"))
     )
 
 
-def employee_summary(
-    names: pl.DataFrame,
-    employee_days: pl.DataFrame,
-    violations: pl.DataFrame,
-    ytd: pl.DataFrame,
-    policy: Policy,
+def year_to_date(
+    violations: pl.DataFrame, earlier: pl.DataFrame, year_start: dt.date, policy: Policy
 ) -> pl.DataFrame:
-    """``employee_summary.parquet`` rows of the employees of ``employee_days`` (rules.md)."""
-    days = employee_days.group_by("nip").agg(
+    """Per nip: ``ytd_equivalent_days``: the period's ABSENT/LATE/EARLY_LEAVE from
+    ``year_start`` on, plus the totals of the year-to-date chunks (``earlier``)."""
+    return ytd_equivalent_days(
+        [attendance_totals(violations.filter(pl.col("date") >= year_start)), earlier], policy
+    )
+
+
+def day_counts(employee_days: pl.DataFrame) -> pl.DataFrame:
+    """Per nip of ``employee_days`` rows: working, excused, duty and no-attendance-data
+    days (additive over disjoint rows)."""
+    return employee_days.group_by("nip").agg(
         pl.len().cast(pl.Int64).alias("working_days"),
         (pl.col("status") == STATUS_EXCUSED).sum().cast(pl.Int64).alias("excused_days"),
         (pl.col("status") == STATUS_DUTY).sum().cast(pl.Int64).alias("duty_days"),
@@ -573,13 +630,34 @@ def employee_summary(
         .cast(pl.Int64)
         .alias("no_attendance_data_days"),
     )
-    violation_days = violations.group_by("nip").agg(
+
+
+def violation_counts(violations: pl.DataFrame) -> pl.DataFrame:
+    """Per nip of ``violations``: the days with a violation, absent days, late and early
+    minutes (additive over violations of disjoint employee-days)."""
+    days = violations.group_by("nip").agg(
         pl.col("date").n_unique().cast(pl.Int64).alias("violation_days")
     )
+    return days.join(attendance_totals(violations), on="nip", how="left")
+
+
+def _sum_by_nip(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Partial per-nip counts (the same columns) summed per nip."""
+    return pl.concat(parts).group_by("nip").agg(pl.all().sum())
+
+
+def employee_summary(
+    names: pl.DataFrame,
+    days: pl.DataFrame,
+    violations: pl.DataFrame,
+    ytd: pl.DataFrame,
+    policy: Policy,
+) -> pl.DataFrame:
+    """``employee_summary.parquet`` rows (rules.md) of the employees of ``days``
+    (``day_counts``), with their ``violation_counts`` and year to date (``ytd``)."""
     summary = (
         days.join(names, on="nip", how="left")
-        .join(violation_days, on="nip", how="left")
-        .join(attendance_totals(violations), on="nip", how="left")
+        .join(violations, on="nip", how="left")
         .join(ytd, on="nip", how="left")
         .with_columns(
             pl.col("violation_days", "absent_days", "late_minutes", "early_minutes").fill_null(0),
@@ -618,47 +696,51 @@ def period_step(
     waived = waiver_meta(
         waived_v, waived_u, clarifications, snap.inputs.versions.get("clarifications")
     )
-    ev_rows: dict[str, int] = {}
-    vio_rows: dict[str, int] = {}
-    for r in results:
-        for unit, (n_ev, n_vio) in r.unit_rows.items():
-            ev_rows[unit] = ev_rows.get(unit, 0) + n_ev
-            vio_rows[unit] = vio_rows.get(unit, 0) + n_vio
-    for unit, n in duplicates.group_by("unit_code").len().iter_rows():
-        vio_rows[unit] = vio_rows.get(unit, 0) + int(n)
-    n_violations = _write_sorted(
-        tmp / "violations.parquet",
-        pl.concat([_concat(results, "violations", VIOLATIONS_SCHEMA), duplicates.lazy()]),
-        unit_ranges(vio_rows, partitioned.ROWS_PER_BUCKET),
-        "violations.parquet",
-        presorted=len(results) == 1 and duplicates.is_empty(),
-    )
-    dup_days = duplicates.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("_dup"))
-
-    def add_duplicates(frame: pl.DataFrame) -> pl.DataFrame:
-        return (
-            frame.join(dup_days, on=["nip", "date"], how="left")
-            .with_columns(pl.col("violations") + pl.col("_dup").fill_null(0))
-            .drop("_dup")
-        )
-
-    n_evidence = _write_sorted(
-        tmp / "employee_days.parquet",
-        _concat(results, "evidence", EMPLOYEE_DAYS_SCHEMA),
-        unit_ranges(ev_rows, partitioned.ROWS_PER_BUCKET),
-        "employee_days.parquet",
-        adjust=add_duplicates,
-        presorted=len(results) == 1,
-    )
+    year_start = dt.date(_day(snap.days).year, 1, 1) if snap.days.height else period.start
+    offices = set(snap.inputs.offices.select("office_id").collect()["office_id"].to_list())
+    # the merge, range by range of unit codes as planned before the chunks (each chunk
+    # wrote one sorted part per range: every row read once); the summary's per-nip counts
+    # and the data-quality lists of each range taken from the rows in hand
+    cuts = results[0].ranges if results else ()
+    where = range_index(duplicates.get_column("unit_code"), cuts) if cuts else None
+    presorted = len(results) == 1  # one chunk (in memory): its parts are the result
+    days_parts, vio_parts, ytd_parts, quality_parts = [], [], [], []
+    vio_file = _SortedWriter(tmp / "violations.parquet", "violations.parquet")
+    ev_file = _SortedWriter(tmp / "employee_days.parquet", "employee_days.parquet")
+    try:
+        for piece in range(len(cuts) + 1):
+            dup = duplicates if where is None else duplicates.filter(where == piece)
+            vio = vio_file.write(
+                pl.concat([_ranged(results, "violations", piece, VIOLATIONS_SCHEMA), dup.lazy()])
+                .collect(),
+                presorted=presorted and dup.is_empty(),
+            )
+            # the chunks' parts, each sorted by unit, nip, date, come in chunk order, that
+            # is in date order: sorted once stably sorted by unit and nip
+            evidence = _ranged(results, "evidence", piece, EMPLOYEE_DAYS_SCHEMA).collect()
+            ev = ev_file.write(
+                _with_duplicates(evidence, dup), presorted=presorted,
+                stable_by=() if presorted else EMPLOYEE_DAYS_SORT[:-1],
+            )
+            del evidence
+            # an employee's day has one unit: the ranges' counts of a nip add up
+            days_parts.append(day_counts(ev))
+            vio_parts.append(violation_counts(vio))
+            ytd_parts.append(attendance_totals(vio.filter(pl.col("date") >= year_start)))
+            quality_parts.append(quality_lists(ev, offices, policy.gap_min_employees))
+            del vio, ev
+    finally:
+        vio_file.close()
+        ev_file.close()
+    n_violations, n_evidence = vio_file.rows, ev_file.rows
     # unit_findings.parquet and any other small result file (e.g. the waived findings):
     # the chunks' part of the same name, concatenated and sorted
     for name, (schema, _) in RESULT_FILES.items():
         written = ("violations.parquet", "employee_days.parquet", "employee_summary.parquet")
         if name not in written and not (tmp / name).exists():
             rows = _concat(results, name.removesuffix(".parquet"), schema)
-            _write_sorted(tmp / name, rows, [], name)
-    # the summary, per nip bucket
-    year_start = dt.date(_day(snap.days).year, 1, 1) if snap.days.height else period.start
+            _write_sorted(tmp / name, rows, name)
+    # the summary from the ranges' per-nip counts and the year to date's totals
     # history: the name and unit of each employee's latest employees row
     names = (
         snap.inputs.employees.sort("valid_from", nulls_last=False)
@@ -669,22 +751,17 @@ def period_step(
         {"nip": pl.String(), "absent_days": pl.Int64(), "late_minutes": pl.Int64(),
          "early_minutes": pl.Int64()}
     ))
-    summary_buckets = bucket_count(n_evidence)
-    parts = []
-    for bucket in range(summary_buckets):
-        mine = nip_bucket(summary_buckets) == bucket
-        ed = (
-            pl.scan_parquet(tmp / "employee_days.parquet", glob=False)
-            .select("nip", "status")
-            .filter(mine)
-        )
-        vio = pl.scan_parquet(tmp / "violations.parquet", glob=False).filter(mine)
-        ed_df, vio_df, earlier_df, names_df = pl.collect_all(
-            [ed, vio, earlier.filter(mine), names.filter(mine)]
-        )
-        totals = year_to_date(vio_df, earlier_df, year_start, policy)
-        parts.append(employee_summary(names_df, ed_df, vio_df, totals, policy))
-    summary = pl.concat(parts) if parts else pl.DataFrame(schema=EMPLOYEE_SUMMARY_SCHEMA)
+    # the year to date's totals summed per nip as they stream (one row per employee held)
+    names_df = names.collect()
+    earlier_df = earlier.group_by("nip").agg(pl.all().sum()).collect(engine="streaming")
+    summary = employee_summary(
+        names_df,
+        _sum_by_nip(days_parts),
+        _sum_by_nip(vio_parts),
+        ytd_equivalent_days([*ytd_parts, earlier_df], policy),
+        policy,
+    )
+    del days_parts, vio_parts, ytd_parts, names_df, earlier_df
     summary.sort(list(EMPLOYEE_SUMMARY_SORT)).write_parquet(tmp / "employee_summary.parquet")
     by_rule: dict[str, int] = {}
     status: dict[str, int] = {}
@@ -700,11 +777,14 @@ def period_step(
             f"internal: {n_violations} violations written but {sum(by_rule.values())} "
             "counted; run with --debug and report it."
         )
-    people = (
-        _concat(results, "people", pl.Schema({"nip": pl.String()}))
+    # the employees: per nip bucket, the first row of each in chunk order
+    people_parts = [
+        _concat(results, bucket, PEOPLE_SCHEMA)
         .unique("nip", keep="first", maintain_order=True)
         .collect()
-    )
+        for bucket in _bucket_names(results, "people")
+    ]
+    people = pl.concat(people_parts) if people_parts else pl.DataFrame(schema=PEOPLE_SCHEMA)
     quality: dict[str, Any] = {}
     for r in results:
         for key, value in r.quality.items():
@@ -712,13 +792,7 @@ def period_step(
                 quality[key] = sorted(set(quality.get(key, [])) | set(value))
             else:
                 quality[key] = quality.get(key, 0) + value
-    quality.update(  # the v2 data-quality lists, from the evidence written
-        quality_lists(
-            pl.read_parquet(tmp / "employee_days.parquet", glob=False),
-            set(snap.inputs.offices.select("office_id").collect()["office_id"].to_list()),
-            policy.gap_min_employees,
-        )
-    )
+    quality.update(merge_quality_lists(quality_parts))  # the v2 lists, range by range
     return {
         "employees": people.height,
         "employee_days": n_evidence,

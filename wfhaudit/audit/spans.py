@@ -16,6 +16,7 @@ the unit being that of the row in force on the event's (report's) date.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -191,7 +192,7 @@ def quality_lists(
         )
         .group_by("nip", "unit_code", "office_id")
         .agg(pl.len().cast(pl.Int64).alias("wfo_days"))
-        .sort("unit_code", "nip")
+        .sort("unit_code", "nip", "office_id")
     )
     return {
         "possibly_missing_data": small.with_columns(pl.col("date").cast(pl.String)).to_dicts(),
@@ -199,6 +200,24 @@ def quality_lists(
         "unknown_office": unknown.to_dicts(),
         "unknown_office_wfo_days": int(unknown.get_column("wfo_days").sum()),
     }
+
+
+def merge_quality_lists(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """``quality_lists`` of the whole evidence from those of its ranges of unit codes
+    (``parts``, in unit order; an agency in one range only): each list is per agency
+    and sorted by agency first, so the lists are the ranges' lists one after the other."""
+    merged: dict[str, Any] = {
+        "possibly_missing_data": [],
+        "home_accepted_without_roster": {},
+        "unknown_office": [],
+        "unknown_office_wfo_days": 0,
+    }
+    for part in parts:
+        merged["possibly_missing_data"] += part["possibly_missing_data"]
+        merged["home_accepted_without_roster"].update(part["home_accepted_without_roster"])
+        merged["unknown_office"] += part["unknown_office"]
+        merged["unknown_office_wfo_days"] += part["unknown_office_wfo_days"]
+    return merged
 
 
 def _months(dates: pl.LazyFrame) -> list[str]:
