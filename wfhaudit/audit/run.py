@@ -153,6 +153,10 @@ class AuditPlan:
     out_dir: Path
     as_of: dt.date | None = None
     execution: Execution = field(default_factory=Execution)
+    #: False: the earlier days of the year are not audited, so ``employee_summary``'s
+    #: ``ytd_*`` columns count the period alone (audit.json: ``execution.year_to_date``
+    #: false); for a caller that reads no summary (``wfhaudit evaluate``)
+    year_to_date: bool = True
 
 
 @dataclass
@@ -804,6 +808,8 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
     period, policy = plan.period, plan.policy
     step("reading the store")
     snap = snapshot(store, period, policy, as_of)
+    if not plan.year_to_date:
+        snap = replace(snap, earlier=None, earlier_days=snap.earlier_days.clear())
     mode = choose_mode(store, snap, plan.execution)
     executor = plan.execution.executor or LocalExecutor(step)
     tmp = results_dir(plan.out_dir)
@@ -821,6 +827,8 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
         meta["execution"] = {
             "mode": "partitioned" if mode["days_per_chunk"] else "in_memory", **mode, **ran
         }
+        if not plan.year_to_date:
+            meta["execution"]["year_to_date"] = False
         meta["run_seconds"] = round(time.perf_counter() - started, 3)
         step("writing results")
         publish(tmp, plan.out_dir, meta)
