@@ -107,8 +107,8 @@ def test_without_the_year_to_date_the_days_and_violations_are_the_audits(
     plan = AuditPlan(december, policy, tmp_path / "bare", as_of, year_to_date=False)
     bare = execute(plan, Store(store))
     assert full.meta["execution"]["ytd_chunks"] > 0 and bare.meta["execution"]["ytd_chunks"] == 0
-    assert bare.meta["execution"]["year_to_date"] is False
-    assert "year_to_date" not in full.meta["execution"]
+    assert bare.meta["execution"]["year_to_date_skipped"] is True
+    assert "year_to_date_skipped" not in full.meta["execution"]
     assert bare.employee_days.equals(full.employee_days)
     assert bare.violations.equals(full.violations)
     ytd = pl.col("ytd_equivalent_days")

@@ -154,8 +154,8 @@ class AuditPlan:
     as_of: dt.date | None = None
     execution: Execution = field(default_factory=Execution)
     #: False: the earlier days of the year are not audited, so ``employee_summary``'s
-    #: ``ytd_*`` columns count the period alone (audit.json: ``execution.year_to_date``
-    #: false); for a caller that reads no summary (``wfhaudit evaluate``)
+    #: ``ytd_*`` columns count the period alone (audit.json:
+    #: ``execution.year_to_date_skipped``); for a caller that reads no summary (evaluate)
     year_to_date: bool = True
 
 
@@ -828,7 +828,7 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
             "mode": "partitioned" if mode["days_per_chunk"] else "in_memory", **mode, **ran
         }
         if not plan.year_to_date:
-            meta["execution"]["year_to_date"] = False
+            meta["execution"]["year_to_date_skipped"] = True
         meta["run_seconds"] = round(time.perf_counter() - started, 3)
         step("writing results")
         publish(tmp, plan.out_dir, meta)

@@ -22,6 +22,10 @@ RESAMPLES = 2000
 LEVEL = 0.95
 #: fewer employees with both kinds of days than this: "too few", no interval, no flag.
 MIN_EMPLOYEES = 10
+#: employee indices drawn at once by the bootstrap: a few MB, so that the draws and the
+#: values they pick stay in the processor's cache (the draws, hence the interval, do not
+#: depend on it)
+DRAWS_AT_ONCE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def bootstrap_means(
         return np.asarray(draws @ values / n, dtype=np.float64)
     # many distinct values (lengths, minutes): draw employee indices, in chunks
     means = np.empty(resamples, dtype=np.float64)
-    chunk = max(1, 4_000_000 // n)
+    chunk = max(1, DRAWS_AT_ONCE // n)
     for lo in range(0, resamples, chunk):
         size = min(chunk, resamples - lo)
         picks = rng.integers(0, n, size=(size, n), dtype=np.int32)
