@@ -67,6 +67,11 @@ def random_store(path: Path, seed: int, employees: int, earlier_units: list[str]
     if "valid_from" in EMPLOYEES.columns and staff:  # a transfer on 8 December
         moved = dict(staff[0], unit_code="U2", office_id="O2", valid_from=dt.date(2025, 12, 8))
         staff.append(moved)
+        if employees > 4:  # from a later agency to an earlier one, with a smaller NIP than
+            # some of its new colleagues: numbered by the first agency, listed by the new
+            # one (the in-memory run once wrote these days out of (unit, nip, date) order)
+            staff.append(dict(staff[3], unit_code="U1", office_id="O1",
+                              valid_from=dt.date(2025, 12, 15)))
     offices = [{"office_id": k, "name": k, "lat": v[0], "lon": v[1], "radius_m": None}
                for k, v in OFFICES.items()]
     attendance: list[dict[str, Any]] = []
@@ -237,7 +242,7 @@ class IngestDuringStaging(Store):
         return super().table_path(kind)
 
 
-def test_an_ingest_during_staging_is_not_read(tmp_path: Path) -> None:
+def test_an_ingest_during_the_audit_is_not_read(tmp_path: Path) -> None:
     """Issue 10: audit.json named versions the staged audit did not read."""
     store = build_store(tmp_path / "s")
     before = store.version("attendance")
@@ -264,10 +269,12 @@ def test_an_ingest_during_staging_is_not_read(tmp_path: Path) -> None:
 # --- staging, auto --------------------------------------------------------------------
 
 
-def test_stage_is_private_outside_the_output_and_stale_stages_go(
+def test_work_dir_is_private_outside_the_output_and_stale_ones_go(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 17 item 6: a killed audit left every home in <out>/.partitions-*/stage."""
+    """Issue 17 item 6: a killed audit left every home in <out>/.partitions-*/stage.
+    Issue 16: chunks read the store itself (no copy of it is staged); the chunks' files
+    live in a private work directory outside ``--out``, removed after the run."""
     store = build_store(tmp_path / "s")
     work = tmp_path / "work"
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
@@ -277,31 +284,31 @@ def test_stage_is_private_outside_the_output_and_stale_stages_go(
     stale = work / f"{run.WORK_PREFIX}{socket.gethostname()}-{gone.stdout.strip()}-x1"
     (stale / "stage").mkdir(parents=True)
     (stale / "stage" / "employees.parquet").write_text("homes")
-    seen: list[tuple[Path, pl.DataFrame, int]] = []
-    real = partitioned.stage_inputs
+    seen: list[tuple[Path, int, list[str]]] = []
+    real = partitioned.audit_chunk
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        source = real(*args, **kwargs)
-        stage = Path(source.stage)
-        seen.append((stage, pl.read_parquet(stage / "employees.parquet"),
-                     (stage.parent.stat().st_mode & 0o077)))
-        return source
+    def spy(chunk: Any) -> Any:
+        done = real(chunk)
+        folder = Path(chunk.work)
+        seen.append((folder, folder.stat().st_mode & 0o077,
+                     sorted(p.name for p in folder.iterdir())))
+        return done
 
-    monkeypatch.setattr(run, "stage_inputs", spy)
+    monkeypatch.setattr(run, "audit_chunk", spy)
     out = tmp_path / "out"
     run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=out, partition_days=3,
               work_dir=work)
     assert not stale.exists()
-    assert [p.name for p in work.iterdir()] == []  # this run's stage removed too
+    assert [p.name for p in work.iterdir()] == []  # this run's work directory removed too
     assert sorted(p.name for p in out.iterdir()) == [
         "audit.json", "employee_days.parquet", "employee_summary.parquet",
         "unit_findings.parquet", "violations.parquet",
         "waived_unit_findings.parquet", "waived_violations.parquet"]
-    (period_stage, period_staff, _), (ytd_stage, ytd_staff, _) = seen
-    assert out not in period_stage.parents and out not in ytd_stage.parents
-    assert period_staff["home_lat"].null_count() < period_staff.height  # the period needs them
-    assert ytd_staff["home_lat"].null_count() == ytd_staff.height  # the year to date does not
-    assert all(private == 0 for _, _, private in seen)  # the work directory is the user's only
+    assert len(seen) >= 2
+    for folder, private, names in seen:
+        assert out not in folder.parents
+        assert private == 0  # the work directory is the user's only
+        assert not any(n.startswith("stage") for n in names)  # no copy of the store
 
 
 def test_auto_says_what_it_chose_and_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

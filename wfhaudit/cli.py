@@ -154,7 +154,7 @@ PartitionDaysOpt = Annotated[
     typer.Option(
         "--partition-days",
         help="auto (default: in memory when the period fits, else in chunks), 0 (all days in "
-        "memory) or N (stage the store and audit N days at a time, for very large stores).",
+        "memory) or N (audit N days at a time, memory bounded by them: very large stores).",
     ),
 ]
 ClusterOpt = Annotated[
@@ -574,6 +574,30 @@ def store_info(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         print(store_info_view.as_json(path, infos))
     else:
         console.print(store_info_view.as_rich(path, infos))
+        if (hint := store_info_view.layout_hint(infos)) is not None:
+            console.print(hint, highlight=False, soft_wrap=True)
+
+
+@store_app.command("migrate")
+@handle_errors
+def store_migrate(store: StoreOpt = None) -> None:
+    """Rewrite data files written by an older wfhaudit into the current layout (sorted by
+    day and NIP), without changing a row. Example: [bold]wfhaudit store migrate[/]"""
+    from wfhaudit.store import Store
+    from wfhaudit.store import info as store_info_view
+
+    path = store_path(store)
+    store_info_view.load_info(path)  # exit 3 when there is no store
+    done = Store(path).migrate_layout()
+    rewritten = {kind: n for kind, (n, _) in done.items() if n}
+    if not rewritten:
+        console.print(f"The store {path} is already in the current layout; nothing rewritten.",
+                      highlight=False, soft_wrap=True)
+        return
+    listed = ", ".join(f"{kind} {n:,} file(s) (version {done[kind][1]})"
+                       for kind, n in rewritten.items())
+    console.print(f"Rewritten in the current layout, no row changed: {listed}.",
+                  highlight=False, soft_wrap=True)
 
 
 # --- policy (issue 3) --------------------------------------------------------

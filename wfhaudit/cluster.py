@@ -2,7 +2,7 @@
 
 ``pip install 'wfhaudit[cluster]'`` adds Dask distributed.  The chunks of the
 audit pipeline (``wfhaudit.audit.partitioned.audit_chunk``) become Dask tasks;
-the driver pins and stages the store, runs the period step and publishes, so
+the driver pins the store, runs the period step and publishes, so
 the result files equal those of a single-machine run.
 
 Every worker must see the work directory (``work_dir`` or

@@ -76,6 +76,15 @@ class Table:
         """An empty frame with the canonical schema."""
         return pl.DataFrame(schema=self.schema)
 
+    def file_order(self) -> list[pl.Expr]:
+        """The order of the rows inside every data file of the store (``docs/store.md``,
+        layout): a day-keyed table sorted by its date (``partition_source``; check-ins by
+        their time), so that each Parquet row group of a file covers a day or a few and a
+        reader of one day skips the others by their statistics.  One column, not the
+        key: sorting by ``(date, nip, ts)`` costs five times as much at ingest and no
+        reader uses the order within a day.  Other tables: none (they are read whole)."""
+        return [] if self.partition_source is None else [pl.col(self.partition_source)]
+
     def canonical_exprs(self) -> list[pl.Expr]:
         """The canonical columns cast to their dtypes, an empty ``blank_keys`` cell as ""."""
         return [

@@ -7,7 +7,7 @@ the policy's default mode, an absent leave table means nobody is on leave.
 Both are then empty frames.
 
 ``pin_versions`` takes the versions first; every later read (``load_inputs``,
-the stage of a partitioned run, the year to date) is pinned to them, so
+every chunk, the year to date) is pinned to them, so
 ``audit.json`` names exactly the data read even when an ingest commits while
 the audit runs.
 """

@@ -1,14 +1,11 @@
-"""Chunks of days: the unit of work of every audit run mode, and the stage they may read.
+"""Chunks of days: the unit of work of every audit run mode, and where they read.
 
 The pipeline (``wfhaudit.audit.run``) cuts the audited days into chunks; the
 in-memory run is one chunk of the whole period.  This module holds what a chunk
 needs and does:
 
-- **sources** of a chunk's inputs: the pinned store (``StoreSource``), or a
-  **stage** (``StageSource``): a private temporary directory (``work_dir``,
-  outside the output folder) holding one Parquet folder per day of the
-  day-keyed tables, written by ``stage_inputs`` in one streaming pass over the
-  pinned store (peak memory bounded by a batch);
+- the **source** of a chunk's inputs: the store itself, pinned
+  (``StoreSource``); its layout makes a day readable without a copy;
 - ``audit_days``: the engine's employee-day frames and the rules for some days;
 - ``audit_chunk``: one chunk — every rule whose scope fits a chunk
   (``employee_day``, ``day``, ``unit_day``; and ``employee_period`` when the
@@ -38,13 +35,14 @@ import polars as pl
 
 from wfhaudit.audit.clarifications import apply_clarifications, key_order, waive_violations
 from wfhaudit.audit.employee_days import EmployeeDayFrames, build_employee_days
-from wfhaudit.audit.inputs import AuditInputs, in_range, store_tables, with_tables
+from wfhaudit.audit.inputs import AuditInputs, store_tables, with_tables
 from wfhaudit.audit.rules import RULES, Rule, RuleContext
 from wfhaudit.policy.model import Policy
 from wfhaudit.processes import pid_alive
 from wfhaudit.schema import (
     AUDIT_TABLES,
     EMPLOYEE_DAYS_SCHEMA,
+    EMPLOYEE_DAYS_SORT,
     TABLES,
     UNIT_FINDINGS_SCHEMA,
     UNIT_FINDINGS_SORT,
@@ -65,10 +63,6 @@ ROWS_PER_BUCKET = 5_000_000
 GROUP_EMPLOYEES = 1_000_000
 #: Compression of the temporary files: fast to write and read, they live minutes.
 WORK_COMPRESSION: Final = "lz4"
-#: Per-day tables staged as one directory per day.
-DAILY_KINDS: tuple[str, ...] = ("attendance", "outputs", "roster")
-#: Tables staged whole, one file each (clarifications: issue 12).
-SMALL_KINDS: tuple[str, ...] = ("employees", "offices", "leave", "clarifications")
 #: Columns the day-wide rules read when agencies are audited in groups.
 DAY_RULE_DAYS = ("nip", "date", "unit_code", "home_lat", "home_lon")
 DAY_RULE_EVENTS = ("ed_key", "status", "located", "lat", "lon", "device_id")
@@ -143,82 +137,21 @@ def _bare(template: AuditInputs) -> AuditInputs:
 
 @dataclass(frozen=True)
 class StoreSource:
-    """A chunk's inputs straight from the store, pinned to ``template.versions``."""
+    """A chunk's inputs straight from the store, pinned to ``template.versions`` (picklable:
+    a path and the side inputs, never a lazy frame).  The store's layout (files sorted by
+    day, row groups with statistics, ``docs/store.md``) lets a chunk of one day read
+    that day's row groups only: no copy of the store is made."""
 
     store: Store
     template: AuditInputs
 
+    @classmethod
+    def of(cls, store: Store, template: AuditInputs) -> StoreSource:
+        return cls(store, _bare(template))
+
     def inputs(self, start: dt.date, end: dt.date) -> AuditInputs:
         tables = store_tables(self.store, start, end, self.template.versions)
         return with_tables(self.template, start, end, tables)
-
-
-@dataclass(frozen=True)
-class StageSource:
-    """A chunk's inputs from a stage written by ``stage_inputs`` (picklable)."""
-
-    stage: str
-    template: AuditInputs
-
-    def inputs(self, start: dt.date, end: dt.date) -> AuditInputs:
-        stage = Path(self.stage)
-        days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
-        tables = {kind: _scan_days(stage, kind, days) for kind in DAILY_KINDS}
-        for kind in SMALL_KINDS:
-            tables[kind] = pl.scan_parquet(stage / f"{kind}.parquet", glob=False)
-        return with_tables(self.template, start, end, in_range(tables, start, end))
-
-
-def _day_dir(stage: Path, kind: str, day: dt.date) -> Path:
-    return stage / kind / f"date={day.isoformat()}"
-
-
-def _scan_days(stage: Path, kind: str, days: Sequence[dt.date]) -> pl.LazyFrame:
-    table = TABLES[kind]
-    files = [
-        str(f)
-        for d in days
-        if (folder := _day_dir(stage, kind, d)).is_dir()
-        for f in sorted(folder.glob("*.parquet"))
-    ]
-    if not files:
-        return table.empty().lazy()
-    return pl.scan_parquet(files, hive_partitioning=False, glob=False).select(
-        [pl.col(c).cast(t) for c, t in table.columns.items()]
-    )
-
-
-def stage_inputs(
-    store: Store,
-    template: AuditInputs,
-    stage: Path,
-    *,
-    ytd: bool = False,
-) -> StageSource:
-    """Copy the store's tables for ``[template.start, template.end]`` at ``template.versions``
-    into ``stage``: the day-keyed tables one folder per day (Polars' streaming sink, memory
-    bounded), the others one file each.  For year-to-date chunks (``ytd``) without what
-    they do not read: the employees' home coordinates and the reports."""
-    tables = store_tables(store, template.start, template.end, template.versions)
-    stage.mkdir(parents=True, exist_ok=True)
-    for kind in DAILY_KINDS:
-        if template.versions.get(kind) is None or (ytd and kind == "outputs"):
-            continue
-        rows = tables[kind]
-        if kind == "attendance":
-            rows = rows.with_columns(pl.col("ts").dt.date().alias("date"))
-        rows.sink_parquet(
-            pl.PartitionBy(str(stage / kind), key="date", include_key=True),
-            compression=WORK_COMPRESSION,
-            mkdir=True,
-        )
-    if ytd:
-        tables["employees"] = tables["employees"].with_columns(
-            pl.lit(None, pl.Float64).alias("home_lat"), pl.lit(None, pl.Float64).alias("home_lon")
-        )
-    for kind in SMALL_KINDS:
-        tables[kind].sink_parquet(stage / f"{kind}.parquet")
-    return StageSource(str(stage), _bare(template))
 
 
 def unit_groups(employees: pl.LazyFrame, limit: int) -> list[list[str]] | None:
@@ -322,12 +255,25 @@ def employee_day_evidence(employee_days: pl.DataFrame, violations: pl.DataFrame)
     evidence = employee_days.select(*columns, "ed_key").join(
         per_day, on=["nip", "date"], how="left", maintain_order="left"
     )
-    unit = evidence.get_column("unit_code")
-    if not (unit.null_count() == 0 and unit.is_sorted() and evidence["ed_key"].is_sorted()):
-        evidence = evidence.sort("unit_code", "ed_key")
+    if not in_result_order(evidence):
+        evidence = evidence.sort(list(EMPLOYEE_DAYS_SORT))
     return evidence.with_columns(pl.col("violations").fill_null(0)).select(
         [pl.col(c).cast(t) for c, t in EMPLOYEE_DAYS_SCHEMA.items()]
     )
+
+
+def in_result_order(evidence: pl.DataFrame) -> bool:
+    """Whether ``evidence`` is already in ``employee_days.parquet``'s order (unit, nip,
+    date; no unit missing).  The engine's ``ed_key`` order is that order except for an
+    employee transferred during the period: numbered by their first agency, listed
+    under the later one (issue 16: the in-memory run wrote such days out of order)."""
+    unit, nip, date = pl.col("unit_code"), pl.col("nip"), pl.col("date")
+    same_unit = unit == unit.shift()
+    out_of_order = (unit < unit.shift()) | (
+        same_unit & ((nip < nip.shift()) | ((nip == nip.shift()) & (date <= date.shift())))
+    )
+    bad = evidence.select(unit.is_null().any() | out_of_order.fill_null(False).any()).item()
+    return not bad
 
 
 def attendance_totals(violations: pl.DataFrame) -> pl.DataFrame:
@@ -377,7 +323,7 @@ class Chunk:
     end: dt.date
     days: pl.DataFrame  # the audited calendar rows (``audited_days``) of the chunk
     policy: Policy
-    source: StoreSource | StageSource
+    source: StoreSource
     #: where to write the chunk's files (None: keep them in memory)
     work: str | None = None
     #: a year-to-date chunk: only the YTD rules, on unit-days holding attendance; totals

@@ -7,9 +7,9 @@
    year's earlier days the store holds attendance for (the year to date).
 2. **Chunks** (``wfhaudit.audit.partitioned.audit_chunk``): the audited days in
    chunks that tile the period; per chunk the engine's employee-day frames and
-   every rule whose scope fits a chunk.  The in-memory run is one chunk of the
-   whole period read straight from the store; a partitioned run stages the
-   pinned store in a private temporary directory first.  A chunk runner
+   every rule whose scope fits a chunk.  Every chunk reads the pinned store
+   itself (its layout makes a day readable without a copy); the in-memory run
+   is one chunk of the whole period.  A chunk runner
    (``Executor``: here, or Dask) is the only thing the modes differ in.  The
    year to date runs the same chunks over 1 January .. the day before the period.
 3. **Period step** (``period_step``): ``DUPLICATE_OUTPUT`` per nip bucket, the
@@ -64,7 +64,6 @@ from wfhaudit.audit.partitioned import (
     bucket_count,
     nip_bucket,
     private_dir,
-    stage_inputs,
     unit_groups,
     unit_ranges,
 )
@@ -133,9 +132,9 @@ def _day(days: pl.DataFrame, last: bool = True) -> dt.date:
 @dataclass(frozen=True)
 class Execution:
     """How the chunks run.  ``partition_days``: None chooses (``auto``), 0 is one chunk in
-    memory, N stages the store and audits N days per chunk; ``executor`` runs the chunks
-    (default: here); ``work_dir`` holds the stage (default: ``$WFHAUDIT_WORK_DIR`` or the
-    system's temporary directory; a cluster's workers must all see it)."""
+    memory, N audits N days per chunk; ``executor`` runs the chunks (default: here);
+    ``work_dir`` holds the chunks' files (default: ``$WFHAUDIT_WORK_DIR`` or the system's
+    temporary directory; a cluster's workers must all see it, and the store)."""
 
     partition_days: int | None = None
     executor: Executor | None = None
@@ -355,13 +354,7 @@ def _run_chunks(
     work: Path | None, executor: Executor, step: Progress,
 ) -> tuple[list[ChunkResult], list[ChunkResult], dict[str, Any]]:
     """The period's chunks and the year to date's; and what ran (for audit.json)."""
-    def source(inputs: AuditInputs, name: str, ytd: bool) -> Any:
-        if work is None:
-            return StoreSource(store, inputs)
-        step(f"staging {inputs.start} .. {inputs.end}")
-        return stage_inputs(store, inputs, work / name, ytd=ytd)
-
-    period_source = source(snap.inputs, "stage", False)
+    period_source = StoreSource.of(store, snap.inputs)
     groups = None
     if work is not None:
         groups = unit_groups(
@@ -382,7 +375,7 @@ def _run_chunks(
     ytd: list[ChunkResult] = []
     if snap.earlier is not None and snap.earlier_days.height:
         step("year to date")
-        earlier_source = source(snap.earlier, "stage-ytd", True)
+        earlier_source = StoreSource.of(store, snap.earlier)
         if days_per_chunk:
             cuts = [snap.earlier_days.slice(o, days_per_chunk)
                     for o in range(0, snap.earlier_days.height, days_per_chunk)]

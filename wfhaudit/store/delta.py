@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Final
 from urllib.parse import unquote
 
 import polars as pl
@@ -112,6 +113,8 @@ class TableInfo:
     months: tuple[str, ...] = ()
     #: number of data files in the current version.
     files: int = 0
+    #: of those, files in an older layout (``wfhaudit store migrate`` rewrites them).
+    old_layout_files: int = 0
 
 
 class _Conflict(Exception):
@@ -176,6 +179,42 @@ def _month_range(first: dt.date, last: dt.date) -> list[str]:
         out.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
+
+
+#: Marks a data file written in the current layout (sorted by ``Table.file_order``, row
+#: groups of ``ROW_GROUP_ROWS``): ``part-<uuid>.<LAYOUT_TAG>.zstd.parquet``.  Files
+#: without it (written by wfhaudit before 2026-12) are rewritten by ``Store.migrate``.
+LAYOUT_TAG: Final = "c1"
+#: Rows per Parquet row group: a day of a province's check-ins spans one or two groups,
+#: a day of the country's about a hundred; each carries min/max statistics.
+ROW_GROUP_ROWS: Final = 100_000
+
+
+def _in_file_order(table: Table, df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` sorted as every data file of ``table`` is (``Table.file_order``)."""
+    order = table.file_order()
+    if df.height < 2 or not order:
+        return df
+    return df.sort(order, maintain_order=False, multithreaded=True)
+
+
+def _file_stats(table: Table, part: pl.DataFrame) -> dict[str, Any]:
+    """The Delta ``stats`` of a data file: rows, nulls per column and, for the ``date``
+    column of a day-keyed table (outputs, roster), its least and greatest value (exact,
+    from the rows: readers that skip files by them, DuckDB or Spark, skip nothing they
+    need).  Timestamps get none: writers round them to milliseconds, a bound rounded
+    below the true maximum would make a reader skip rows."""
+    stats: dict[str, Any] = {
+        "numRecords": part.height, "nullCount": part.null_count().row(0, named=True),
+    }
+    source = table.partition_source
+    if source is not None and table.columns[source] == pl.Date() and part.height:
+        col = pl.col(source)
+        lo, hi = part.select(col.min().alias("lo"), col.max().alias("hi")).row(0)
+        if lo is not None:
+            stats["minValues"] = {source: lo.isoformat()}
+            stats["maxValues"] = {source: hi.isoformat()}
+    return stats
 
 
 def _now_ms() -> int:
@@ -331,6 +370,13 @@ class Store:
                 return WriteResult(0, 0, 0, None)
             return self._with_retry(kind, lambda: self._replace_once(table, df, first, last, tag))
         return self._with_retry(kind, lambda: self._merge_once(table, df, tag))
+
+    def append_new(self, kind: str, df: pl.DataFrame) -> WriteResult:
+        """Add ``df``'s rows as one commit without reading the table: for a bulk load of
+        rows whose keys the table does not hold (the caller's guarantee, e.g. a benchmark
+        or a copy loading a fresh store batch by batch).  Ingest uses ``write``."""
+        table = _table(kind)
+        return self._with_retry(kind, lambda: self._append_once(table, self._canonical(table, df)))
 
     def append_rejects(self, df: pl.DataFrame, *, tag: str | None = None) -> None:
         """Append rows of ``schema.REJECTS`` (no merge: every ingest adds its own)."""
@@ -607,19 +653,22 @@ class Store:
         root = self.table_path(table.name)
         adds: list[AddAction] = []
         for month, part in self._by_month(table, df):
-            name = f"part-{uuid.uuid4()}.zstd.parquet"
+            part = _in_file_order(table, part)
+            name = f"part-{uuid.uuid4()}.{LAYOUT_TAG}.zstd.parquet"
             rel = f"{PARTITION_COLUMN}={month}/{name}" if month is not None else name
             target = root / rel
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                part.write_parquet(target, compression="zstd", compression_level=3)
+                part.write_parquet(
+                    target, compression="zstd", compression_level=3,
+                    row_group_size=ROW_GROUP_ROWS, statistics=True,
+                )
             except BaseException:
                 self._discard(table, adds)
                 target.unlink(missing_ok=True)
                 raise
             stat = target.stat()
-            nulls = part.null_count().row(0, named=True)
-            stats = json.dumps({"numRecords": part.height, "nullCount": nulls})
+            stats = json.dumps(_file_stats(table, part))
             values = {PARTITION_COLUMN: month} if month is not None else {}
             adds.append(
                 AddAction(rel, stat.st_size, values, int(stat.st_mtime * 1000), True, stats)
@@ -935,6 +984,81 @@ class Store:
             except _Conflict:
                 return None  # a writer changed the table meanwhile; compact another time
 
+    def old_layout_files(self, kind: str, version: int | None = None) -> int:
+        """Data files of ``kind`` (at ``version``) not yet in the current layout."""
+        if not self.exists(kind):
+            return 0
+        paths = self._delta(kind, version).file_uris()
+        return sum(1 for p in paths if f".{LAYOUT_TAG}." not in Path(unquote(p)).name)
+
+    def migrate(self, kind: str) -> tuple[int, int | None]:
+        """Rewrite every data file of ``kind`` written in an older layout into the current
+        one (``LAYOUT_TAG``), file by file (memory bounded by the largest file), as one
+        commit marked ``dataChange: false``: the rows and their versions' contents do not
+        change.  Returns ``(files rewritten, new version or None)``; a table already in
+        the layout is left as it is (no commit)."""
+        table = _table(kind)
+        if not self.exists(kind):
+            return 0, None
+        with self._locked(kind):
+            delta = self._migrated(table, self._delta(kind))
+            root = self.table_path(kind)
+            actions = pl.DataFrame(delta.get_add_actions(flatten=True))
+            old = actions.filter(
+                ~pl.col("path").str.contains(f".{LAYOUT_TAG}.", literal=True)
+            )
+            if old.height == 0:
+                return 0, None
+            group = f"partition.{PARTITION_COLUMN}"
+            adds: list[AddAction] = []
+            removes: list[RemoveAction] = []
+            now = _now_ms()
+            rows_in = rows_out = 0
+            try:
+                for row in old.iter_rows(named=True):
+                    df = (
+                        pl.scan_parquet(
+                            str(root / unquote(row["path"])), schema=table.columns,
+                            missing_columns="insert", extra_columns="ignore", glob=False,
+                        )
+                        .select(table.canonical_exprs())
+                        .collect()
+                    )
+                    rows_in += df.height
+                    written = self._write_files(table, df)
+                    adds += [
+                        AddAction(a.path, a.size, a.partition_values, a.modification_time,
+                                  False, a.stats)
+                        for a in written
+                    ]
+                    rows_out += sum(json.loads(a.stats or "{}").get("numRecords", 0)
+                                    for a in written)
+                    partition = (
+                        {PARTITION_COLUMN: row[group]}
+                        if table.partition_source is not None else None
+                    )
+                    removes.append(
+                        RemoveAction(row["path"], False, now, row["size_bytes"], partition)
+                    )
+                if rows_in != rows_out:  # pragma: no cover - a guard, never expected
+                    raise RuntimeError(f"internal: migrating {kind} read {rows_in} rows "
+                                       f"but wrote {rows_out}")
+            except BaseException:
+                self._discard(table, adds)
+                raise
+            try:
+                version = self._commit(
+                    table, delta, adds, removes, {"migrated": len(removes), "layout": LAYOUT_TAG}
+                )
+            except _Conflict:
+                return 0, None  # a writer changed the table meanwhile: migrate again later
+            return len(removes), version
+
+    def migrate_layout(self) -> dict[str, tuple[int, int | None]]:
+        """``migrate`` every table of the store: ``{kind: (files rewritten, version)}``."""
+        return {kind: self.migrate(kind) for kind in (*TABLES, REJECTS.name)
+                if self.exists(kind)}
+
     def vacuum(self, kind: str, retention_hours: int = 168) -> list[str]:
         """Delete files no version younger than ``retention_hours`` needs, and files of
         interrupted writes; return their paths.  Versions older than the retention
@@ -985,7 +1109,12 @@ class Store:
                 lo_files = hi_files = delta.file_uris()
             first = self._bound(lo_files, lo_col, min)
             last = self._bound(hi_files, hi_col, max)
-        return TableInfo(kind, rows, first, last, delta.version(), months, actions.height)
+        old = 0
+        if actions.height:
+            old = actions.filter(
+                ~pl.col("path").str.contains(f".{LAYOUT_TAG}.", literal=True)
+            ).height
+        return TableInfo(kind, rows, first, last, delta.version(), months, actions.height, old)
 
     @staticmethod
     def _bound(files: list[str], column: str, how: object) -> dt.date | None:

@@ -46,6 +46,7 @@ def as_dict(path: Path, infos: list[TableInfo]) -> dict[str, Any]:
             "months": list(i.months),
             "version": i.version,
             "files": i.files,
+            "old_layout_files": i.old_layout_files,
         }
         for i in infos
     ]
@@ -78,3 +79,14 @@ def as_rich(path: Path, infos: list[TableInfo]) -> RichTable:
             style="dim" if missing else None,
         )
     return out
+
+
+def layout_hint(infos: list[TableInfo]) -> str | None:
+    """A sentence for the user when some data files are in an older layout, else None."""
+    old = sum(i.old_layout_files for i in infos)
+    if not old:
+        return None
+    return (
+        f"{old:,} data file(s) are in the layout of an older wfhaudit: run "
+        "'wfhaudit store migrate' once, so that audits in chunks read one day at a time."
+    )
