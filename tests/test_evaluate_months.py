@@ -103,10 +103,13 @@ def test_without_the_year_to_date_the_days_and_violations_are_the_audits(
     and audit.json says it was left out."""
     _, _, _, store = evaluated
     december, policy, as_of = parse_period("2025-12"), load_policy(None), dt.date(2026, 3, 2)
-    full = run_audit(Store(store), december, policy, as_of=as_of, out_dir=tmp_path / "full")
+    full = run_audit(  # the year to date computed, not read from the cache
+        Store(store), december, policy, as_of=as_of, out_dir=tmp_path / "full", ytd_cache="off"
+    )
     plan = AuditPlan(december, policy, tmp_path / "bare", as_of, year_to_date=False)
     bare = execute(plan, Store(store))
     assert full.meta["execution"]["ytd_chunks"] > 0 and bare.meta["execution"]["ytd_chunks"] == 0
+    assert bare.meta["execution"]["year_to_date"] is None
     assert bare.meta["execution"]["year_to_date_skipped"] is True
     assert "year_to_date_skipped" not in full.meta["execution"]
     assert bare.employee_days.equals(full.employee_days)
