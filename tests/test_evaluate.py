@@ -217,3 +217,25 @@ def test_one_agency_evaluation_heads_with_its_figures(small: Path, tmp_path: Pat
     md = (tmp_path / "evaluation-2025-12-02..2025-12-04-U1.md").read_text("utf-8")
     assert "### Dinas Satu, 2025-12-02..2025-12-04" in md  # Indonesian by default
     assert "| Tingkat ketidakhadiran | 16,7% | 1 | 6 |" in md
+
+
+def test_report_length_is_the_median_of_the_days_valid_reports_as_the_engine_counts():
+    from wfhaudit.evaluate.facts import day_report_lengths
+
+    d1, d2 = dt.date(2025, 12, 2), dt.date(2025, 12, 3)
+    reports = pl.DataFrame(
+        {
+            "nip": ["a", "a", "a", "b", "b", "c"],
+            "date": [d1, d1, d1, d1, d2, d1],
+            "text": [
+                "  ten chars!  ",  # trimmed: 10
+                "e\u0301\u200b" + "x" * 9,  # NFC é, no zero-width space: 10
+                "x" * 13,
+                "short",  # 5 < 10: not valid
+                "y" * 12,
+                None,  # empty: not valid
+            ],
+        }
+    )
+    got = day_report_lengths(reports, 10).sort("nip", "date").rows()
+    assert got == [("a", d1, 10.0), ("b", d2, 12.0)]

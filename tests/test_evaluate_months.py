@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wfhaudit.audit.period import parse_period
-from wfhaudit.audit.run import run_audit
+from wfhaudit.audit.run import AuditPlan, execute, run_audit
 from wfhaudit.cli import app
 from wfhaudit.policy import load_policy
 from wfhaudit.report.browser import _FLAGS, find_chromium, print_pdf
@@ -93,6 +93,35 @@ def test_every_month_audits_to_exactly_its_ground_truth(evaluated, tmp_path: Pat
         got = set(result.violations.select("nip", "date", "rule").iter_rows())
         got |= set(result.unit_findings.select("unit_code", "date", "rule").iter_rows())
         assert got == want, (month, sorted(want - got)[:5], sorted(got - want)[:5])
+
+
+def test_without_the_year_to_date_the_days_and_violations_are_the_audits(
+    evaluated, tmp_path: Path
+):
+    """Evaluate audits a bucket without the year to date (it reads no summary): the same
+    employee days and violations as the audit; only the summary's year to date differs,
+    and audit.json says it was left out."""
+    _, _, _, store = evaluated
+    december, policy, as_of = parse_period("2025-12"), load_policy(None), dt.date(2026, 3, 2)
+    full = run_audit(  # the year to date computed, not read from the cache
+        Store(store), december, policy, as_of=as_of, out_dir=tmp_path / "full", ytd_cache="off"
+    )
+    plan = AuditPlan(december, policy, tmp_path / "bare", as_of, year_to_date=False)
+    bare = execute(plan, Store(store))
+    assert full.meta["execution"]["ytd_chunks"] > 0 and bare.meta["execution"]["ytd_chunks"] == 0
+    assert bare.meta["execution"]["year_to_date"] is None
+    assert bare.meta["execution"]["year_to_date_skipped"] is True
+    assert "year_to_date_skipped" not in full.meta["execution"]
+    assert bare.employee_days.equals(full.employee_days)
+    assert bare.violations.equals(full.violations)
+    ytd = pl.col("ytd_equivalent_days")
+    assert bare.employee_summary.select(ytd).equals(
+        bare.employee_summary.select(pl.col("equivalent_days").alias("ytd_equivalent_days"))
+    )
+    # November's absences and late minutes are in the full audit's year to date only
+    assert full.employee_summary.select(ytd.sum()).item() > bare.employee_summary.select(
+        ytd.sum()
+    ).item()
 
 
 def test_exactly_the_planted_agency_is_flagged(evaluated):

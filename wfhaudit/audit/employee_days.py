@@ -542,6 +542,12 @@ def _report_characters(text: pl.Series) -> pl.Series:
     return chars
 
 
+def report_lengths(text: pl.Series) -> pl.Series:
+    """The number of characters that count (``report_characters``) of each report of
+    ``text``, as the engine counts them for ``output.min_chars``."""
+    return _report_characters(text).str.len_chars()
+
+
 def _reports(keys: _Keys, base: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, int]:
     """Daily reports of audited employee-days, each with ``valid`` and its ``chars``.
 

@@ -167,6 +167,10 @@ class AuditPlan:
     out_dir: Path
     as_of: dt.date | None = None
     execution: Execution = field(default_factory=Execution)
+    #: False: the earlier days of the year are not audited, so ``employee_summary``'s
+    #: ``ytd_*`` columns count the period alone (audit.json:
+    #: ``execution.year_to_date_skipped``); for a caller that reads no summary (evaluate)
+    year_to_date: bool = True
 
 
 @dataclass
@@ -940,6 +944,8 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
     ytd_mode = ytd_cache.cache_mode(plan.execution.ytd_cache)
     step("reading the store")
     snap = snapshot(store, period, policy, as_of)
+    if not plan.year_to_date:
+        snap = replace(snap, earlier=None, earlier_days=snap.earlier_days.clear())
     mode = choose_mode(store, snap, plan.execution)
     executor = plan.execution.executor or LocalExecutor(step)
     tmp = results_dir(plan.out_dir)
@@ -957,6 +963,8 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
         meta["execution"] = {
             "mode": "partitioned" if mode["days_per_chunk"] else "in_memory", **mode, **ran
         }
+        if not plan.year_to_date:
+            meta["execution"]["year_to_date_skipped"] = True
         meta["run_seconds"] = round(time.perf_counter() - started, 3)
         step("writing results")
         publish(tmp, plan.out_dir, meta)

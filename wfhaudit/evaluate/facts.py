@@ -10,9 +10,11 @@ applied by the engine) — to one row per audited employee-day holding the
 engine (``planned_mode``, ``output_data``) are used when present.
 
 Only the daily report's length is read beside the engine: the number of
-characters of each report of the bucket's employee-days, counted with the
-engine's own definition (``employee_days.report_characters``), valid when at least
-``output.min_chars``.
+characters of each report of the bucket's employee-days, counted by the
+engine's own function (``employee_days.report_lengths``: the characters that
+count for ``output.min_chars``), valid when at least ``output.min_chars``.
+The evaluation reads no summary, so the bucket is audited without the year to
+date (``AuditPlan.year_to_date``), and only the result columns it counts are read.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from wfhaudit.audit.employee_days import report_characters as engine_report_text
+from wfhaudit.audit.employee_days import report_lengths
 from wfhaudit.audit.period import Period
 from wfhaudit.audit.run import AuditPlan, Execution, execute
 from wfhaudit.policy.model import Policy
@@ -49,28 +51,67 @@ class BucketAudit:
     meta: dict
 
 
-def report_characters(text: pl.Expr) -> pl.Expr:
-    """The number of characters of a report, as the engine counts them for ``output.min_chars``."""
-    return engine_report_text(text).str.len_chars()
+#: The result columns the facts are made of (``employee_days.parquet``, ``violations.parquet``).
+DAY_COLUMNS = (
+    "nip",
+    "date",
+    "unit_code",
+    "status",
+    "expected_mode",
+    "first_in",
+    "max_distance_m",
+    "at_home",
+    "first_valid_report_at",
+)
+OPTIONAL_DAY_COLUMNS = ("planned_mode", "output_data")  # v2 engine
+VIOLATION_COLUMNS = ("nip", "date", "rule", "minutes")
+LENGTHS_SCHEMA = pl.Schema({"nip": pl.String, "date": pl.Date, "report_chars": pl.Float64})
 
 
-def _report_lengths(store: Store, bucket: Period, policy: Policy) -> pl.DataFrame:
-    """Per (nip, date): the median characters of the day's valid reports."""
-    if not store.exists("outputs"):
-        return pl.DataFrame(schema={"nip": pl.String, "date": pl.Date, "report_chars": pl.Float64})
-    return (
-        store.scan("outputs", bucket.start, bucket.end)
-        .filter(pl.col("date").is_between(bucket.start, bucket.end))
-        .select("nip", "date", report_characters(pl.col("text")).alias("chars"))
-        .filter(pl.col("chars") >= policy.output_min_chars)
-        .group_by("nip", "date")
-        .agg(pl.col("chars").median().cast(pl.Float64).alias("report_chars"))
-        .collect()
+def day_report_lengths(reports: pl.DataFrame, min_chars: int) -> pl.DataFrame:
+    """Per (nip, date) of ``reports`` (nip, date, text): the median characters of the
+    day's valid reports (at least ``min_chars``, counted as the engine counts them)."""
+    chars = reports.select("nip", "date", report_lengths(reports.get_column("text")).alias("chars"))
+    valid = chars.filter(pl.col("chars") >= min_chars).with_columns(
+        pl.len().over("nip", "date").alias("_n")
+    )
+    # most days have one valid report, its length the median; only the others are grouped
+    return pl.concat(
+        [
+            valid.filter(pl.col("_n") == 1).select(
+                "nip", "date", pl.col("chars").cast(pl.Float64).alias("report_chars")
+            ),
+            valid.filter(pl.col("_n") > 1)
+            .group_by("nip", "date")
+            .agg(pl.col("chars").median().cast(pl.Float64).alias("report_chars")),
+        ]
     )
 
 
+def _report_lengths(store: Store, bucket: Period, policy: Policy) -> pl.DataFrame:
+    """``day_report_lengths`` of the bucket's reports in the store."""
+    if not store.exists("outputs"):
+        return pl.DataFrame(schema=LENGTHS_SCHEMA)
+    reports = (
+        store.scan("outputs", bucket.start, bucket.end)
+        .filter(pl.col("date").is_between(bucket.start, bucket.end))
+        .select("nip", "date", "text")
+        .collect()
+    )
+    return day_report_lengths(reports, policy.output_min_chars)
+
+
+def _columns(
+    frame: pl.LazyFrame, wanted: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> pl.LazyFrame:
+    present = frame.collect_schema().names()
+    return frame.select(*wanted, *(c for c in optional if c in present))
+
+
 def reduce_facts(
-    employee_days: pl.DataFrame, violations: pl.DataFrame, lengths: pl.DataFrame
+    employee_days: pl.DataFrame | pl.LazyFrame,
+    violations: pl.DataFrame | pl.LazyFrame,
+    lengths: pl.DataFrame | pl.LazyFrame,
 ) -> pl.DataFrame:
     """The evaluation's facts per audited employee-day, from the engine's frames.
 
@@ -85,7 +126,8 @@ def reduce_facts(
     ``located``/``at_home``: located check-ins, all of them at home;
     ``on_site``: an IN with a location and no WRONG_LOCATION / NO_LOCATION.
     """
-    cols = employee_days.columns
+    employee_days, violations = employee_days.lazy(), violations.lazy()
+    cols = employee_days.collect_schema().names()
     planned = pl.col("planned_mode") if "planned_mode" in cols else pl.col("expected_mode")
     status = pl.col("status")
     output_present = pl.col("output_data") == "present" if "output_data" in cols else pl.lit(True)
@@ -115,7 +157,7 @@ def reduce_facts(
             *(["output_data"] if "output_data" in cols else []),
         )
         .join(per_day, on=["nip", "date"], how="left")
-        .join(lengths, on=["nip", "date"], how="left")
+        .join(lengths.lazy(), on=["nip", "date"], how="left")
         .with_columns(pl.col("_att", "_absent", "_late_output", "_away").fill_null(False))
         .select(
             "nip",
@@ -152,6 +194,7 @@ def reduce_facts(
                 & ~pl.col("_away")
             ).alias("on_site"),
         )
+        .collect()
     )
 
 
@@ -166,11 +209,21 @@ def bucket_facts(
     """Audit ``bucket`` with the engine (results in a scratch directory) and reduce it.
 
     ``execution``: how the pipeline runs the bucket (default: it chooses, as ``audit``).
+    The year to date is not audited (the evaluation reads no summary); of the result
+    files only the columns the facts count are read.
     """
     with tempfile.TemporaryDirectory(prefix="wfhaudit-evaluate-", dir=work_dir) as tmp:
-        plan = AuditPlan(bucket, policy, Path(tmp), as_of, execution or Execution())
+        plan = AuditPlan(
+            bucket, policy, Path(tmp), as_of, execution or Execution(), year_to_date=False
+        )
         result = execute(plan, store)
         lengths = _report_lengths(store, bucket, policy)
-        facts = reduce_facts(result.employee_days, result.violations, lengths)
+        days = pl.scan_parquet(result.out_dir / "employee_days.parquet", glob=False)
+        violations = pl.scan_parquet(result.out_dir / "violations.parquet", glob=False)
+        facts = reduce_facts(
+            _columns(days, DAY_COLUMNS, OPTIONAL_DAY_COLUMNS),
+            violations.select(VIOLATION_COLUMNS),
+            lengths,
+        )
         meta = dict(result.meta)
     return BucketAudit(bucket, facts, meta)
