@@ -51,6 +51,9 @@ from wfhaudit.schema import (
 #: Consecutive located events closer than this are never impossible travel.
 TRAVEL_MIN_DISTANCE_M = 1000.0
 
+#: Bits per count when the per-day facts sum three counts as one integer.
+_PACK = 21
+
 __all__ = [
     "STATUS_DUTY",
     "STATUS_EXCUSED",
@@ -88,9 +91,18 @@ class EmployeeDayFrames:
 def haversine_m(lat1: pl.Expr, lon1: pl.Expr, lat2: pl.Expr, lon2: pl.Expr) -> pl.Expr:
     """Great-circle distance in metres on a sphere of radius ``EARTH_RADIUS_M``."""
     p1, p2 = lat1.radians(), lat2.radians()
+    return _haversine(p1, p1.cos(), lon1, p2, p2.cos(), lon2)
+
+
+def _haversine(
+    p1: pl.Expr, cos1: pl.Expr, lon1: pl.Expr, p2: pl.Expr, cos2: pl.Expr, lon2: pl.Expr
+) -> pl.Expr:
+    """``haversine_m`` from each point's latitude in radians and its cosine (computed
+    once per point and reused: the same operations on the same values, so the same
+    bits)."""
     dlat = p2 - p1
     dlon = (lon2 - lon1).radians()
-    a = (dlat / 2).sin().pow(2) + p1.cos() * p2.cos() * (dlon / 2).sin().pow(2)
+    a = (dlat / 2).sin().pow(2) + cos1 * cos2 * (dlon / 2).sin().pow(2)
     return 2 * EARTH_RADIUS_M * a.sqrt().clip(upper_bound=1.0).arcsin()
 
 
@@ -406,29 +418,43 @@ def _events(
     )
     attendance = inputs.attendance.with_columns(pl.col("ts").dt.date().alias("date"))
     keyed, unknown = _known(_keyed(inputs, attendance, keys.nips).collect())
-    places = [
-        "status", "place_lat", "place_lon", "place_radius_m", "home_lat", "home_lon",
-        "home_fence_too",
-    ]
+    # per employee-day (840 000 rows, not per event): the expected place's and the
+    # home's latitude in radians and its cosine, the radius in decimetres
+    place_rad, home_rad = pl.col("place_lat").radians(), pl.col("home_lat").radians()
+    sides = base.select(
+        "ed_key", "status", "place_lon", "home_lon", "home_fence_too",
+        place_rad.alias("_place_rad"), place_rad.cos().alias("_place_cos"),
+        home_rad.alias("_home_rad"), home_rad.cos().alias("_home_cos"),
+        decimetres(pl.col("place_radius_m")).alias("_radius_dm"),
+    )
     home_radius_dm = round(float(policy.home_radius_m) * 10)
     away = pl.col("home_dm") - pl.col("allowance_dm") > home_radius_dm
+    event_rad = pl.col("_rad")
     events = (
-        _audited(keys, keyed, base, places)
+        _audited(keys, keyed, sides, sides.columns[1:])
         .lazy()
+        .with_columns(
+            pl.col("lat").radians().alias("_rad"), pl.col("lat").radians().cos().alias("_cos")
+        )
         .with_columns(
             (pl.col("lat").is_not_null() & pl.col("lon").is_not_null()).alias("located"),
             decimetres(allowance).alias("allowance_dm"),
             decimetres(
-                haversine_m(pl.col("lat"), pl.col("lon"), pl.col("place_lat"), pl.col("place_lon"))
+                _haversine(
+                    event_rad, pl.col("_cos"), pl.col("lon"),
+                    pl.col("_place_rad"), pl.col("_place_cos"), pl.col("place_lon"),
+                )
             ).alias("distance_dm"),
             decimetres(
-                haversine_m(pl.col("lat"), pl.col("lon"), pl.col("home_lat"), pl.col("home_lon"))
+                _haversine(
+                    event_rad, pl.col("_cos"), pl.col("lon"),
+                    pl.col("_home_rad"), pl.col("_home_cos"), pl.col("home_lon"),
+                )
             ).alias("home_dm"),
         )
         .with_columns(
             (
-                (pl.col("distance_dm") - pl.col("allowance_dm"))
-                > decimetres(pl.col("place_radius_m"))
+                (pl.col("distance_dm") - pl.col("allowance_dm")) > pl.col("_radius_dm")
             )
             .fill_null(False)
             .alias("outside_place"),
@@ -637,6 +663,80 @@ def _missing_data(
     return frame, {"possibly_missing_data": small}
 
 
+def _event_facts(events: pl.DataFrame, *, packed: bool) -> pl.LazyFrame:
+    """Per ``ed_key`` of ``events``: the counts, first IN, last OUT, distances, the
+    located events' box (travel candidates) and whether all are at home.
+
+    ``packed``: the IN, OUT and located counts as one sum of one integer (``_PACK``
+    bits each; ``_unpacked`` splits it): one aggregation instead of three, exact
+    while an employee-day has fewer than ``2 ** _PACK`` events (the caller checks).
+    """
+    is_in, is_out = pl.col("kind") == "IN", pl.col("kind") == "OUT"
+    counts = (
+        [
+            (
+                is_in.cast(pl.Int64)
+                + is_out.cast(pl.Int64) * (1 << _PACK)
+                + pl.col("located").cast(pl.Int64) * (1 << 2 * _PACK)
+            ).alias("_counts")
+        ]
+        if packed
+        else [
+            is_in.cast(pl.Int64).alias("in_events"),
+            is_out.cast(pl.Int64).alias("out_events"),
+            pl.col("located").cast(pl.Int64).alias("located_events"),
+        ]
+    )
+    count_sums = (
+        [pl.col("_counts").sum()]
+        if packed
+        else [pl.col("in_events", "out_events", "located_events").sum()]
+    )
+    # conditional columns first, then plain reductions (faster than filters inside agg)
+    return (
+        events.lazy()
+        .select(
+            "ed_key",
+            *counts,
+            pl.when(is_in).then(pl.col("ts")).alias("first_in"),
+            pl.when(is_out).then(pl.col("ts")).alias("last_out"),
+            pl.col("distance_m").alias("max_distance_m"),
+            pl.when(pl.col("outside")).then(pl.col("distance_m")).alias("outside_distance_m"),
+            pl.col("outside").alias("any_outside"),
+            pl.when(pl.col("located")).then(pl.col("inside_home")).alias("_all_home"),
+            pl.when(pl.col("located")).then(pl.col("lat")).alias("lat_lo"),
+            pl.when(pl.col("located")).then(pl.col("lat")).alias("lat_hi"),
+            pl.when(pl.col("located")).then(pl.col("lon")).alias("lon_lo"),
+            pl.when(pl.col("located")).then(pl.col("lon")).alias("lon_hi"),
+        )
+        .group_by("ed_key")
+        .agg(
+            pl.len().cast(pl.Int64).alias("events"),
+            *count_sums,
+            pl.col("first_in").min(),
+            pl.col("last_out").max(),
+            pl.col("max_distance_m", "outside_distance_m").max(),
+            pl.col("any_outside").max(),
+            pl.col("_all_home").min(),  # false if any located event is away; null if none
+            pl.col("lat_lo", "lon_lo").min(),  # the located events' box (travel candidates)
+            pl.col("lat_hi", "lon_hi").max(),
+        )
+    )
+
+
+def _unpacked(event_facts: pl.DataFrame) -> pl.DataFrame:
+    """``_event_facts(packed=True)`` with its ``_counts`` split into the three counts."""
+    unit, counts = 1 << _PACK, pl.col("_counts")
+    return event_facts.select(
+        "ed_key",
+        "events",
+        (counts % unit).alias("in_events"),
+        (counts // unit % unit).alias("out_events"),
+        (counts // (unit * unit)).alias("located_events"),
+        pl.exclude("ed_key", "events", "_counts"),
+    )
+
+
 def build_employee_days(
     inputs: AuditInputs, policy: Policy, days: pl.DataFrame
 ) -> EmployeeDayFrames:
@@ -654,45 +754,17 @@ def build_employee_days(
     events, quality["attendance_unknown_nip"] = _events(keys, base, policy)
     reports, quality["outputs_unknown_nip"] = _reports(keys, base, policy)
     by = "ed_key"
-    is_in, is_out = pl.col("kind") == "IN", pl.col("kind") == "OUT"
-    # conditional columns first, then plain reductions (faster than filters inside agg)
-    event_query = (
-        events.lazy()
-        .select(
-            by,
-            is_in.cast(pl.Int64).alias("in_events"),
-            is_out.cast(pl.Int64).alias("out_events"),
-            pl.col("located").cast(pl.Int64).alias("located_events"),
-            pl.when(is_in).then(pl.col("ts")).alias("first_in"),
-            pl.when(is_out).then(pl.col("ts")).alias("last_out"),
-            pl.col("distance_m").alias("max_distance_m"),
-            pl.when(pl.col("outside")).then(pl.col("distance_m")).alias("outside_distance_m"),
-            pl.col("outside").alias("any_outside"),
-            pl.when(pl.col("located")).then(pl.col("inside_home")).alias("_all_home"),
-            pl.when(pl.col("located")).then(pl.col("lat")).alias("lat_lo"),
-            pl.when(pl.col("located")).then(pl.col("lat")).alias("lat_hi"),
-            pl.when(pl.col("located")).then(pl.col("lon")).alias("lon_lo"),
-            pl.when(pl.col("located")).then(pl.col("lon")).alias("lon_hi"),
-        )
-        .group_by(by)
-        .agg(
-            pl.len().cast(pl.Int64).alias("events"),
-            pl.col("in_events", "out_events", "located_events").sum(),
-            pl.col("first_in").min(),
-            pl.col("last_out").max(),
-            pl.col("max_distance_m", "outside_distance_m").max(),
-            pl.col("any_outside").max(),
-            pl.col("_all_home").min(),  # false if any located event is away; null if none
-            pl.col("lat_lo", "lon_lo").min(),  # the located events' box (travel candidates)
-            pl.col("lat_hi", "lon_hi").max(),
-        )
-    )
     report_query = reports.lazy().group_by(by).agg(
         pl.len().cast(pl.Int64).alias("reports"),
         pl.col("valid").sum().cast(pl.Int64).alias("valid_reports"),
         pl.col("submitted_at").filter(pl.col("valid")).min().alias("first_valid_report_at"),
     )
-    event_facts, report_facts = pl.collect_all([event_query, report_query])
+    event_facts, report_facts = pl.collect_all([_event_facts(events, packed=True), report_query])
+    most = event_facts.get_column("events").max() if event_facts.height else 0
+    if int(most) >= 1 << _PACK:  # type: ignore[arg-type]
+        event_facts = _event_facts(events, packed=False).collect()  # counts too big to pack
+    else:
+        event_facts = _unpacked(event_facts)
     travel = _travel(events.lazy(), _travel_candidates(event_facts), policy).collect()
     facts = [event_facts.drop("lat_lo", "lat_hi", "lon_lo", "lon_hi"), travel, report_facts]
     ed_key = base.get_column(by)
