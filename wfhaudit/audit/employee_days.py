@@ -295,7 +295,14 @@ def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame
         pl.col("lon").alias("office_lon"),
         pl.col("radius_m").fill_null(policy.office_radius_m).alias("office_radius_m"),
     ).unique("office_id", keep="first")
-    people = keys.people.lazy().join(offices, on="office_id", how="left", maintain_order="left")
+    # in emp_idx order (a nip's rows by the day they come into force), so that the cross
+    # join below is already in ed_key order: sorting the small people frame instead of
+    # the employee-days saved 0.25 CPU-s at 40 000 employees
+    people = (
+        keys.people.lazy()
+        .sort("emp_idx", FORCE_FROM, nulls_last=False, maintain_order=True)
+        .join(offices, on="office_id", how="left", maintain_order="left")
+    )
     date = pl.col("date")
     base = (
         people.join(days.lazy().sort("date"), how="cross", maintain_order="left_right")

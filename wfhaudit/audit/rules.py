@@ -236,6 +236,8 @@ def shared_coordinates(ctx: RuleContext) -> pl.LazyFrame:
         .select("ed_key", "date", "lat", "lon")
         # a point met by `threshold` employees is met on at least `threshold` rows
         .filter(pl.len().over(_hash("date", "lat", "lon")) >= threshold)
+        .collect()  # read twice below: a lazy frame would run this pass twice
+        .lazy()
     )
     # ed_key is one employee on one day: distinct ed_keys of a day = distinct employees
     groups = (
@@ -311,6 +313,8 @@ def shared_device(ctx: RuleContext) -> pl.LazyFrame:
         .filter(~_placeholder(pl.col("device")))
         # a device used by two employee-days has two different ed_keys
         .filter(pl.col("ed_key").min().over(same) != pl.col("ed_key").max().over(same))
+        .collect()  # read twice below: a lazy frame would run this pass twice
+        .lazy()
     )
     shared_devices = (
         used.group_by("date", "device")
@@ -390,7 +394,7 @@ def duplicate_output(ctx: RuleContext) -> pl.LazyFrame:
         ctx.reports.filter(NOT_EXCUSED & pl.col("valid")).select(
             "emp_idx", "ed_key", "date", "text"
         )
-    ).with_columns(pl.col("norm").hash().alias("h"))
+    ).with_columns(pl.col("norm").hash().alias("h")).collect().lazy()  # read twice below
     # candidates by hash (integer work), then confirmed on the text itself: a hash
     # collision can add a candidate but never a finding
     candidates = (
