@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 from wfhaudit import __version__
-from wfhaudit.audit import partitioned
+from wfhaudit.audit import partitioned, ytd_cache
 from wfhaudit.audit.calendar import calendar
 from wfhaudit.audit.clarifications import apply_clarifications, waived_frames, waiver_meta
 from wfhaudit.audit.employee_days import (
@@ -49,7 +49,13 @@ from wfhaudit.audit.employee_days import (
     STATUS_REQUIRED,
     audited_days,
 )
-from wfhaudit.audit.inputs import AuditInputs, load_inputs, pin_versions, store_dates
+from wfhaudit.audit.inputs import (
+    AuditInputs,
+    load_inputs,
+    pin_versions,
+    store_dates,
+    store_tables,
+)
 from wfhaudit.audit.partitioned import (
     PERIOD_RULES,
     Chunk,
@@ -139,6 +145,9 @@ class Execution:
     partition_days: int | None = None
     executor: Executor | None = None
     work_dir: Path | None = None
+    #: the year-to-date cache (``ytd_cache``): ``use``, ``off``, ``rebuild``; None:
+    #: ``$WFHAUDIT_YTD_CACHE`` or ``use``
+    ytd_cache: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,11 +211,12 @@ def run_audit(
     executor: Executor | None = None,
     work_dir: Path | None = None,
     progress: Progress | None = None,
+    ytd_cache: str | None = None,
 ) -> AuditResult:
     """Audit ``period`` from ``store`` under ``policy``; publish the result files in ``out_dir``.
 
-    See ``Execution`` for ``partition_days``, ``executor`` and ``work_dir``."""
-    execution = Execution(partition_days, executor, work_dir)
+    See ``Execution`` for ``partition_days``, ``executor``, ``work_dir`` and ``ytd_cache``."""
+    execution = Execution(partition_days, executor, work_dir, ytd_cache)
     return execute(AuditPlan(period, policy, Path(out_dir), as_of, execution), store, progress)
 
 
@@ -220,10 +230,14 @@ class Snapshot:
     inputs: AuditInputs  # the period, at the pinned versions
     calendar: pl.DataFrame  # the period's calendar
     days: pl.DataFrame  # its audited days
-    #: the year to date's earlier days: 1 January of the last audited day's year .. the
-    #: day before the period, those on which the store holds some attendance
+    #: the year to date's earlier days: the audited days of 1 January of the last audited
+    #: day's year .. the day before the period (the year-to-date step computes those of
+    #: them the cache does not hold and on which the store holds some attendance)
     earlier: AuditInputs | None
     earlier_days: pl.DataFrame
+    #: ``spans.in_force`` of the pinned employees (collected once: the spans, the
+    #: year-to-date cache's keys)
+    people: pl.DataFrame | None = None
 
 
 def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Snapshot:
@@ -237,7 +251,8 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
     if (warning := reports_warning(days, inputs.outputs)) is not None:
         print(warning, file=sys.stderr)
     # the agencies' data spans run over the whole store: once here, for every chunk
-    spans = agency_spans(in_force(inputs.employees).collect(), attendance_dates, output_dates)
+    people = in_force(inputs.employees).collect()
+    spans = agency_spans(people, attendance_dates, output_dates)
     inputs = replace(inputs, spans=spans, as_of=as_of)
     earlier, earlier_days = None, days.clear()
     if days.height:
@@ -247,15 +262,26 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
             earlier = replace(
                 load_inputs(store, year_start, before, versions=versions), spans=spans
             )
-            held = (
-                earlier.attendance.select(pl.col("ts").dt.date().alias("date"))
-                .unique()
-                .collect(engine="streaming")
-            )
-            earlier_days = audited_days(calendar(policy, year_start, before), as_of).join(
-                held, on="date", how="semi"
-            )
-    return Snapshot(inputs, cal, days, earlier, earlier_days)
+            earlier_days = audited_days(calendar(policy, year_start, before), as_of)
+    return Snapshot(inputs, cal, days, earlier, earlier_days, people)
+
+
+def held_days(store: Store, earlier: AuditInputs, days: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``days`` on which the store holds some attendance (at the pinned version),
+    read month by month of ``days`` (only those months' files): the year to date skips the
+    others (every agency-day of them is missing data)."""
+    months = [rows for _, rows in days.group_by(
+        pl.col("date").dt.strftime("%Y-%m"), maintain_order=True
+    )]
+    if not months:
+        return days
+    held = pl.concat(pl.collect_all([
+        store_tables(store, _day(rows, last=False), _day(rows), earlier.versions)["attendance"]
+        .select(pl.col("ts").dt.date().alias("date"))
+        .unique()
+        for rows in months
+    ], engine="streaming"))
+    return days.join(held, on="date", how="semi", maintain_order="left")
 
 
 def _rows(store: Store, kind: str, version: int | None, months: list[str] | None) -> int:
@@ -345,9 +371,54 @@ def _work_dir(partitioned: bool, execution: Execution) -> Iterator[Path | None]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _run_year_to_date(
+    store: Store, snap: Snapshot, policy: Policy, days_per_chunk: int, work: Path | None,
+    executor: Executor, step: Progress, mode: str,
+) -> tuple[list[ChunkResult], dict[str, Any] | None]:
+    """The year to date's earlier months: from the cache (``ytd_cache``) where it holds them
+    under their current fingerprint, else computed by year-to-date chunks (a month at a time
+    in memory, ``days_per_chunk`` days at a time partitioned, never across a month) and
+    cached.  Returns the per-nip totals (as chunk results; the cached months as one result
+    of index -1) and audit.json's ``execution.year_to_date``."""
+    earlier = snap.earlier
+    if earlier is None or not snap.earlier_days.height:
+        return [], None
+    step("year to date")
+    plan = ytd_cache.plan(
+        store, earlier, snap.earlier_days, policy, snap.inputs.as_of, mode, snap.people
+    )
+    month = pl.col("date").dt.strftime("%Y-%m")
+    todo = held_days(store, earlier, snap.earlier_days.filter(month.is_in(plan.computed)))
+    cuts: list[tuple[str, pl.DataFrame]] = []
+    for (label,), rows in todo.group_by(month, maintain_order=True):
+        size = days_per_chunk or rows.height
+        cuts += [(str(label), rows.slice(o, size)) for o in range(0, rows.height, size)]
+    ytd: list[ChunkResult] = []
+    if cuts:
+        first, last = _day(todo, last=False), _day(todo)
+        earlier_source = StoreSource.of(store, replace(earlier, start=first, end=last))
+        ytd = executor.map(audit_chunk, [
+            Chunk(i, _day(part, last=False), _day(part), part, policy, earlier_source,
+                  str(work) if work else None, ytd=True)
+            for i, (_, part) in enumerate(cuts)
+        ])
+    facts = {}
+    for label in plan.to_write:
+        mine = [r for (m, _), r in zip(cuts, ytd, strict=True) if m == label]
+        facts[label] = (
+            _concat(mine, "totals", ytd_cache.FACTS_SCHEMA)
+            .group_by("nip").agg(pl.col("absent_days", "late_minutes", "early_minutes").sum())
+            .collect()
+        )
+    not_written = ytd_cache.record(store, plan, facts)
+    if plan.cached is not None:
+        ytd.append(ChunkResult(-1, parts={"totals": plan.cached}))
+    return ytd, ytd_cache.meta(plan, todo.get_column("date").to_list(), not_written)
+
+
 def _run_chunks(
     store: Store, snap: Snapshot, policy: Policy, days_per_chunk: int,
-    work: Path | None, executor: Executor, step: Progress,
+    work: Path | None, executor: Executor, step: Progress, ytd_cache_mode: str = "use",
 ) -> tuple[list[ChunkResult], list[ChunkResult], dict[str, Any]]:
     """The period's chunks and the year to date's; and what ran (for audit.json)."""
     period_source = StoreSource.of(store, snap.inputs)
@@ -368,25 +439,13 @@ def _run_chunks(
     ]
     step(f"auditing {len(chunks)} chunk(s)")
     results = executor.map(audit_chunk, chunks)
-    ytd: list[ChunkResult] = []
-    if snap.earlier is not None and snap.earlier_days.height:
-        step("year to date")
-        earlier_source = StoreSource.of(store, snap.earlier)
-        if days_per_chunk:
-            cuts = [snap.earlier_days.slice(o, days_per_chunk)
-                    for o in range(0, snap.earlier_days.height, days_per_chunk)]
-        else:  # in memory: a month at a time
-            cuts = [part for _, part in snap.earlier_days.group_by(
-                pl.col("date").dt.month(), maintain_order=True
-            )]
-        ytd = executor.map(audit_chunk, [
-            Chunk(i, _day(part, last=False), _day(part), part, policy, earlier_source,
-                  str(work) if work else None, ytd=True)
-            for i, part in enumerate(cuts)
-        ])
+    ytd, ytd_meta = _run_year_to_date(
+        store, snap, policy, days_per_chunk, work, executor, step, ytd_cache_mode
+    )
     execution = {
         "chunks": len(chunks),
-        "ytd_chunks": len(ytd),
+        "ytd_chunks": sum(1 for r in ytd if r.index >= 0),
+        "year_to_date": ytd_meta,
         "agency_groups": len(groups) if groups else 1,
         "executor": type(executor).__name__,
         "chunk_seconds": [round(r.seconds, 3) for r in results],
@@ -795,6 +854,7 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
     started = time.perf_counter()
     as_of = plan.as_of or today_wib()
     period, policy = plan.period, plan.policy
+    ytd_mode = ytd_cache.cache_mode(plan.execution.ytd_cache)
     step("reading the store")
     snap = snapshot(store, period, policy, as_of)
     mode = choose_mode(store, snap, plan.execution)
@@ -803,7 +863,7 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
     try:
         with _work_dir(mode["days_per_chunk"] > 0, plan.execution) as work:
             results, ytd, ran = _run_chunks(
-                store, snap, policy, mode["days_per_chunk"], work, executor, step
+                store, snap, policy, mode["days_per_chunk"], work, executor, step, ytd_mode
             )
             step("period step: duplicate outputs, summary, year to date")
             try:

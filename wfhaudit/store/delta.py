@@ -330,6 +330,35 @@ class Store:
         """The whole table as it was at ``version`` (see ``versions``)."""
         return self.scan(kind, version=version)
 
+    def files_by_month(self, kind: str, version: int) -> dict[str | None, list[str]] | None:
+        """The data files of ``kind`` at ``version`` (paths as the Delta log names them,
+        sorted) by the month (``YYYY-MM``) whose rows they can hold: ``{None: every file}``
+        for a table not partitioned by month.  A file is never rewritten in place (its name
+        is unique per write), so a month's list changes whenever one of its rows does: the
+        year-to-date cache keys each month by it.  None when the table uses reader features
+        this module does not read (e.g. deletion vectors: rows removed without a new file).
+        Keep this true with the layout (``wfhaudit.audit.ytd_cache``)."""
+        delta = self._delta(kind, version)
+        if not set(delta.protocol().reader_features or []) <= _NATIVE_READER_FEATURES:
+            return None
+        actions = pl.DataFrame(delta.get_add_actions(flatten=True))
+        column = f"partition.{PARTITION_COLUMN}"
+        if not actions.height:
+            return {}
+        if _table(kind).partition_source is None or column not in actions.columns:
+            return {None: sorted(actions.get_column("path").to_list())}
+        out: dict[str | None, list[str]] = {}
+        for month, path in actions.select(column, "path").sort(column, "path").iter_rows():
+            out.setdefault(month, []).append(path)
+        return out
+
+    @contextlib.contextmanager
+    def locked(self, name: str) -> Iterator[None]:
+        """Hold this machine's writer lock of ``name`` (a table, or a derived table such as
+        ``ytd_facts``) for the block; see the module doc."""
+        with self._locked(name):
+            yield
+
     # --- writing -----------------------------------------------------------
 
     def write(

@@ -9,6 +9,7 @@ from typing import Any
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from wfhaudit.audit.ytd_cache import cache_info, month_bounds
 from wfhaudit.errors import DataError
 from wfhaudit.schema import REJECTS
 from wfhaudit.store.delta import Store, TableInfo
@@ -51,7 +52,14 @@ def as_dict(path: Path, infos: list[TableInfo]) -> dict[str, Any]:
         for i in infos
     ]
     rejects = next((i.rows for i in infos if i.kind == REJECTS.name), 0)
-    return {"store": str(path), "tables": tables, "rejects": rejects}
+    return {"store": str(path), "tables": tables, "rejects": rejects, "derived": derived(path)}
+
+
+def derived(path: Path) -> list[dict[str, Any]]:
+    """The store's derived tables (never ingested: audits write them): the year-to-date
+    cache with its version, months, rows and files (``wfhaudit.audit.ytd_cache``)."""
+    found = cache_info(Store(path))
+    return [found] if found is not None else []
 
 
 def as_json(path: Path, infos: list[TableInfo]) -> str:
@@ -78,6 +86,21 @@ def as_rich(path: Path, infos: list[TableInfo]) -> RichTable:
             "-" if missing and rejects else "not ingested" if missing else str(i.version),
             style="dim" if missing else None,
         )
+    for table in derived(path):  # the year-to-date cache, after the input tables
+        months = tuple(table["months"])
+        out.add_row(
+            "ytd_facts*",
+            f"{table['rows']:,}",
+            month_bounds(months[0])[0].isoformat() if months else "-",
+            month_bounds(months[-1])[1].isoformat() if months else "-",
+            periods(TableInfo(table["table"], 0, None, None, None, months)),
+            str(table["version"]),
+        )
+        out.caption = Text(
+            f"* derived: the year-to-date cache audits write ({table['table']}), per month "
+            "and employee; never ingested (docs/store.md)."
+        )
+        out.caption_justify = "left"
     return out
 
 
