@@ -82,29 +82,17 @@ def unit_spans(dates: pl.LazyFrame, people: pl.DataFrame) -> pl.DataFrame:
     """
     rows = people.select("nip", "unit_code", FORCE_FROM, FORCE_TO)
     several = rows.filter(pl.len().over("nip") > 1)
+    history = several.get_column("nip").unique().implode()
     single = rows.filter(pl.len().over("nip") == 1).select("nip", "unit_code")
-    # every nip looked up once as an integer (issue 16: a string group-by over every
-    # date of the store cost 2.3 times as much): the unit's number for an employee with
-    # one row, -1 for an employee with history, null for a nip not in employees
-    units = single.get_column("unit_code").unique().sort()
-    numbers = single.get_column("unit_code").replace_strict(
-        units, pl.int_range(len(units), eager=True), return_dtype=pl.Int32
-    ).cast(pl.Int32)
-    moved_nips = several.get_column("nip").unique()
-    lookup_nips = pl.concat([single.get_column("nip"), moved_nips]).cast(pl.String)
-    lookup = pl.concat([numbers, pl.Series([-1] * len(moved_nips), dtype=pl.Int32)])
-    keyed = dates.with_columns(
-        pl.col("nip").replace_strict(lookup_nips, lookup, default=None, return_dtype=pl.Int32)
-        .alias("_unit")
-    )
     plain = (
-        keyed.filter(pl.col("_unit") >= 0)
-        .group_by("_unit")
+        dates.filter(~pl.col("nip").is_in(history))
+        .group_by("nip")
         .agg(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
+        .join(single.lazy(), on="nip", how="inner")
+        .select("unit_code", "first", "last")
     )
     moved = (
-        keyed.filter(pl.col("_unit") == -1)
-        .select("nip", "date")
+        dates.filter(pl.col("nip").is_in(history))
         .unique()
         .join(several.lazy(), on="nip", how="inner")
         .filter(on_day(pl.col("date")))
@@ -113,11 +101,8 @@ def unit_spans(dates: pl.LazyFrame, people: pl.DataFrame) -> pl.DataFrame:
     both = pl.collect_all(
         [plain, moved] if several.height else [plain], engine="streaming"
     )
-    names = pl.DataFrame({"_unit": pl.int_range(len(units), eager=True, dtype=pl.Int32),
-                          "unit_code": units.cast(pl.String)})
-    named = both[0].join(names, on="_unit", how="inner").select("unit_code", "first", "last")
     return (
-        pl.concat([named, *both[1:]])
+        pl.concat(both)
         .group_by("unit_code")
         .agg(pl.col("first").min(), pl.col("last").max())
         .sort("unit_code")
