@@ -91,18 +91,9 @@ class EmployeeDayFrames:
 def haversine_m(lat1: pl.Expr, lon1: pl.Expr, lat2: pl.Expr, lon2: pl.Expr) -> pl.Expr:
     """Great-circle distance in metres on a sphere of radius ``EARTH_RADIUS_M``."""
     p1, p2 = lat1.radians(), lat2.radians()
-    return _haversine(p1, p1.cos(), lon1, p2, p2.cos(), lon2)
-
-
-def _haversine(
-    p1: pl.Expr, cos1: pl.Expr, lon1: pl.Expr, p2: pl.Expr, cos2: pl.Expr, lon2: pl.Expr
-) -> pl.Expr:
-    """``haversine_m`` from each point's latitude in radians and its cosine (computed
-    once per point and reused: the same operations on the same values, so the same
-    bits)."""
     dlat = p2 - p1
     dlon = (lon2 - lon1).radians()
-    a = (dlat / 2).sin().pow(2) + cos1 * cos2 * (dlon / 2).sin().pow(2)
+    a = (dlat / 2).sin().pow(2) + p1.cos() * p2.cos() * (dlon / 2).sin().pow(2)
     return 2 * EARTH_RADIUS_M * a.sqrt().clip(upper_bound=1.0).arcsin()
 
 
@@ -296,8 +287,8 @@ def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame
         pl.col("radius_m").fill_null(policy.office_radius_m).alias("office_radius_m"),
     ).unique("office_id", keep="first")
     # in emp_idx order (a nip's rows by the day they come into force), so that the cross
-    # join below is already in ed_key order: sorting the small people frame instead of
-    # the employee-days saved 0.25 CPU-s at 40 000 employees
+    # join below is already in ed_key order: the small people frame is sorted, not
+    # the 840 000 employee-days after (0.06 CPU-s on one thread at 40 000 employees)
     people = (
         keys.people.lazy()
         .sort("emp_idx", FORCE_FROM, nulls_last=False, maintain_order=True)
@@ -425,43 +416,29 @@ def _events(
     )
     attendance = inputs.attendance.with_columns(pl.col("ts").dt.date().alias("date"))
     keyed, unknown = _known(_keyed(inputs, attendance, keys.nips).collect())
-    # per employee-day (840 000 rows, not per event): the expected place's and the
-    # home's latitude in radians and its cosine, the radius in decimetres
-    place_rad, home_rad = pl.col("place_lat").radians(), pl.col("home_lat").radians()
-    sides = base.select(
-        "ed_key", "status", "place_lon", "home_lon", "home_fence_too",
-        place_rad.alias("_place_rad"), place_rad.cos().alias("_place_cos"),
-        home_rad.alias("_home_rad"), home_rad.cos().alias("_home_cos"),
-        decimetres(pl.col("place_radius_m")).alias("_radius_dm"),
-    )
+    places = [
+        "status", "place_lat", "place_lon", "place_radius_m", "home_lat", "home_lon",
+        "home_fence_too",
+    ]
     home_radius_dm = round(float(policy.home_radius_m) * 10)
     away = pl.col("home_dm") - pl.col("allowance_dm") > home_radius_dm
-    event_rad = pl.col("_rad")
     events = (
-        _audited(keys, keyed, sides, sides.columns[1:])
+        _audited(keys, keyed, base, places)
         .lazy()
-        .with_columns(
-            pl.col("lat").radians().alias("_rad"), pl.col("lat").radians().cos().alias("_cos")
-        )
         .with_columns(
             (pl.col("lat").is_not_null() & pl.col("lon").is_not_null()).alias("located"),
             decimetres(allowance).alias("allowance_dm"),
             decimetres(
-                _haversine(
-                    event_rad, pl.col("_cos"), pl.col("lon"),
-                    pl.col("_place_rad"), pl.col("_place_cos"), pl.col("place_lon"),
-                )
+                haversine_m(pl.col("lat"), pl.col("lon"), pl.col("place_lat"), pl.col("place_lon"))
             ).alias("distance_dm"),
             decimetres(
-                _haversine(
-                    event_rad, pl.col("_cos"), pl.col("lon"),
-                    pl.col("_home_rad"), pl.col("_home_cos"), pl.col("home_lon"),
-                )
+                haversine_m(pl.col("lat"), pl.col("lon"), pl.col("home_lat"), pl.col("home_lon"))
             ).alias("home_dm"),
         )
         .with_columns(
             (
-                (pl.col("distance_dm") - pl.col("allowance_dm")) > pl.col("_radius_dm")
+                (pl.col("distance_dm") - pl.col("allowance_dm"))
+                > decimetres(pl.col("place_radius_m"))
             )
             .fill_null(False)
             .alias("outside_place"),
