@@ -397,3 +397,30 @@ def test_waived_findings_are_the_same_in_every_mode(tmp_path: Path) -> None:
         run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / f"p{days}",
                   partition_days=days)
         assert_same_results(tmp_path / "memory", tmp_path / f"p{days}")
+
+
+def test_a_store_written_again_at_the_same_path_gets_its_own_employee_index(
+    tmp_path: Path,
+) -> None:
+    """Issue 16: chunks share one employee index per ``employees_key`` (the employees
+    table's data files at the pinned version).  A store deleted and written again at the
+    same path has the same version numbers but other rows: it must get another key, never
+    the index of the rows that were there before (a finding names a civil servant)."""
+    from wfhaudit.audit import employee_days
+
+    path = tmp_path / "s"
+    random_store(path, seed=1, employees=9, earlier_units=UNITS[:2])
+    run_audit(Store(path), PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "a",
+              partition_days=2)
+    first_key = next(iter(employee_days._LAST_INDEX))
+    import shutil
+
+    shutil.rmtree(path)
+    random_store(path, seed=2, employees=13, earlier_units=UNITS[1:])
+    run_audit(Store(path), PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "b",
+              partition_days=2)
+    assert next(iter(employee_days._LAST_INDEX)) != first_key
+    employee_days._LAST_INDEX.clear()  # from scratch: nothing shared
+    run_audit(Store(path), PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "c",
+              partition_days=2)
+    assert_same_results(tmp_path / "c", tmp_path / "b")

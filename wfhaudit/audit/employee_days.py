@@ -239,8 +239,24 @@ class _Keys:
     size: int  # number of possible ed_keys: employees x days of the period
 
 
+#: The last employee index computed for a keyed input (``AuditInputs.employees_key``):
+#: the chunks of one audit share it (one entry: memory of one index, not of every group).
+_LAST_INDEX: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+
+
+def _shared_index(inputs: AuditInputs) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``_employee_index(inputs)``, computed once per ``employees_key`` in this process."""
+    key = inputs.employees_key
+    if key is None:
+        return _employee_index(inputs)
+    if key not in _LAST_INDEX:
+        _LAST_INDEX.clear()
+        _LAST_INDEX[key] = _employee_index(inputs)
+    return _LAST_INDEX[key]
+
+
 def _keys(inputs: AuditInputs) -> _Keys:
-    people, nips = _employee_index(inputs)
+    people, nips = _shared_index(inputs)
     return _Keys(inputs, people, nips, nips.height * _span(inputs))
 
 

@@ -55,6 +55,11 @@ class AuditInputs:
     spans: dict[str, pl.DataFrame] | None = None
     #: The as-of date (reports whose cutoff is after its start are ``pending``); None: none.
     as_of: dt.date | None = None
+    #: Names the employees rows of ``employees`` (store, pinned version, agency group) when
+    #: they come from the store: chunks with the same key share one employee index
+    #: (``employee_days``: issue 16, numbering 4 million employees once, not per chunk);
+    #: None: computed from the rows every time.
+    employees_key: str | None = None
 
     def attendance_dates(self) -> pl.LazyFrame:
         """``(nip, date)`` of the attendance rows of this input."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import math
 import os
 import shutil
@@ -160,7 +161,15 @@ class StoreSource:
 
     @classmethod
     def of(cls, store: Store, template: AuditInputs) -> StoreSource:
-        return cls(store, _bare(template))
+        """The source of ``template``'s chunks; its employees rows are named by the data
+        files of the pinned version (``AuditInputs.employees_key``: file names are unique
+        per write, so a table written again at the same path gets another key)."""
+        version = template.versions.get("employees")
+        key = None
+        if version is not None and store.files_by_month("employees", version) is not None:
+            files = sorted(store.files("employees", version=version))
+            key = hashlib.sha1("\0".join(files).encode()).hexdigest()
+        return cls(store, replace(_bare(template), employees_key=key))
 
     def inputs(self, start: dt.date, end: dt.date) -> AuditInputs:
         tables = store_tables(self.store, start, end, self.template.versions)
@@ -412,6 +421,8 @@ def _only_units(inputs: AuditInputs, units: list[str]) -> AuditInputs:
     return replace(
         inputs,
         employees=employees,
+        employees_key=None if inputs.employees_key is None
+        else f"{inputs.employees_key}|units={','.join(sorted(units))}",
         **{
             kind: getattr(inputs, kind).join(nips, on="nip", how="semi")
             for kind in ("roster", "attendance", "outputs", "leave")
