@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -46,6 +47,13 @@ def test_summary_table(store_dir: Path, tmp_path: Path) -> None:
         "waived_unit_findings.parquet", "waived_violations.parquet",
     ]
     assert pl.read_parquet(tmp_path / "out" / "violations.parquet").height == 9
+    # the employee-days' kinds add up: the days without K-Mob data are shown too
+    counts = json.loads((tmp_path / "out" / "audit.json").read_text())["counts"]
+    assert counts["no_attendance_data"] > 0
+    assert counts["excused"] + counts["duty"] + counts["no_attendance_data"] + counts[
+        "required"] == counts["employee_days"]
+    assert re.search(rf"no K-Mob data \(not checked\)\s*│\s*{counts['no_attendance_data']}\s",
+                     result.output)
 
 
 def test_days_left_out_are_named(store_dir: Path, tmp_path: Path) -> None:

@@ -96,6 +96,8 @@ def print_summary(console: Console, result: AuditResult) -> None:
     table.add_row("employee-days audited", f"{counts['employee_days']:,}")
     table.add_row("  excused (leave)", f"{counts['excused']:,}")
     table.add_row("  duty (dinas luar)", f"{counts['duty']:,}")
+    if counts.get("no_attendance_data"):  # v2: missing K-Mob data is not absence
+        table.add_row("  no K-Mob data (not checked)", f"{counts['no_attendance_data']:,}")
     table.add_row("  required", f"{counts['required']:,}")
     table.add_section()
     table.add_row("[bold]violations[/]", f"[bold]{counts['violations']:,}[/]")
