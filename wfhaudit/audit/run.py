@@ -612,16 +612,6 @@ def ytd_equivalent_days(totals: Sequence[pl.DataFrame], policy: Policy) -> pl.Da
     )
 
 
-def year_to_date(
-    violations: pl.DataFrame, earlier: pl.DataFrame, year_start: dt.date, policy: Policy
-) -> pl.DataFrame:
-    """Per nip: ``ytd_equivalent_days``: the period's ABSENT/LATE/EARLY_LEAVE from
-    ``year_start`` on, plus the totals of the year-to-date chunks (``earlier``)."""
-    return ytd_equivalent_days(
-        [attendance_totals(violations.filter(pl.col("date") >= year_start)), earlier], policy
-    )
-
-
 def day_counts(employee_days: pl.DataFrame) -> pl.DataFrame:
     """Per nip of ``employee_days`` rows: working, excused, duty and no-attendance-data
     days (additive over disjoint rows)."""

@@ -190,6 +190,13 @@ LAYOUT_TAG: Final = "c1"
 ROW_GROUP_ROWS: Final = 100_000
 
 
+def _old_layout(actions: pl.DataFrame) -> pl.DataFrame:
+    """The add actions (``get_add_actions``) of data files not in the current layout."""
+    if not actions.height:
+        return actions
+    return actions.filter(~pl.col("path").str.contains(f".{LAYOUT_TAG}.", literal=True))
+
+
 def _in_file_order(table: Table, df: pl.DataFrame) -> pl.DataFrame:
     """``df`` sorted as every data file of ``table`` is (``Table.file_order``)."""
     order = table.file_order()
@@ -1017,8 +1024,8 @@ class Store:
         """Data files of ``kind`` (at ``version``) not yet in the current layout."""
         if not self.exists(kind):
             return 0
-        paths = self._delta(kind, version).file_uris()
-        return sum(1 for p in paths if f".{LAYOUT_TAG}." not in Path(unquote(p)).name)
+        actions = pl.DataFrame(self._delta(kind, version).get_add_actions(flatten=True))
+        return _old_layout(actions).height
 
     def migrate(self, kind: str) -> tuple[int, int | None]:
         """Rewrite every data file of ``kind`` written in an older layout into the current
@@ -1032,10 +1039,7 @@ class Store:
         with self._locked(kind):
             delta = self._migrated(table, self._delta(kind))
             root = self.table_path(kind)
-            actions = pl.DataFrame(delta.get_add_actions(flatten=True))
-            old = actions.filter(
-                ~pl.col("path").str.contains(f".{LAYOUT_TAG}.", literal=True)
-            )
+            old = _old_layout(pl.DataFrame(delta.get_add_actions(flatten=True)))
             if old.height == 0:
                 return 0, None
             group = f"partition.{PARTITION_COLUMN}"
@@ -1138,12 +1142,8 @@ class Store:
                 lo_files = hi_files = delta.file_uris()
             first = self._bound(lo_files, lo_col, min)
             last = self._bound(hi_files, hi_col, max)
-        old = 0
-        if actions.height:
-            old = actions.filter(
-                ~pl.col("path").str.contains(f".{LAYOUT_TAG}.", literal=True)
-            ).height
-        return TableInfo(kind, rows, first, last, delta.version(), months, actions.height, old)
+        return TableInfo(kind, rows, first, last, delta.version(), months, actions.height,
+                         _old_layout(actions).height)
 
     @staticmethod
     def _bound(files: list[str], column: str, how: object) -> dt.date | None:
