@@ -55,7 +55,6 @@ from wfhaudit.audit.inputs import (
     load_inputs,
     pin_versions,
     store_dates,
-    store_tables,
 )
 from wfhaudit.audit.partitioned import (
     PEOPLE_SCHEMA,
@@ -248,6 +247,10 @@ class Snapshot:
     #: ``spans.in_force`` of the pinned employees (collected once: the spans, the
     #: year-to-date cache's keys)
     people: pl.DataFrame | None = None
+    #: every date on which the store holds some attendance at the pinned version
+    #: (``date``; from the day masks: the year to date skips the other days, where every
+    #: agency-day is missing data)
+    held: pl.DataFrame | None = None
 
 
 def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Snapshot:
@@ -262,8 +265,8 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
     masks = {ATTENDANCE_SPAN: day_masks(store, "attendance", versions["attendance"]),
              OUTPUT_SPAN: day_masks(store, "outputs", versions["outputs"])}
     held = pl.DataFrame({"date": held_dates(masks[ATTENDANCE_SPAN])},
-                        schema={"date": pl.Date()}).lazy()
-    require_attendance(days, inputs.attendance, held)
+                        schema={"date": pl.Date()})
+    require_attendance(days, inputs.attendance, held.lazy())
     if (warning := reports_warning(days, inputs.outputs)) is not None:
         print(warning, file=sys.stderr)
     # the agencies' data spans run over the whole store: once here, for every chunk
@@ -279,25 +282,7 @@ def snapshot(store: Store, period: Period, policy: Policy, as_of: dt.date) -> Sn
                 load_inputs(store, year_start, before, versions=versions), spans=spans
             )
             earlier_days = audited_days(calendar(policy, year_start, before), as_of)
-    return Snapshot(inputs, cal, days, earlier, earlier_days, people)
-
-
-def held_days(store: Store, earlier: AuditInputs, days: pl.DataFrame) -> pl.DataFrame:
-    """The rows of ``days`` on which the store holds some attendance (at the pinned version),
-    read month by month of ``days`` (only those months' files): the year to date skips the
-    others (every agency-day of them is missing data)."""
-    months = [rows for _, rows in days.group_by(
-        pl.col("date").dt.strftime("%Y-%m"), maintain_order=True
-    )]
-    if not months:
-        return days
-    held = pl.concat(pl.collect_all([
-        store_tables(store, _day(rows, last=False), _day(rows), earlier.versions)["attendance"]
-        .select(pl.col("ts").dt.date().alias("date"))
-        .unique()
-        for rows in months
-    ], engine="streaming"))
-    return days.join(held, on="date", how="semi", maintain_order="left")
+    return Snapshot(inputs, cal, days, earlier, earlier_days, people, held)
 
 
 def _rows(store: Store, kind: str, version: int | None, months: list[str] | None) -> int:
@@ -420,7 +405,10 @@ def _run_year_to_date(
         store, earlier, snap.earlier_days, policy, snap.inputs.as_of, mode, snap.people
     )
     month = pl.col("date").dt.strftime("%Y-%m")
-    todo = held_days(store, earlier, snap.earlier_days.filter(month.is_in(plan.computed)))
+    # the days of the months to compute on which the store holds some attendance
+    todo = snap.earlier_days.filter(month.is_in(plan.computed))
+    if snap.held is not None:
+        todo = todo.join(snap.held, on="date", how="semi", maintain_order="left")
     cuts: list[tuple[str, pl.DataFrame]] = []
     for (label,), rows in todo.group_by(month, maintain_order=True):
         size = days_per_chunk or rows.height
