@@ -30,7 +30,6 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import polars as pl
-from deltalake import DeltaTable
 
 from wfhaudit.schema import TABLES
 from wfhaudit.store import Store
@@ -85,11 +84,10 @@ def day_masks(store: Store, kind: str, version: int | None) -> pl.DataFrame:
     file, NIP and month: a NIP may appear once per file)."""
     if version is None:
         return MASK_SCHEMA.to_frame()
-    delta = DeltaTable(str(store.table_path(kind)), version=version)
-    if store.files_by_month(kind, version) is None:  # e.g. deletion vectors: read the rows
+    actions = store.add_actions(kind, version)
+    if actions is None:  # e.g. deletion vectors: read the rows
         dates = store.scan(kind, version=version).select("nip", DATE_OF[kind].alias("date"))
         return masks_of_rows(dates).collect(engine="streaming").cast(MASK_SCHEMA)
-    actions = pl.DataFrame(delta.get_add_actions(flatten=True))
     if not actions.height:
         return MASK_SCHEMA.to_frame()
     folder = store.path / MASK_DIR / kind

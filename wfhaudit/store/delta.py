@@ -345,10 +345,9 @@ class Store:
         year-to-date cache keys each month by it.  None when the table uses reader features
         this module does not read (e.g. deletion vectors: rows removed without a new file).
         Keep this true with the layout (``wfhaudit.audit.ytd_cache``)."""
-        delta = self._delta(kind, version)
-        if not set(delta.protocol().reader_features or []) <= _NATIVE_READER_FEATURES:
+        actions = self.add_actions(kind, version)
+        if actions is None:
             return None
-        actions = pl.DataFrame(delta.get_add_actions(flatten=True))
         column = f"partition.{PARTITION_COLUMN}"
         if not actions.height:
             return {}
@@ -358,6 +357,15 @@ class Store:
         for month, path in actions.select(column, "path").sort(column, "path").iter_rows():
             out.setdefault(month, []).append(path)
         return out
+
+    def add_actions(self, kind: str, version: int) -> pl.DataFrame | None:
+        """The Delta add actions (one row per data file: ``path``, ``size_bytes``, ...) of
+        ``kind`` at ``version``; None when the table uses reader features this module does
+        not read (e.g. deletion vectors: rows removed without a new file)."""
+        delta = self._delta(kind, version)
+        if not set(delta.protocol().reader_features or []) <= _NATIVE_READER_FEATURES:
+            return None
+        return pl.DataFrame(delta.get_add_actions(flatten=True))
 
     @contextlib.contextmanager
     def locked(self, name: str) -> Iterator[None]:
