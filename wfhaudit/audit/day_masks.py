@@ -31,7 +31,6 @@ from urllib.parse import unquote
 
 import polars as pl
 
-from wfhaudit.schema import TABLES
 from wfhaudit.store import Store
 
 #: Where the masks live in the store.
@@ -56,11 +55,9 @@ def masks_of_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _compute(store: Store, kind: str, path: str) -> pl.DataFrame:
-    table = TABLES[kind]
-    rows = pl.scan_parquet(
-        str(store.table_path(kind) / unquote(path)), schema=table.columns,
-        missing_columns="insert", extra_columns="ignore", glob=False,
-    ).select(pl.col("nip").cast(pl.String), DATE_OF[kind].alias("date"))
+    rows = store.scan_files(kind, [str(store.table_path(kind) / unquote(path))]).select(
+        "nip", DATE_OF[kind].alias("date")
+    )
     return masks_of_rows(rows).collect(engine="streaming").cast(MASK_SCHEMA)
 
 

@@ -324,6 +324,12 @@ class Store:
         files = self._files(delta, table, start, end)
         if not files:
             return table.empty().lazy()
+        return self.scan_files(kind, files)
+
+    def scan_files(self, kind: str, files: list[str]) -> pl.LazyFrame:
+        """The canonical columns of the data files ``files`` of ``kind`` (absolute paths,
+        e.g. from ``files``): no version, no pruning; for work per data file."""
+        table = _table(kind)
         return pl.scan_parquet(
             files,
             schema=table.columns,  # a column added since a file was written reads as empty
@@ -331,7 +337,7 @@ class Store:
             extra_columns="ignore",
             hive_partitioning=False,
             glob=False,  # user paths are literal, never patterns
-        ).select(columns)
+        ).select([pl.col(c).cast(t) for c, t in table.columns.items()])
 
     def scan_at(self, kind: str, version: int) -> pl.LazyFrame:
         """The whole table as it was at ``version`` (see ``versions``)."""
@@ -1058,10 +1064,7 @@ class Store:
             try:
                 for row in old.iter_rows(named=True):
                     df = (
-                        pl.scan_parquet(
-                            str(root / unquote(row["path"])), schema=table.columns,
-                            missing_columns="insert", extra_columns="ignore", glob=False,
-                        )
+                        self.scan_files(kind, [str(root / unquote(row["path"]))])
                         .select(table.canonical_exprs())
                         .collect()
                     )
