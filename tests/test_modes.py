@@ -16,6 +16,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -324,6 +325,47 @@ def test_auto_says_what_it_chose_and_why(tmp_path: Path, monkeypatch: pytest.Mon
     assert "exceed" in big.meta["execution"]["reason"]
     assert small.counts == big.counts
     assert_same_results(tmp_path / "a", tmp_path / "b")
+
+
+def test_chunks_run_in_threads_when_they_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small chunks run a few at once (the results as one at a time); a chunk too large
+    for two in memory runs alone; audit.json says which and why."""
+    store = build_store(tmp_path / "s")
+    monkeypatch.setattr(run.os, "cpu_count", lambda: 8)
+    two = run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "t",
+                    partition_days=1)
+    assert two.meta["execution"]["threads"] == run.MAX_CHUNK_THREADS
+    assert "per chunk" in two.meta["execution"]["threads_reason"]
+    monkeypatch.setattr(run, "MAX_CHUNK_THREADS", 1)
+    one = run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "o",
+                    partition_days=1)
+    assert one.meta["execution"]["threads"] == 1
+    assert_same_results(tmp_path / "t", tmp_path / "o")
+    monkeypatch.setattr(run, "MAX_CHUNK_THREADS", 4)
+    monkeypatch.setattr(run, "IN_MEMORY_SHARE", 1e-9)  # not even one chunk fits
+    alone = run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "a",
+                      partition_days=1)
+    assert alone.meta["execution"]["threads"] == 1
+
+
+def test_threaded_runner_keeps_chunk_order_and_raises_the_first_failure() -> None:
+    from wfhaudit.audit.partitioned import LocalExecutor
+
+    said: list[str] = []
+
+    def slow_first(i: int) -> int:
+        time.sleep(0.05 if i == 0 else 0)
+        if i == 3:
+            raise ValueError("chunk 3")
+        return i * i
+
+    runner = LocalExecutor(said.append, threads=3)
+    assert runner.map(lambda i: i * i, list(range(6))) == [0, 1, 4, 9, 16, 25]
+    assert said == [f"chunk {k}/6 done" for k in range(1, 7)]
+    with pytest.raises(ValueError, match="chunk 3"):
+        runner.map(slow_first, list(range(6)))
 
 
 # --- the year to date (rules.md v2) ------------------------------------------------------

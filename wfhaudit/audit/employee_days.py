@@ -17,6 +17,7 @@ long period) and concatenate the results.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -242,6 +243,7 @@ class _Keys:
 #: The last employee index computed for a keyed input (``AuditInputs.employees_key``):
 #: the chunks of one audit share it (one entry: memory of one index, not of every group).
 _LAST_INDEX: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+_INDEX_LOCK = threading.Lock()
 
 
 def _shared_index(inputs: AuditInputs) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -249,10 +251,11 @@ def _shared_index(inputs: AuditInputs) -> tuple[pl.DataFrame, pl.DataFrame]:
     key = inputs.employees_key
     if key is None:
         return _employee_index(inputs)
-    if key not in _LAST_INDEX:
-        _LAST_INDEX.clear()
-        _LAST_INDEX[key] = _employee_index(inputs)
-    return _LAST_INDEX[key]
+    with _INDEX_LOCK:  # chunks running in threads compute it once
+        if key not in _LAST_INDEX:
+            _LAST_INDEX.clear()
+            _LAST_INDEX[key] = _employee_index(inputs)
+        return _LAST_INDEX[key]
 
 
 def _keys(inputs: AuditInputs) -> _Keys:

@@ -117,6 +117,8 @@ EMPLOYEE_SUMMARY_COLUMNS = EMPLOYEE_SUMMARY_SCHEMA
 #: bytes per row, take at most this share of the machine's memory.
 BYTES_PER_ROW = 400
 IN_MEMORY_SHARE = 0.25
+#: at most this many chunks at once in this process (threads; memory allowing)
+MAX_CHUNK_THREADS = 4
 #: Prefixes of the private directories (stale ones of killed runs are removed).
 WORK_PREFIX = "wfhaudit-audit-"
 RESULTS_PREFIX = ".wfhaudit-results-"
@@ -306,29 +308,52 @@ def _memory_bytes() -> int:
         return 8 << 30
 
 
-def choose_mode(store: Store, snap: Snapshot, execution: Execution) -> dict[str, Any]:
-    """Days per chunk (0: the whole period in memory) and why: the option given, or
-    ``auto``'s estimate of the period's inputs from the store's row counts."""
-    if execution.partition_days is not None:
-        n = execution.partition_days
-        return {"days_per_chunk": n, "chosen_by": "--partition-days", "reason": "given"}
-    if execution.executor is not None:
-        return {"days_per_chunk": 1, "chosen_by": "--cluster", "reason": "one day per task"}
+def _input_rows(store: Store, snap: Snapshot) -> int:
+    """The period's input rows estimated from the store's row counts (employees once per
+    working day; attendance, outputs and roster of the period's months)."""
     versions = snap.inputs.versions
     months = snap.calendar.get_column("date").dt.strftime("%Y-%m").unique().to_list()
-    working = max(snap.days.height, 1)
-    rows = _rows(store, "employees", versions["employees"], None) * working + sum(
+    return _rows(store, "employees", versions["employees"], None) * max(snap.days.height, 1) + sum(
         _rows(store, kind, versions[kind], months) for kind in ("attendance", "outputs", "roster")
     )
+
+
+def _threads(need: int, budget: int, days_per_chunk: int, working: int) -> dict[str, Any]:
+    """How many chunks run at once here: as many as fit the budget, at most one per core
+    (``MAX_CHUNK_THREADS``)."""
+    chunk = max(1, need * days_per_chunk // working)
+    cores = min(os.cpu_count() or 1, MAX_CHUNK_THREADS)
+    threads = max(1, min(cores, budget // chunk))
+    return {"threads": threads,
+            "threads_reason": f"about {chunk >> 20:,} MB per chunk; {threads} at once "
+                              f"({cores} core(s) used at most)"}
+
+
+def choose_mode(store: Store, snap: Snapshot, execution: Execution) -> dict[str, Any]:
+    """Days per chunk (0: the whole period in memory), how many chunks run at once here,
+    and why: the option given, or ``auto``'s estimate of the period's inputs from the
+    store's row counts."""
+    if execution.executor is not None and execution.partition_days is None:
+        return {"days_per_chunk": 1, "chosen_by": "--cluster", "reason": "one day per task"}
+    working = max(snap.days.height, 1)
+    rows = _input_rows(store, snap)
     need, budget = rows * BYTES_PER_ROW, int(_memory_bytes() * IN_MEMORY_SHARE)
     size = f"about {rows:,} input rows (about {need >> 20:,} MB)"
-    if need <= budget:
-        return {"days_per_chunk": 0, "chosen_by": "auto",
+    mode: dict[str, Any]
+    if execution.partition_days is not None:
+        mode = {"days_per_chunk": execution.partition_days, "chosen_by": "--partition-days",
+                "reason": "given"}
+    elif need <= budget:
+        mode = {"days_per_chunk": 0, "chosen_by": "auto",
                 "reason": f"{size} fit in {IN_MEMORY_SHARE:.0%} of this machine's memory"}
-    n = max(1, budget * working // max(need, 1))
-    return {"days_per_chunk": n, "chosen_by": "auto",
-            "reason": f"{size} exceed {IN_MEMORY_SHARE:.0%} of this machine's memory: "
-                      f"{n} day(s) per chunk"}
+    else:
+        n = max(1, budget * working // max(need, 1))
+        mode = {"days_per_chunk": n, "chosen_by": "auto",
+                "reason": f"{size} exceed {IN_MEMORY_SHARE:.0%} of this machine's memory: "
+                          f"{n} day(s) per chunk"}
+    if mode["days_per_chunk"] and execution.executor is None:
+        mode |= _threads(need, budget, mode["days_per_chunk"], working)
+    return mode
 
 
 # --- 2. chunks ------------------------------------------------------------------------
@@ -925,7 +950,7 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
     if not plan.year_to_date:
         snap = replace(snap, earlier=None, earlier_days=snap.earlier_days.clear())
     mode = choose_mode(store, snap, plan.execution)
-    executor = plan.execution.executor or LocalExecutor(step)
+    executor = plan.execution.executor or LocalExecutor(step, mode.get("threads", 1))
     tmp = results_dir(plan.out_dir)
     try:
         with _work_dir(mode["days_per_chunk"] > 0, plan.execution) as work:
