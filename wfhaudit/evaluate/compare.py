@@ -10,7 +10,9 @@ comparison's name: same data, same interval, in any order of computation).
 
 from __future__ import annotations
 
+import os
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,8 @@ MIN_EMPLOYEES = 10
 #: values they pick stay in the processor's cache (the draws, hence the interval, do not
 #: depend on it)
 DRAWS_AT_ONCE = 250_000
+#: bootstraps run at once (threads), at most one per core
+BOOTSTRAP_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -176,21 +180,34 @@ def comparisons(
     one shown.
     """
     sums = person_sums(facts)
-    units: list[dict[str, Any]] = []
-    province: list[dict[str, Any]] = []
-    pending: list[tuple[dict[str, Any], np.ndarray, Measure]] = []
+    # every scope's differences first; then the bootstraps, a few at once in threads
+    # (numpy draws and averages without the interpreter lock; each scope has its own
+    # seeded generator, so the intervals do not depend on the order or the threads)
+    scopes: list[tuple[str | None, Measure, np.ndarray]] = []
     for measure in COMPARED:
         per_unit = employee_differences(sums, measure, ["unit_code"])
         for (code,), part in per_unit.group_by(["unit_code"], maintain_order=True):
-            diffs = part.get_column("diff").to_numpy()
-            row, means = compare(diffs, measure, f"{bucket}/{code}/{measure.key}", seed=seed)
-            row = {"bucket": bucket, "unit_code": str(code), **row, "flagged": False}
-            units.append(row)
-            if means is not None:
-                pending.append((row, means, measure))
+            scopes.append((str(code), measure, part.get_column("diff").to_numpy()))
         diffs = employee_differences(sums, measure, []).get_column("diff").to_numpy()
-        row, _ = compare(diffs, measure, f"{bucket}/*/{measure.key}", seed=seed)
-        province.append({"bucket": bucket, **row})
+        scopes.append((None, measure, diffs))
+
+    def one(scope: tuple[str | None, Measure, np.ndarray]) -> tuple[dict[str, Any], Any]:
+        code, measure, diffs = scope
+        return compare(diffs, measure, f"{bucket}/{code or '*'}/{measure.key}", seed=seed)
+
+    with ThreadPoolExecutor(min(os.cpu_count() or 1, BOOTSTRAP_THREADS)) as pool:
+        done = list(pool.map(one, scopes))
+    units: list[dict[str, Any]] = []
+    province: list[dict[str, Any]] = []
+    pending: list[tuple[dict[str, Any], np.ndarray, Measure]] = []
+    for (code, measure, _), (row, means) in zip(scopes, done, strict=True):
+        if code is None:
+            province.append({"bucket": bucket, **row})
+            continue
+        row = {"bucket": bucket, "unit_code": code, **row, "flagged": False}
+        units.append(row)
+        if means is not None:
+            pending.append((row, means, measure))
     level = 1 - (1 - LEVEL) / max(1, len(pending))
     for row, means, measure in pending:
         lo, hi = interval(means, level)
