@@ -239,3 +239,32 @@ def test_report_length_is_the_median_of_the_days_valid_reports_as_the_engine_cou
     )
     got = day_report_lengths(reports, 10).sort("nip", "date").rows()
     assert got == [("a", d1, 10.0), ("b", d2, 12.0)]
+
+
+def test_in_memory_facts_are_the_published_files_rows(small: Path, tmp_path: Path):
+    """The evaluation reduces the engine's in-memory frames (nothing published) when the
+    bucket is audited in one chunk: they are the rows the audit publishes, and the facts
+    equal those of the same bucket audited in chunks and read back from its files."""
+    from wfhaudit.audit.run import AuditPlan, Execution, audit_frames
+    from wfhaudit.evaluate.facts import bucket_facts
+
+    policy, as_of = load_policy(None), dt.date(2025, 12, 31)
+    week = parse_span("2025-W49")
+    out = tmp_path / "unused"
+    out.mkdir()
+    plan = AuditPlan(week, policy, out, as_of, Execution(partition_days=0))
+    frames = audit_frames(plan, Store(small))
+    assert frames is not None and list(out.iterdir()) == []
+    audit = run_audit(Store(small), week, policy, as_of=as_of, out_dir=tmp_path / "a",
+                      partition_days=0)
+    assert frames.employee_days.equals(audit.employee_days)
+    assert frames.violations.equals(audit.violations)
+    assert frames.violations.height > 0
+    assert frames.versions == audit.meta["store"]["versions"]
+    chunked = AuditPlan(week, policy, out, as_of, Execution(partition_days=1))
+    assert audit_frames(chunked, Store(small)) is None
+    by_frames = bucket_facts(Store(small), week, policy, as_of)
+    by_files = bucket_facts(Store(small), week, policy, as_of, execution=Execution(1))
+    assert by_frames.facts.height == audit.employee_days.height
+    assert by_frames.facts.equals(by_files.facts)
+    assert by_frames.meta["store"]["versions"] == by_files.meta["store"]["versions"]

@@ -108,7 +108,10 @@ from wfhaudit.schema import (
 )
 from wfhaudit.store import Store
 
-__all__ = ["AuditPlan", "AuditResult", "Execution", "audit_days", "execute", "run_audit"]
+__all__ = [
+    "AuditFrames", "AuditPlan", "AuditResult", "Execution", "audit_days", "audit_frames", "execute",
+    "run_audit",
+]
 
 #: v1 names of the result columns (now in ``schema.py``).
 EMPLOYEE_DAY_COLUMNS = EMPLOYEE_DAYS_SCHEMA
@@ -938,19 +941,27 @@ def publish(tmp: Path, out_dir: Path, meta: dict[str, Any]) -> None:
 # --- the whole ---------------------------------------------------------------------------
 
 
-def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> AuditResult:
-    """Run ``plan`` on ``store`` through the pipeline; the published result."""
-    step = progress or _noop
-    started = time.perf_counter()
+def _start(
+    plan: AuditPlan, store: Store, step: Progress
+) -> tuple[dt.date, Snapshot, dict[str, Any], Executor]:
+    """Step 1 of ``plan``: as-of, the snapshot, the mode, the chunk runner."""
     as_of = plan.as_of or today_wib()
-    period, policy = plan.period, plan.policy
-    ytd_mode = ytd_cache.cache_mode(plan.execution.ytd_cache)
     step("reading the store")
-    snap = snapshot(store, period, policy, as_of)
+    snap = snapshot(store, plan.period, plan.policy, as_of)
     if not plan.year_to_date:
         snap = replace(snap, earlier=None, earlier_days=snap.earlier_days.clear())
     mode = choose_mode(store, snap, plan.execution)
     executor = plan.execution.executor or LocalExecutor(step, mode.get("threads", 1))
+    return as_of, snap, mode, executor
+
+
+def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> AuditResult:
+    """Run ``plan`` on ``store`` through the pipeline; the published result."""
+    step = progress or _noop
+    started = time.perf_counter()
+    period, policy = plan.period, plan.policy
+    ytd_mode = ytd_cache.cache_mode(plan.execution.ytd_cache)
+    as_of, snap, mode, executor = _start(plan, store, step)
     tmp = results_dir(plan.out_dir)
     try:
         with _work_dir(mode["days_per_chunk"] > 0, plan.execution) as work:
@@ -974,3 +985,34 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return AuditResult(period, as_of, plan.out_dir, meta)
+
+
+@dataclass(frozen=True)
+class AuditFrames:
+    """An audit's employee-days and violations in memory, unpublished (``audit_frames``)."""
+
+    employee_days: pl.DataFrame  # ``employee_days.parquet``'s rows
+    violations: pl.DataFrame  # ``violations.parquet``'s rows (waivers applied)
+    versions: dict[str, Any]  # the store's versions read
+
+
+def audit_frames(
+    plan: AuditPlan, store: Store, progress: Progress | None = None
+) -> AuditFrames | None:
+    """``employee_days.parquet`` and ``violations.parquet`` of ``plan`` as frames, without
+    the period step's files, when the pipeline audits the period in memory: one chunk that
+    holds the whole period, so every rule, the period-scope ones too, and the waivers ran
+    in it and its parts are those files' rows.  None when the period runs in chunks (then
+    ``execute``, whose period step merges them).  For a caller that counts facts and
+    publishes nothing (evaluate); ``plan.out_dir`` is not written."""
+    step = progress or _noop
+    ytd_mode = ytd_cache.cache_mode(plan.execution.ytd_cache)
+    _, snap, mode, executor = _start(plan, store, step)
+    if mode["days_per_chunk"] or not snap.days.height:
+        return None
+    results, _, _ = _run_chunks(store, snap, plan.policy, 0, None, executor, step, ytd_mode)
+    (chunk,) = results
+    days, violations = chunk.parts["evidence-r0"], chunk.parts["violations-r0"]
+    if not isinstance(days, pl.DataFrame) or not isinstance(violations, pl.DataFrame):
+        raise RuntimeError("internal: an in-memory chunk wrote its parts to files")
+    return AuditFrames(days, violations, dict(snap.inputs.versions))

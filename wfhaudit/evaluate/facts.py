@@ -1,9 +1,10 @@
 """One bucket's employee-day facts, from the audit engine (one engine, not a second reading).
 
 ``bucket_facts`` audits the bucket through the audit pipeline (an
-``AuditPlan`` run by ``wfhaudit.audit.run.execute``, the entry point of every
-audit mode) into a scratch directory and reduces its
-result frames — ``employee_days`` (statuses, modes, first IN, earliest valid
+``AuditPlan``: in memory ``wfhaudit.audit.run.audit_frames``, the pipeline's
+chunk whose parts are the result files' rows, unpublished; in chunks
+``execute``, the entry point of every audit mode, into a scratch directory)
+and reduces its result frames — ``employee_days`` (statuses, modes, first IN, earliest valid
 report, at home), ``violations`` (unwaived findings: waivers are already
 applied by the engine) — to one row per audited employee-day holding the
 0/1 facts and values the measures count.  Columns that come with the v2
@@ -21,14 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
 from wfhaudit.audit.employee_days import report_lengths
 from wfhaudit.audit.period import Period
-from wfhaudit.audit.run import AuditPlan, Execution, execute
+from wfhaudit.audit.run import AuditPlan, Execution, audit_frames, execute
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import EMPLOYEE_DAY_RULES, INTEGRITY_RULES
 from wfhaudit.store import Store
@@ -156,8 +157,8 @@ def reduce_facts(
             "first_valid_report_at",
             *(["output_data"] if "output_data" in cols else []),
         )
-        .join(per_day, on=["nip", "date"], how="left")
-        .join(lengths.lazy(), on=["nip", "date"], how="left")
+        .join(per_day, on=["nip", "date"], how="left", maintain_order="left")
+        .join(lengths.lazy(), on=["nip", "date"], how="left", maintain_order="left")
         .with_columns(pl.col("_att", "_absent", "_late_output", "_away").fill_null(False))
         .select(
             "nip",
@@ -206,24 +207,37 @@ def bucket_facts(
     work_dir: Path | None = None,
     execution: Execution | None = None,
 ) -> BucketAudit:
-    """Audit ``bucket`` with the engine (results in a scratch directory) and reduce it.
+    """Audit ``bucket`` with the engine and reduce it.
 
     ``execution``: how the pipeline runs the bucket (default: it chooses, as ``audit``).
-    The year to date is not audited (the evaluation reads no summary); of the result
-    files only the columns the facts count are read.
+    In memory, the engine's frames are reduced as they are (``audit_frames``: no file
+    written); in chunks, the pipeline publishes into a scratch directory and only the
+    columns the facts count are read back.  The year to date is not audited (the
+    evaluation reads no summary).
     """
+    plan = AuditPlan(bucket, policy, Path(work_dir or tempfile.gettempdir()), as_of,
+                     execution or Execution(), year_to_date=False)
+    in_memory = audit_frames(plan, store)
+    if in_memory is not None:  # the engine's frames themselves: no file written or read
+        days: pl.LazyFrame = in_memory.employee_days.lazy()
+        violations: pl.LazyFrame = in_memory.violations.lazy()
+        meta: dict = {"store": {"versions": in_memory.versions}}
+        del in_memory
+        return BucketAudit(bucket, _reduce(store, bucket, policy, days, violations), meta)
     with tempfile.TemporaryDirectory(prefix="wfhaudit-evaluate-", dir=work_dir) as tmp:
-        plan = AuditPlan(
-            bucket, policy, Path(tmp), as_of, execution or Execution(), year_to_date=False
-        )
-        result = execute(plan, store)
-        lengths = _report_lengths(store, bucket, policy)
+        result = execute(replace(plan, out_dir=Path(tmp)), store)
         days = pl.scan_parquet(result.out_dir / "employee_days.parquet", glob=False)
         violations = pl.scan_parquet(result.out_dir / "violations.parquet", glob=False)
-        facts = reduce_facts(
-            _columns(days, DAY_COLUMNS, OPTIONAL_DAY_COLUMNS),
-            violations.select(VIOLATION_COLUMNS),
-            lengths,
-        )
+        facts = _reduce(store, bucket, policy, days, violations)
         meta = dict(result.meta)
     return BucketAudit(bucket, facts, meta)
+
+
+def _reduce(
+    store: Store, bucket: Period, policy: Policy, days: pl.LazyFrame, violations: pl.LazyFrame
+) -> pl.DataFrame:
+    return reduce_facts(
+        _columns(days, DAY_COLUMNS, OPTIONAL_DAY_COLUMNS),
+        violations.select(VIOLATION_COLUMNS),
+        _report_lengths(store, bucket, policy),
+    )
