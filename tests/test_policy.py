@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from wfhaudit.cli import app
@@ -431,3 +433,27 @@ def test_windows_file_with_bom_and_crlf_is_read(tmp_path: Path) -> None:
     path = tmp_path / "notepad.toml"
     path.write_bytes(b"\xef\xbb\xbf[location]\r\noffice_radius_m = 120\r\n")
     assert load_policy(path).office_radius_m == 120
+
+
+@given(st.lists(st.floats(min_value=0, max_value=400, allow_nan=False), max_size=40))
+def test_the_summary_s_tiers_are_sanction_tier_of_each_employee(days: list[float]) -> None:
+    """employee_summary looks a tier up once per distinct whole number of days: the same
+    tier as ``sanction_tier`` of each employee's year to date, float noise included."""
+    import polars as pl
+
+    from wfhaudit.audit.run import employee_summary
+    from wfhaudit.policy import load_policy
+
+    days = [*days, 0.1 + 0.2 + 2.7, 6.999999999999999]
+    nips = [f"N{i:03d}" for i in range(len(days))]
+    counts = pl.DataFrame({"nip": nips, "working_days": [1] * len(days), "excused_days": 0,
+                           "duty_days": 0, "no_attendance_data_days": 0})
+    none = pl.DataFrame(schema={"nip": pl.String, "violation_days": pl.Int64,
+                                "absent_days": pl.Int64, "late_minutes": pl.Int64,
+                                "early_minutes": pl.Int64})
+    summary = employee_summary(
+        pl.DataFrame({"nip": nips, "name": nips, "unit_code": "U1"}), counts, none,
+        pl.DataFrame({"nip": nips, "ytd_equivalent_days": days}), load_policy(None),
+    )
+    got = dict(summary.select("nip", "ytd_tier").iter_rows())
+    assert got == {n: sanction_tier(d) for n, d in zip(nips, days, strict=True)}

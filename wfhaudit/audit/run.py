@@ -89,7 +89,7 @@ from wfhaudit.audit.spans import (
 )
 from wfhaudit.errors import DataError
 from wfhaudit.policy.model import Policy
-from wfhaudit.policy.sanctions import sanction_tier
+from wfhaudit.policy.sanctions import EPSILON, sanction_tier
 from wfhaudit.policy.toml_out import policy_dict
 from wfhaudit.schema import (
     ACTION_BLANKED,
@@ -675,8 +675,12 @@ def employee_summary(
         )
         .with_columns(_equivalent_days(policy).alias("equivalent_days"))
     )
-    tiers = [sanction_tier(v) for v in summary["ytd_equivalent_days"].to_list()]
-    summary = summary.with_columns(pl.Series("ytd_tier", tiers, dtype=pl.String))
+    # the tier depends on the whole days alone: looked up once per distinct whole number
+    whole = (pl.col("ytd_equivalent_days") + EPSILON).floor()
+    tiers = {w: sanction_tier(w) for w in summary.select(whole.unique()).to_series().to_list()}
+    summary = summary.with_columns(
+        whole.replace_strict(tiers, default=None, return_dtype=pl.String).alias("ytd_tier")
+    )
     return summary.select([pl.col(c).cast(t) for c, t in EMPLOYEE_SUMMARY_SCHEMA.items()])
 
 
