@@ -555,13 +555,16 @@ def period_violations(
 class _SortedWriter:
     """The result file ``name`` written range by range of unit codes (memory bounded by a
     range): each range's rows in the file's columns and order, the ranges in unit order,
-    so the file is sorted.  Arrow's Parquet writer (zstd): faster than Polars' here, and
-    smaller files."""
+    so the file is sorted.  Several ranges: Arrow's Parquet writer (zstd), which appends
+    them one after the other; one range (``whole``, as in memory): Polars' writer,
+    which encodes the columns in parallel (0.2 s less for 840 000 employee-days)."""
 
-    def __init__(self, path: Path, name: str) -> None:
+    def __init__(self, path: Path, name: str, whole: bool = False) -> None:
         self.path = path
         self.schema, self.sort = RESULT_FILES[name]
         self.writer: pq.ParquetWriter | None = None
+        self.whole = whole
+        self.done = False
         self.rows = 0
 
     def write(
@@ -575,6 +578,12 @@ class _SortedWriter:
             frame = frame.sort(list(stable_by), maintain_order=True)
         elif not presorted:
             frame = frame.sort(list(self.sort))
+        if self.whole:
+            if self.done:
+                raise RuntimeError(f"internal: {self.path.name} written twice as one range")
+            frame.write_parquet(self.path, compression="zstd")
+            self.done, self.rows = True, frame.height
+            return frame
         table = frame.to_arrow()
         if self.writer is None:
             self.writer = pq.ParquetWriter(str(self.path), table.schema, compression="zstd")
@@ -719,8 +728,8 @@ def period_step(
     where = range_index(duplicates.get_column("unit_code"), cuts) if cuts else None
     presorted = len(results) == 1  # one chunk (in memory): its parts are the result
     days_parts, vio_parts, ytd_parts, quality_parts = [], [], [], []
-    vio_file = _SortedWriter(tmp / "violations.parquet", "violations.parquet")
-    ev_file = _SortedWriter(tmp / "employee_days.parquet", "employee_days.parquet")
+    vio_file = _SortedWriter(tmp / "violations.parquet", "violations.parquet", not cuts)
+    ev_file = _SortedWriter(tmp / "employee_days.parquet", "employee_days.parquet", not cuts)
     try:
         for piece in range(len(cuts) + 1):
             dup = duplicates if where is None else duplicates.filter(where == piece)
