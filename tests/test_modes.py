@@ -42,7 +42,7 @@ from wfhaudit.audit import partitioned, run
 from wfhaudit.audit.run import run_audit
 from wfhaudit.cli import app
 from wfhaudit.policy import load_policy
-from wfhaudit.schema import EMPLOYEES
+from wfhaudit.schema import EMPLOYEES, TABLES
 from wfhaudit.store import Store
 
 runner = CliRunner()
@@ -454,15 +454,52 @@ def test_a_store_written_again_at_the_same_path_gets_its_own_employee_index(
     random_store(path, seed=1, employees=9, earlier_units=UNITS[:2])
     run_audit(Store(path), PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "a",
               partition_days=2)
-    first_key = next(iter(employee_days._LAST_INDEX))
+    first_key = next(iter(employee_days._INDEXES))
     import shutil
 
     shutil.rmtree(path)
     random_store(path, seed=2, employees=13, earlier_units=UNITS[1:])
     run_audit(Store(path), PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "b",
               partition_days=2)
-    assert next(iter(employee_days._LAST_INDEX)) != first_key
-    employee_days._LAST_INDEX.clear()  # from scratch: nothing shared
+    assert first_key not in employee_days._INDEXES
+    employee_days._INDEXES.clear()  # from scratch: nothing shared
     run_audit(Store(path), PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "c",
               partition_days=2)
     assert_same_results(tmp_path / "c", tmp_path / "b")
+
+
+def test_each_agency_group_s_employee_index_is_computed_once_per_audit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16: chunks audit their agencies group by group; every group's employee index
+    is shared by all the chunks of the audit (at 4 million employees it was computed again
+    for every group of every day: 12 s a chunk).  The results are the in-memory run's."""
+    from wfhaudit.audit import employee_days
+
+    store = build_store(tmp_path / "s")
+    # rows of nips not in employees: a group sees none of them, the period counts them
+    for kind in ("attendance", "outputs", "roster"):
+        others = [c for c in TABLES[kind].key if c != "nip"]  # still unique on the key
+        day = pl.col(TABLES[kind].period_column).cast(pl.Date)
+        rows = (store.scan(kind).filter(day.is_between(dt.date(2025, 12, 2), PERIOD.end))
+                .collect().unique(others, maintain_order=True).head(3))
+        store.write(kind, rows.with_columns(pl.lit("199901012020011999").alias("nip")))
+    memory = run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "m",
+                       partition_days=0)
+    assert memory.meta["data_quality"]["attendance_unknown_nip"] == 3
+    monkeypatch.setattr(partitioned, "GROUP_EMPLOYEES", 2)  # one agency per group
+    computed: list[str | None] = []
+    real = employee_days._employee_index
+
+    def counting(inputs: Any) -> Any:
+        computed.append(inputs.employees_key)
+        return real(inputs)
+
+    monkeypatch.setattr(employee_days, "_employee_index", counting)
+    result = run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "g",
+                       partition_days=1)
+    groups = result.meta["execution"]["agency_groups"]
+    assert groups > 1 and result.meta["execution"]["chunks"] > 1
+    group_keys = [k for k in computed if k is not None and "|units=" in k]
+    assert len(group_keys) == len(set(group_keys)) == groups
+    assert_same_results(tmp_path / "m", tmp_path / "g")

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Literal, Protocol, TypeVar
 
 import polars as pl
 
@@ -360,9 +360,12 @@ def attendance_totals(violations: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def input_quality(inputs: AuditInputs) -> dict[str, Any]:
+def input_quality(
+    inputs: AuditInputs, engine: Literal["auto", "streaming"] = "auto"
+) -> dict[str, Any]:
     """Data-quality facts of the inputs' rows (additive over chunks that tile a period):
-    rows whose nip is not in employees, and the units with a roster row."""
+    rows whose nip is not in employees, and the units with a roster row.  ``engine``:
+    Polars' (``streaming`` for a whole period: memory bounded)."""
     nips = inputs.employees.select("nip").unique()
 
     def unknown(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -372,7 +375,8 @@ def input_quality(inputs: AuditInputs) -> dict[str, Any]:
         inputs.employees.select("nip", "unit_code").unique("nip"), on="nip", how="inner"
     ).select(pl.col("unit_code").unique().implode())
     att, ros, out, rostered = pl.collect_all(
-        [unknown(inputs.attendance), unknown(inputs.roster), unknown(inputs.outputs), units]
+        [unknown(inputs.attendance), unknown(inputs.roster), unknown(inputs.outputs), units],
+        engine=engine,
     )
     return {
         "attendance_unknown_nip": int(att.item()),
@@ -533,8 +537,9 @@ def _audit_groups(
     result.employee_days = ev.height
     result.status = _counts(ed, "status")
     result.by_rule = _counts(vio, "rule")
-    # the facts counted while keying the tables, unless a group saw only its own rows
-    result.quality = input_quality(inputs) if len(groups) > 1 else {
+    # the facts counted while keying the tables; a group sees only its own employees'
+    # rows, so then the pipeline counts them once over the period (``run._run_chunks``)
+    result.quality = {} if len(groups) > 1 else {
         k: sorted(v) if isinstance(v, set) else v for k, v in quality[0].items()
     }
     parts = {
