@@ -365,7 +365,9 @@ def input_quality(
 ) -> dict[str, Any]:
     """Data-quality facts of the inputs' rows (additive over chunks that tile a period):
     rows whose nip is not in employees, and the units with a roster row.  ``engine``:
-    Polars' (``streaming`` for a whole period: memory bounded)."""
+    ``streaming`` for a whole period (the four queries one after the other, memory
+    bounded; at 4 million employees 73 s for the month, against 8 s for every day's
+    chunk)."""
     nips = inputs.employees.select("nip").unique()
 
     def unknown(lf: pl.LazyFrame) -> pl.LazyFrame:
@@ -374,10 +376,11 @@ def input_quality(
     units = inputs.roster.join(
         inputs.employees.select("nip", "unit_code").unique("nip"), on="nip", how="inner"
     ).select(pl.col("unit_code").unique().implode())
-    att, ros, out, rostered = pl.collect_all(
-        [unknown(inputs.attendance), unknown(inputs.roster), unknown(inputs.outputs), units],
-        engine=engine,
-    )
+    queries = [unknown(inputs.attendance), unknown(inputs.roster), unknown(inputs.outputs), units]
+    if engine == "streaming":  # one after the other: one nip table in memory at a time
+        att, ros, out, rostered = (q.collect(engine="streaming") for q in queries)
+    else:
+        att, ros, out, rostered = pl.collect_all(queries)
     return {
         "attendance_unknown_nip": int(att.item()),
         "roster_unknown_nip": int(ros.item()),
