@@ -416,6 +416,9 @@ class Chunk:
     #: the merge plan (``range_cuts``), planned before the chunks: the violations and the
     #: evidence are written one part per range of unit codes, sorted within
     ranges: tuple[str, ...] = ()
+    #: also keep the characters that count of each valid report (part ``report_lengths``:
+    #: nip, date, chars), as the engine counted them for ``output.min_chars`` (evaluate)
+    report_lengths: bool = False
 
 
 @dataclass
@@ -498,6 +501,7 @@ def _audit_groups(
     own_rules = rules if len(groups) == 1 else [r for r in rules if r.scope != "day"]
     quality: list[dict[str, Any]] = []
     vio_parts, unit_parts, evidence, people, reports, who, events = [], [], [], [], [], [], []
+    lengths: list[pl.DataFrame] = []
     for units in groups:
         frames, vio, found = audit_days(
             inputs if units is None else _only_units(inputs, units), chunk.policy, chunk.days,
@@ -514,6 +518,12 @@ def _audit_groups(
         )
         if not chunk.whole:
             reports.append(frames.reports.select(PERIOD_REPORT_COLUMNS))
+        if chunk.report_lengths:
+            lengths.append(
+                frames.reports.filter(pl.col("valid")).select(
+                    "nip", "date", pl.col("chars").str.len_chars().cast(pl.Int64)
+                )
+            )
         quality.append(frames.quality)
         if len(groups) > 1:  # compact rows for the day-wide rules, re-keyed below
             who.append(ed.select(*DAY_RULE_DAYS))
@@ -557,6 +567,8 @@ def _audit_groups(
     buckets = {"people": pl.concat(people).unique("nip", keep="first", maintain_order=True)}
     if reports:
         buckets["reports"] = pl.concat(reports)
+    if lengths:
+        parts["report_lengths"] = pl.concat(lengths)
     for name, frame in buckets.items():
         keyed = frame.with_columns(nip_bucket(chunk.buckets))
         for (bucket,), rows in keyed.partition_by("bucket", as_dict=True).items():

@@ -468,6 +468,7 @@ def _run_year_to_date(
 def _run_chunks(
     store: Store, snap: Snapshot, policy: Policy, days_per_chunk: int,
     work: Path | None, executor: Executor, step: Progress, ytd_cache_mode: str = "use",
+    report_lengths: bool = False,
 ) -> tuple[list[ChunkResult], list[ChunkResult], dict[str, Any]]:
     """The period's chunks and the year to date's; and what ran (for audit.json)."""
     period_source = StoreSource.of(store, snap.inputs)
@@ -484,7 +485,8 @@ def _run_chunks(
     ranges = merge_plan(snap) if len(tiles) > 1 else ()  # one chunk: its files are the result
     chunks = [
         Chunk(i, lo, hi, part, policy, period_source, str(work) if work else None,
-              groups=groups, buckets=buckets, whole=len(tiles) == 1, ranges=ranges)
+              groups=groups, buckets=buckets, whole=len(tiles) == 1, ranges=ranges,
+              report_lengths=report_lengths)
         for i, (lo, hi, part) in enumerate(tiles)
     ]
     step(f"auditing {len(chunks)} chunk(s)")
@@ -1007,6 +1009,9 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
     return AuditResult(period, as_of, plan.out_dir, meta)
 
 
+REPORT_LENGTHS_SCHEMA = pl.Schema({"nip": pl.String(), "date": pl.Date(), "chars": pl.Int64()})
+
+
 @dataclass(frozen=True)
 class AuditFrames:
     """An audit's employee-days and violations in memory, unpublished (``audit_frames``)."""
@@ -1014,6 +1019,9 @@ class AuditFrames:
     employee_days: pl.DataFrame  # ``employee_days.parquet``'s rows
     violations: pl.DataFrame  # ``violations.parquet``'s rows (waivers applied)
     versions: dict[str, Any]  # the store's versions read
+    #: per valid report of an audited employee-day: nip, date, the characters that count
+    #: for ``output.min_chars`` (``chars``), as the engine counted them
+    report_lengths: pl.DataFrame
 
 
 def audit_frames(
@@ -1030,9 +1038,16 @@ def audit_frames(
     _, snap, mode, executor = _start(plan, store, step)
     if mode["days_per_chunk"] or not snap.days.height:
         return None
-    results, _, _ = _run_chunks(store, snap, plan.policy, 0, None, executor, step, ytd_mode)
+    results, _, _ = _run_chunks(
+        store, snap, plan.policy, 0, None, executor, step, ytd_mode, report_lengths=True
+    )
     (chunk,) = results
     days, violations = chunk.parts["evidence-r0"], chunk.parts["violations-r0"]
-    if not isinstance(days, pl.DataFrame) or not isinstance(violations, pl.DataFrame):
+    lengths = chunk.parts.get("report_lengths", pl.DataFrame(schema=REPORT_LENGTHS_SCHEMA))
+    if (
+        not isinstance(days, pl.DataFrame)
+        or not isinstance(violations, pl.DataFrame)
+        or not isinstance(lengths, pl.DataFrame)
+    ):
         raise RuntimeError("internal: an in-memory chunk wrote its parts to files")
-    return AuditFrames(days, violations, dict(snap.inputs.versions))
+    return AuditFrames(days, violations, dict(snap.inputs.versions), lengths)

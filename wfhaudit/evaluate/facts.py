@@ -10,10 +10,11 @@ applied by the engine) — to one row per audited employee-day holding the
 0/1 facts and values the measures count.  Columns that come with the v2
 engine (``planned_mode``, ``output_data``) are used when present.
 
-Only the daily report's length is read beside the engine: the number of
-characters of each report of the bucket's employee-days, counted by the
-engine's own function (``employee_days.report_lengths``: the characters that
-count for ``output.min_chars``), valid when at least ``output.min_chars``.
+The daily report's length: the number of characters of each valid report of
+the bucket's employee-days that count for ``output.min_chars``.  In memory the
+engine's chunk keeps them as it counted them (``AuditFrames.report_lengths``);
+in chunks they are read beside the engine and counted by its own function
+(``employee_days.report_lengths``), valid when at least ``output.min_chars``.
 The evaluation reads no summary, so the bucket is audited without the year to
 date (``AuditPlan.year_to_date``), and only the result columns it counts are read.
 """
@@ -69,13 +70,9 @@ VIOLATION_COLUMNS = ("nip", "date", "rule", "minutes")
 LENGTHS_SCHEMA = pl.Schema({"nip": pl.String, "date": pl.Date, "report_chars": pl.Float64})
 
 
-def day_report_lengths(reports: pl.DataFrame, min_chars: int) -> pl.DataFrame:
-    """Per (nip, date) of ``reports`` (nip, date, text): the median characters of the
-    day's valid reports (at least ``min_chars``, counted as the engine counts them)."""
-    chars = reports.select("nip", "date", report_lengths(reports.get_column("text")).alias("chars"))
-    valid = chars.filter(pl.col("chars") >= min_chars).with_columns(
-        pl.len().over("nip", "date").alias("_n")
-    )
+def median_lengths(valid: pl.DataFrame) -> pl.DataFrame:
+    """Per (nip, date) of valid reports (nip, date, ``chars``): the median characters."""
+    valid = valid.with_columns(pl.len().over("nip", "date").alias("_n"))
     # most days have one valid report, its length the median; only the others are grouped
     return pl.concat(
         [
@@ -87,6 +84,13 @@ def day_report_lengths(reports: pl.DataFrame, min_chars: int) -> pl.DataFrame:
             .agg(pl.col("chars").median().cast(pl.Float64).alias("report_chars")),
         ]
     )
+
+
+def day_report_lengths(reports: pl.DataFrame, min_chars: int) -> pl.DataFrame:
+    """Per (nip, date) of ``reports`` (nip, date, text): the median characters of the
+    day's valid reports (at least ``min_chars``, counted as the engine counts them)."""
+    chars = reports.select("nip", "date", report_lengths(reports.get_column("text")).alias("chars"))
+    return median_lengths(chars.filter(pl.col("chars") >= min_chars))
 
 
 def _report_lengths(store: Store, bucket: Period, policy: Policy) -> pl.DataFrame:
@@ -222,8 +226,15 @@ def bucket_facts(
         days: pl.LazyFrame = in_memory.employee_days.lazy()
         violations: pl.LazyFrame = in_memory.violations.lazy()
         meta: dict = {"store": {"versions": in_memory.versions}}
+        # the lengths the engine counted while checking output.min_chars (no second read)
+        lengths = median_lengths(in_memory.report_lengths)
         del in_memory
-        return BucketAudit(bucket, _reduce(store, bucket, policy, days, violations), meta)
+        facts = reduce_facts(
+            _columns(days, DAY_COLUMNS, OPTIONAL_DAY_COLUMNS),
+            violations.select(VIOLATION_COLUMNS),
+            lengths,
+        )
+        return BucketAudit(bucket, facts, meta)
     with tempfile.TemporaryDirectory(prefix="wfhaudit-evaluate-", dir=work_dir) as tmp:
         result = execute(replace(plan, out_dir=Path(tmp)), store)
         days = pl.scan_parquet(result.out_dir / "employee_days.parquet", glob=False)
