@@ -67,6 +67,8 @@ ROWS_PER_BUCKET = 5_000_000
 #: employee-days' nip, date and unit_code from the same rows): what a chunk writes for
 #: them.  A rule reading another column fails loudly in the period step.
 PERIOD_REPORT_COLUMNS = ("nip", "date", "unit_code", "status", "valid", "text")
+#: The evidence column a chunk adds with ``Chunk.report_lengths``.
+REPORT_CHARS = "report_chars"
 #: The parts of a chunk written one per merge range (``Chunk.ranges``): ``<name>-r<k>``.
 RANGED_PARTS = ("violations", "evidence")
 #: The columns of a chunk's ``people-<bucket>`` parts (its employees, their first row).
@@ -318,19 +320,22 @@ def audit_days(
     return (frames, *_evaluate(ctx, rules))
 
 
-def employee_day_evidence(employee_days: pl.DataFrame, violations: pl.DataFrame) -> pl.DataFrame:
+def employee_day_evidence(
+    employee_days: pl.DataFrame, violations: pl.DataFrame, carry: Sequence[str] = ()
+) -> pl.DataFrame:
     """``employee_days.parquet`` rows: one per audited employee-day with its evidence, sorted
     by unit, nip, date.  The engine's frame is in ``ed_key`` order (unit, then nip, then
-    date) when every unit is known: then no sort."""
+    date) when every unit is known: then no sort.  ``carry``: columns of ``employee_days``
+    kept after the file's columns (the result files' writers select the file's own)."""
     per_day = violations.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("violations"))
     columns = [c for c in EMPLOYEE_DAYS_SCHEMA if c != "violations"]
-    evidence = employee_days.select(*columns, "ed_key").join(
+    evidence = employee_days.select(*columns, "ed_key", *carry).join(
         per_day, on=["nip", "date"], how="left", maintain_order="left"
     )
     if not in_result_order(evidence):
         evidence = evidence.sort(list(EMPLOYEE_DAYS_SORT))
     return evidence.with_columns(pl.col("violations").fill_null(0)).select(
-        [pl.col(c).cast(t) for c, t in EMPLOYEE_DAYS_SCHEMA.items()]
+        *[pl.col(c).cast(t) for c, t in EMPLOYEE_DAYS_SCHEMA.items()], *carry
     )
 
 
@@ -416,8 +421,9 @@ class Chunk:
     #: the merge plan (``range_cuts``), planned before the chunks: the violations and the
     #: evidence are written one part per range of unit codes, sorted within
     ranges: tuple[str, ...] = ()
-    #: also keep the characters that count of each valid report (part ``report_lengths``:
-    #: nip, date, chars), as the engine counted them for ``output.min_chars`` (evaluate)
+    #: also give each employee-day of the evidence the median characters of its valid
+    #: reports, as the engine counted them for ``output.min_chars`` (column
+    #: ``report_chars``, null without a valid report; for evaluate)
     report_lengths: bool = False
 
 
@@ -501,13 +507,17 @@ def _audit_groups(
     own_rules = rules if len(groups) == 1 else [r for r in rules if r.scope != "day"]
     quality: list[dict[str, Any]] = []
     vio_parts, unit_parts, evidence, people, reports, who, events = [], [], [], [], [], [], []
-    lengths: list[pl.DataFrame] = []
     for units in groups:
         frames, vio, found = audit_days(
             inputs if units is None else _only_units(inputs, units), chunk.policy, chunk.days,
             own_rules,
         )
         ed = frames.employee_days
+        if chunk.report_lengths:  # per employee-day, an integer join on its key
+            medians = frames.reports.filter(pl.col("valid")).group_by("ed_key").agg(
+                pl.col("chars").str.len_chars().median().cast(pl.Float64).alias(REPORT_CHARS)
+            )
+            ed = ed.join(medians, on="ed_key", how="left", maintain_order="left")
         vio_parts.append(vio)
         unit_parts.append(found)
         evidence.append(ed)
@@ -518,12 +528,6 @@ def _audit_groups(
         )
         if not chunk.whole:
             reports.append(frames.reports.select(PERIOD_REPORT_COLUMNS))
-        if chunk.report_lengths:
-            lengths.append(
-                frames.reports.filter(pl.col("valid")).select(
-                    "nip", "date", pl.col("chars").str.len_chars().cast(pl.Int64)
-                )
-            )
         quality.append(frames.quality)
         if len(groups) > 1:  # compact rows for the day-wide rules, re-keyed below
             who.append(ed.select(*DAY_RULE_DAYS))
@@ -546,7 +550,7 @@ def _audit_groups(
     waiver = apply_clarifications(vio, found, key_order(inputs.clarifications.collect()))
     vio, found = waiver.violations, waiver.unit_findings
     ed = pl.concat(evidence)
-    ev = employee_day_evidence(ed, vio)
+    ev = employee_day_evidence(ed, vio, (REPORT_CHARS,) if chunk.report_lengths else ())
     result.employee_days = ev.height
     result.status = _counts(ed, "status")
     result.by_rule = _counts(vio, "rule")
@@ -567,8 +571,7 @@ def _audit_groups(
     buckets = {"people": pl.concat(people).unique("nip", keep="first", maintain_order=True)}
     if reports:
         buckets["reports"] = pl.concat(reports)
-    if lengths:
-        parts["report_lengths"] = pl.concat(lengths)
+
     for name, frame in buckets.items():
         keyed = frame.with_columns(nip_bucket(chunk.buckets))
         for (bucket,), rows in keyed.partition_by("bucket", as_dict=True).items():

@@ -59,6 +59,7 @@ from wfhaudit.audit.inputs import (
 from wfhaudit.audit.partitioned import (
     PEOPLE_SCHEMA,
     PERIOD_RULES,
+    REPORT_CHARS,
     Chunk,
     ChunkResult,
     Executor,
@@ -1009,9 +1010,6 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
     return AuditResult(period, as_of, plan.out_dir, meta)
 
 
-REPORT_LENGTHS_SCHEMA = pl.Schema({"nip": pl.String(), "date": pl.Date(), "chars": pl.Int64()})
-
-
 @dataclass(frozen=True)
 class AuditFrames:
     """An audit's employee-days and violations in memory, unpublished (``audit_frames``)."""
@@ -1019,9 +1017,9 @@ class AuditFrames:
     employee_days: pl.DataFrame  # ``employee_days.parquet``'s rows
     violations: pl.DataFrame  # ``violations.parquet``'s rows (waivers applied)
     versions: dict[str, Any]  # the store's versions read
-    #: per valid report of an audited employee-day: nip, date, the characters that count
-    #: for ``output.min_chars`` (``chars``), as the engine counted them
-    report_lengths: pl.DataFrame
+    #: per row of ``employee_days``: the median characters of its valid reports, as the
+    #: engine counted them for ``output.min_chars`` (null without a valid report)
+    report_chars: pl.Series
 
 
 def audit_frames(
@@ -1043,11 +1041,8 @@ def audit_frames(
     )
     (chunk,) = results
     days, violations = chunk.parts["evidence-r0"], chunk.parts["violations-r0"]
-    lengths = chunk.parts.get("report_lengths", pl.DataFrame(schema=REPORT_LENGTHS_SCHEMA))
-    if (
-        not isinstance(days, pl.DataFrame)
-        or not isinstance(violations, pl.DataFrame)
-        or not isinstance(lengths, pl.DataFrame)
-    ):
+    if not isinstance(days, pl.DataFrame) or not isinstance(violations, pl.DataFrame):
         raise RuntimeError("internal: an in-memory chunk wrote its parts to files")
+    lengths = days.get_column(REPORT_CHARS)
+    days = days.drop(REPORT_CHARS)
     return AuditFrames(days, violations, dict(snap.inputs.versions), lengths)

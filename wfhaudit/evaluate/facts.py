@@ -116,9 +116,12 @@ def _columns(
 def reduce_facts(
     employee_days: pl.DataFrame | pl.LazyFrame,
     violations: pl.DataFrame | pl.LazyFrame,
-    lengths: pl.DataFrame | pl.LazyFrame,
+    lengths: pl.DataFrame | pl.LazyFrame | None = None,
 ) -> pl.DataFrame:
     """The evaluation's facts per audited employee-day, from the engine's frames.
+
+    ``lengths``: the day's median report length per (nip, date) (``report_chars``);
+    None when ``employee_days`` has the column already.
 
     ``headcount``: active, no leave of any kind (status required or
     no_attendance_data); ``planned_wfh``: planned WFH where it is allowed
@@ -147,23 +150,24 @@ def reduce_facts(
     required = status == "required"
     output_applies = (status != "excused") & output_present
     valid = pl.col("first_valid_report_at").is_not_null()
+    days = employee_days.select(
+        "nip",
+        "date",
+        "unit_code",
+        "status",
+        "expected_mode",
+        planned.alias("planned_mode"),
+        "first_in",
+        "max_distance_m",
+        "at_home",
+        "first_valid_report_at",
+        *(["output_data"] if "output_data" in cols else []),
+        *(["report_chars"] if lengths is None else []),
+    ).join(per_day, on=["nip", "date"], how="left", maintain_order="left")
+    if lengths is not None:
+        days = days.join(lengths.lazy(), on=["nip", "date"], how="left", maintain_order="left")
     return (
-        employee_days.select(
-            "nip",
-            "date",
-            "unit_code",
-            "status",
-            "expected_mode",
-            planned.alias("planned_mode"),
-            "first_in",
-            "max_distance_m",
-            "at_home",
-            "first_valid_report_at",
-            *(["output_data"] if "output_data" in cols else []),
-        )
-        .join(per_day, on=["nip", "date"], how="left", maintain_order="left")
-        .join(lengths.lazy(), on=["nip", "date"], how="left", maintain_order="left")
-        .with_columns(pl.col("_att", "_absent", "_late_output", "_away").fill_null(False))
+        days.with_columns(pl.col("_att", "_absent", "_late_output", "_away").fill_null(False))
         .select(
             "nip",
             "date",
@@ -223,17 +227,16 @@ def bucket_facts(
                      execution or Execution(), year_to_date=False)
     in_memory = audit_frames(plan, store)
     if in_memory is not None:  # the engine's frames themselves: no file written or read
-        days: pl.LazyFrame = in_memory.employee_days.lazy()
         violations: pl.LazyFrame = in_memory.violations.lazy()
         meta: dict = {"store": {"versions": in_memory.versions}}
-        # the lengths the engine counted while checking output.min_chars (no second read)
-        lengths = median_lengths(in_memory.report_lengths)
-        del in_memory
-        facts = reduce_facts(
-            _columns(days, DAY_COLUMNS, OPTIONAL_DAY_COLUMNS),
-            violations.select(VIOLATION_COLUMNS),
-            lengths,
+        # the lengths the engine counted while checking output.min_chars, one per row
+        # (no second read of the reports, no join)
+        days: pl.LazyFrame = _columns(
+            in_memory.employee_days.with_columns(in_memory.report_chars).lazy(),
+            (*DAY_COLUMNS, "report_chars"), OPTIONAL_DAY_COLUMNS,
         )
+        del in_memory
+        facts = reduce_facts(days, violations.select(VIOLATION_COLUMNS))
         return BucketAudit(bucket, facts, meta)
     with tempfile.TemporaryDirectory(prefix="wfhaudit-evaluate-", dir=work_dir) as tmp:
         result = execute(replace(plan, out_dir=Path(tmp)), store)
