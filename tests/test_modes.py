@@ -442,27 +442,40 @@ def test_waived_findings_are_the_same_in_every_mode(tmp_path: Path) -> None:
 
 
 def test_a_store_written_again_at_the_same_path_gets_its_own_employee_index(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 16: chunks share one employee index per ``employees_key`` (the employees
     table's data files at the pinned version).  A store deleted and written again at the
     same path has the same version numbers but other rows: it must get another key, never
-    the index of the rows that were there before (a finding names a civil servant)."""
+    the index of the rows that were there before (a finding names a civil servant).  And
+    the indexes are released when an audit's chunks are done."""
     from wfhaudit.audit import employee_days
 
+    keys: list[str | None] = []
+    real = employee_days._employee_index
+
+    def recording(inputs: Any) -> Any:
+        keys.append(inputs.employees_key)
+        return real(inputs)
+
+    monkeypatch.setattr(employee_days, "_employee_index", recording)
     path = tmp_path / "s"
     random_store(path, seed=1, employees=9, earlier_units=UNITS[:2])
     run_audit(Store(path), PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "a",
               partition_days=2)
-    first_key = next(iter(employee_days._INDEXES))
+    first = set(keys)
+    assert first and None not in first
+    assert employee_days._INDEXES == {}  # released after the chunks
     import shutil
 
     shutil.rmtree(path)
     random_store(path, seed=2, employees=13, earlier_units=UNITS[1:])
+    keys.clear()
+    # as if the first store's indexes had stayed: a wrong key would find an empty index
+    employee_days._INDEXES.update({k: (pl.DataFrame(), pl.DataFrame()) for k in first if k})
     run_audit(Store(path), PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "b",
               partition_days=2)
-    assert first_key not in employee_days._INDEXES
-    employee_days._INDEXES.clear()  # from scratch: nothing shared
+    assert keys and not first & set(keys)  # another key: the stale index is never used
     run_audit(Store(path), PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "c",
               partition_days=2)
     assert_same_results(tmp_path / "c", tmp_path / "b")

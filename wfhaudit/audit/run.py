@@ -49,6 +49,7 @@ from wfhaudit.audit.employee_days import (
     STATUS_NO_ATTENDANCE_DATA,
     STATUS_REQUIRED,
     audited_days,
+    release_indexes,
 )
 from wfhaudit.audit.inputs import (
     AuditInputs,
@@ -501,6 +502,7 @@ def _run_chunks(
     ytd, ytd_meta = _run_year_to_date(
         store, snap, policy, days_per_chunk, work, executor, step, ytd_cache_mode
     )
+    release_indexes()  # the chunks' shared employee indexes: not needed any more
     execution = {
         "chunks": len(chunks),
         "ytd_chunks": sum(1 for r in ytd if r.index >= 0),
@@ -567,7 +569,7 @@ class _SortedWriter:
     range): each range's rows in the file's columns and order, the ranges in unit order,
     so the file is sorted.  Several ranges: Arrow's Parquet writer (zstd), which appends
     them one after the other; one range (``whole``, as in memory): Polars' writer,
-    which encodes the columns in parallel (0.2 s less for 840 000 employee-days)."""
+    which encodes the columns in parallel (about 0.15 s less for 840 000 employee-days)."""
 
     def __init__(self, path: Path, name: str, whole: bool = False) -> None:
         self.path = path
