@@ -441,14 +441,9 @@ def test_waived_findings_are_the_same_in_every_mode(tmp_path: Path) -> None:
         assert_same_results(tmp_path / "memory", tmp_path / f"p{days}")
 
 
-def test_a_store_written_again_at_the_same_path_gets_its_own_employee_index(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Issue 16: chunks share one employee index per ``employees_key`` (the employees
-    table's data files at the pinned version).  A store deleted and written again at the
-    same path has the same version numbers but other rows: it must get another key, never
-    the index of the rows that were there before (a finding names a civil servant).  And
-    the indexes are released when an audit's chunks are done."""
+@pytest.fixture
+def index_keys(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The ``employees_key`` of every employee index computed (in order)."""
     from wfhaudit.audit import employee_days
 
     keys: list[str | None] = []
@@ -459,6 +454,20 @@ def test_a_store_written_again_at_the_same_path_gets_its_own_employee_index(
         return real(inputs)
 
     monkeypatch.setattr(employee_days, "_employee_index", recording)
+    return keys
+
+
+def test_a_store_written_again_at_the_same_path_gets_its_own_employee_index(
+    tmp_path: Path, index_keys: list[str | None]
+) -> None:
+    """Issue 16: chunks share one employee index per ``employees_key`` (the employees
+    table's data files at the pinned version).  A store deleted and written again at the
+    same path has the same version numbers but other rows: it must get another key, never
+    the index of the rows that were there before (a finding names a civil servant).  And
+    the indexes are released when an audit's chunks are done."""
+    from wfhaudit.audit import employee_days
+
+    keys = index_keys
     path = tmp_path / "s"
     random_store(path, seed=1, employees=9, earlier_units=UNITS[:2])
     run_audit(Store(path), PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "a",
@@ -482,13 +491,11 @@ def test_a_store_written_again_at_the_same_path_gets_its_own_employee_index(
 
 
 def test_each_agency_group_s_employee_index_is_computed_once_per_audit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_keys: list[str | None]
 ) -> None:
     """Issue 16: chunks audit their agencies group by group; every group's employee index
     is shared by all the chunks of the audit (at 4 million employees it was computed again
     for every group of every day: 12 s a chunk).  The results are the in-memory run's."""
-    from wfhaudit.audit import employee_days
-
     store = build_store(tmp_path / "s")
     # rows of nips not in employees: a group sees none of them, the period counts them
     for kind in ("attendance", "outputs", "roster"):
@@ -501,14 +508,8 @@ def test_each_agency_group_s_employee_index_is_computed_once_per_audit(
                        partition_days=0)
     assert memory.meta["data_quality"]["attendance_unknown_nip"] == 3
     monkeypatch.setattr(partitioned, "GROUP_EMPLOYEES", 2)  # one agency per group
-    computed: list[str | None] = []
-    real = employee_days._employee_index
-
-    def counting(inputs: Any) -> Any:
-        computed.append(inputs.employees_key)
-        return real(inputs)
-
-    monkeypatch.setattr(employee_days, "_employee_index", counting)
+    computed = index_keys
+    computed.clear()
     result = run_audit(store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "g",
                        partition_days=1)
     groups = result.meta["execution"]["agency_groups"]
