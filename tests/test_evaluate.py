@@ -254,15 +254,22 @@ def test_in_memory_facts_are_the_published_files_rows(small: Path, tmp_path: Pat
     out.mkdir()
     plan = AuditPlan(week, policy, out, as_of, Execution(partition_days=0))
     frames = audit_frames(plan, Store(small))
-    assert frames is not None and list(out.iterdir()) == []
+    assert frames.report_chars is not None and list(out.iterdir()) == []
     audit = run_audit(Store(small), week, policy, as_of=as_of, out_dir=tmp_path / "a",
                       partition_days=0)
-    assert frames.employee_days.equals(audit.employee_days)
-    assert frames.violations.equals(audit.violations)
-    assert frames.violations.height > 0
+    assert frames.employee_days.collect().equals(audit.employee_days)
+    assert frames.violations.collect().equals(audit.violations)
+    assert frames.violations.collect().height > 0
     assert frames.versions == audit.meta["store"]["versions"]
-    chunked = AuditPlan(week, policy, out, as_of, Execution(partition_days=1))
-    assert audit_frames(chunked, Store(small)) is None
+    # in chunks: published into the plan's directory, the same rows read back
+    chunked = AuditPlan(week, policy, tmp_path / "c", as_of, Execution(partition_days=1))
+    (tmp_path / "c").mkdir()
+    in_chunks = audit_frames(chunked, Store(small))
+    assert in_chunks.report_chars is None
+    assert (tmp_path / "c" / "employee_days.parquet").exists()
+    assert in_chunks.employee_days.collect().equals(audit.employee_days)
+    assert in_chunks.violations.collect().equals(audit.violations)
+    assert in_chunks.versions == frames.versions
     by_frames = bucket_facts(Store(small), week, policy, as_of)
     by_files = bucket_facts(Store(small), week, policy, as_of, execution=Execution(1))
     assert by_frames.facts.height == audit.employee_days.height

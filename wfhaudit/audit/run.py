@@ -984,9 +984,17 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
     """Run ``plan`` on ``store`` through the pipeline; the published result."""
     step = progress or _noop
     started = time.perf_counter()
+    return _finish(plan, store, step, _start(plan, store, step), started)
+
+
+def _finish(
+    plan: AuditPlan, store: Store, step: Progress,
+    start: tuple[dt.date, Snapshot, dict[str, Any], Executor], started: float,
+) -> AuditResult:
+    """Steps 2 to 4 of ``plan`` after ``_start``: the chunks, the period step, publish."""
     period, policy = plan.period, plan.policy
     ytd_mode = ytd_cache.cache_mode(plan.execution.ytd_cache)
-    as_of, snap, mode, executor = _start(plan, store, step)
+    as_of, snap, mode, executor = start
     tmp = results_dir(plan.out_dir)
     try:
         with _work_dir(mode["days_per_chunk"] > 0, plan.execution) as work:
@@ -1014,30 +1022,39 @@ def execute(plan: AuditPlan, store: Store, progress: Progress | None = None) -> 
 
 @dataclass(frozen=True)
 class AuditFrames:
-    """An audit's employee-days and violations in memory, unpublished (``audit_frames``)."""
+    """An audit's employee-days and violations as frames (``audit_frames``)."""
 
-    employee_days: pl.DataFrame  # ``employee_days.parquet``'s rows
-    violations: pl.DataFrame  # ``violations.parquet``'s rows (waivers applied)
+    employee_days: pl.LazyFrame  # ``employee_days.parquet``'s rows
+    violations: pl.LazyFrame  # ``violations.parquet``'s rows (waivers applied)
     versions: dict[str, Any]  # the store's versions read
     #: per row of ``employee_days``: the median characters of its valid reports, as the
-    #: engine counted them for ``output.min_chars`` (null without a valid report)
-    report_chars: pl.Series
+    #: engine counted them for ``output.min_chars`` (null without a valid report); None
+    #: when the period ran in chunks (the result files do not keep them)
+    report_chars: pl.Series | None
 
 
 def audit_frames(
     plan: AuditPlan, store: Store, progress: Progress | None = None
-) -> AuditFrames | None:
-    """``employee_days.parquet`` and ``violations.parquet`` of ``plan`` as frames, without
-    the period step's files, when the pipeline audits the period in memory: one chunk that
-    holds the whole period, so every rule, the period-scope ones too, and the waivers ran
-    in it and its parts are those files' rows.  None when the period runs in chunks (then
-    ``execute``, whose period step merges them).  For a caller that counts facts and
-    publishes nothing (evaluate); ``plan.out_dir`` is not written."""
+) -> AuditFrames:
+    """``employee_days.parquet`` and ``violations.parquet`` of ``plan`` as frames, for a
+    caller that counts facts (evaluate).  In memory: the one chunk's parts (it holds the
+    whole period, so every rule, the period-scope ones too, and the waivers ran in it and
+    its parts are those files' rows); nothing is written.  In chunks: the pipeline
+    publishes into ``plan.out_dir`` (a scratch directory of the caller's, which must
+    outlive the frames) and the frames scan its files.  The snapshot is taken once."""
     step = progress or _noop
-    ytd_mode = ytd_cache.cache_mode(plan.execution.ytd_cache)
-    _, snap, mode, executor = _start(plan, store, step)
+    started = time.perf_counter()
+    start = _start(plan, store, step)
+    _, snap, mode, executor = start
     if mode["days_per_chunk"] or not snap.days.height:
-        return None
+        result = _finish(plan, store, step, start, started)
+        return AuditFrames(
+            pl.scan_parquet(result.out_dir / "employee_days.parquet", glob=False),
+            pl.scan_parquet(result.out_dir / "violations.parquet", glob=False),
+            dict(result.meta["store"]["versions"]),
+            None,
+        )
+    ytd_mode = ytd_cache.cache_mode(plan.execution.ytd_cache)
     results, _, _ = _run_chunks(
         store, snap, plan.policy, 0, None, executor, step, ytd_mode, report_lengths=True
     )
@@ -1046,5 +1063,6 @@ def audit_frames(
     if not isinstance(days, pl.DataFrame) or not isinstance(violations, pl.DataFrame):
         raise RuntimeError("internal: an in-memory chunk wrote its parts to files")
     lengths = days.get_column(REPORT_CHARS)
-    days = days.drop(REPORT_CHARS)
-    return AuditFrames(days, violations, dict(snap.inputs.versions), lengths)
+    return AuditFrames(
+        days.drop(REPORT_CHARS).lazy(), violations.lazy(), dict(snap.inputs.versions), lengths
+    )

@@ -1,18 +1,18 @@
 """One bucket's employee-day facts, from the audit engine (one engine, not a second reading).
 
 ``bucket_facts`` audits the bucket through the audit pipeline (an
-``AuditPlan``: in memory ``wfhaudit.audit.run.audit_frames``, the pipeline's
-chunk whose parts are the result files' rows, unpublished; in chunks
-``execute``, the entry point of every audit mode, into a scratch directory)
-and reduces its result frames — ``employee_days`` (statuses, modes, first IN, earliest valid
-report, at home), ``violations`` (unwaived findings: waivers are already
-applied by the engine) — to one row per audited employee-day holding the
+``AuditPlan`` run by ``wfhaudit.audit.run.audit_frames``: in memory the
+pipeline's chunk whose parts are the result files' rows, unpublished; in chunks
+published into a scratch directory) and reduces its result frames —
+``employee_days`` (statuses, modes, first IN, earliest valid report, at home),
+``violations`` (unwaived findings: waivers are already applied by the engine) —
+to one row per audited employee-day holding the
 0/1 facts and values the measures count.  Columns that come with the v2
 engine (``planned_mode``, ``output_data``) are used when present.
 
 The daily report's length: the number of characters of each valid report of
 the bucket's employee-days that count for ``output.min_chars``.  In memory the
-engine's chunk keeps them as it counted them (``AuditFrames.report_lengths``);
+engine's chunk keeps them as it counted them (``AuditFrames.report_chars``);
 in chunks they are read beside the engine and counted by its own function
 (``employee_days.report_lengths``), valid when at least ``output.min_chars``.
 The evaluation reads no summary, so the bucket is audited without the year to
@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from wfhaudit.audit.employee_days import report_lengths
 from wfhaudit.audit.period import Period
-from wfhaudit.audit.run import AuditPlan, Execution, audit_frames, execute
+from wfhaudit.audit.run import AuditPlan, Execution, audit_frames
 from wfhaudit.policy.model import Policy
 from wfhaudit.schema import EMPLOYEE_DAY_RULES, INTEGRITY_RULES
 from wfhaudit.store import Store
@@ -220,38 +220,21 @@ def bucket_facts(
     ``execution``: how the pipeline runs the bucket (default: it chooses, as ``audit``).
     In memory, the engine's frames are reduced as they are (``audit_frames``: no file
     written); in chunks, the pipeline publishes into a scratch directory and only the
-    columns the facts count are read back.  The year to date is not audited (the
-    evaluation reads no summary).
+    columns the facts count are read back.  Either way the store is pinned once.  The
+    year to date is not audited (the evaluation reads no summary).
     """
-    plan = AuditPlan(bucket, policy, Path(work_dir or tempfile.gettempdir()), as_of,
-                     execution or Execution(), year_to_date=False)
-    in_memory = audit_frames(plan, store)
-    if in_memory is not None:  # the engine's frames themselves: no file written or read
-        violations: pl.LazyFrame = in_memory.violations.lazy()
-        meta: dict = {"store": {"versions": in_memory.versions}}
-        # the lengths the engine counted while checking output.min_chars, one per row
-        # (no second read of the reports, no join)
-        days: pl.LazyFrame = _columns(
-            in_memory.employee_days.with_columns(in_memory.report_chars).lazy(),
-            (*DAY_COLUMNS, "report_chars"), OPTIONAL_DAY_COLUMNS,
-        )
-        del in_memory
-        facts = reduce_facts(days, violations.select(VIOLATION_COLUMNS))
-        return BucketAudit(bucket, facts, meta)
     with tempfile.TemporaryDirectory(prefix="wfhaudit-evaluate-", dir=work_dir) as tmp:
-        result = execute(replace(plan, out_dir=Path(tmp)), store)
-        days = pl.scan_parquet(result.out_dir / "employee_days.parquet", glob=False)
-        violations = pl.scan_parquet(result.out_dir / "violations.parquet", glob=False)
-        facts = _reduce(store, bucket, policy, days, violations)
-        meta = dict(result.meta)
+        plan = AuditPlan(bucket, policy, Path(tmp), as_of, execution or Execution(),
+                         year_to_date=False)
+        frames = audit_frames(plan, store)
+        days = _columns(frames.employee_days, DAY_COLUMNS, OPTIONAL_DAY_COLUMNS)
+        lengths = None
+        if frames.report_chars is not None:
+            # the lengths the engine counted while checking output.min_chars, one per row
+            # (no second read of the reports, no join)
+            days = days.with_columns(frames.report_chars)
+        else:  # in chunks: read beside the engine, counted by its function
+            lengths = _report_lengths(store, bucket, policy)
+        facts = reduce_facts(days, frames.violations.select(VIOLATION_COLUMNS), lengths)
+        meta = {"store": {"versions": frames.versions}}
     return BucketAudit(bucket, facts, meta)
-
-
-def _reduce(
-    store: Store, bucket: Period, policy: Policy, days: pl.LazyFrame, violations: pl.LazyFrame
-) -> pl.DataFrame:
-    return reduce_facts(
-        _columns(days, DAY_COLUMNS, OPTIONAL_DAY_COLUMNS),
-        violations.select(VIOLATION_COLUMNS),
-        _report_lengths(store, bucket, policy),
-    )
