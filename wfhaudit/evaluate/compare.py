@@ -193,7 +193,8 @@ def comparisons(
 
     def one(scope: tuple[str | None, Measure, np.ndarray]) -> tuple[dict[str, Any], Any]:
         code, measure, diffs = scope
-        return compare(diffs, measure, f"{bucket}/{code or '*'}/{measure.key}", seed=seed)
+        scope_name = "*" if code is None else code  # the province: "*"
+        return compare(diffs, measure, f"{bucket}/{scope_name}/{measure.key}", seed=seed)
 
     with ThreadPoolExecutor(min(os.cpu_count() or 1, BOOTSTRAP_THREADS)) as pool:
         done = list(pool.map(one, scopes))
