@@ -589,7 +589,8 @@ def report_lengths(text: pl.Series) -> pl.Series:
 
 
 def _reports(keys: _Keys, base: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, int]:
-    """Daily reports of audited employee-days, each with ``valid`` and its ``chars``.
+    """Daily reports of audited employee-days, each with its ``chars`` (the characters
+    that count), their number ``length`` and ``valid`` (at least ``output.min_chars``).
 
     Also returns the number of reports of the period with an unknown nip.
     """
@@ -597,7 +598,9 @@ def _reports(keys: _Keys, base: pl.DataFrame, policy: Policy) -> tuple[pl.DataFr
     reports = _audited(keys, keyed, base, ["unit_code", "status"])
     reports = reports.with_columns(
         _report_characters(reports.get_column("text")).alias("chars")
-    ).with_columns((pl.col("chars").str.len_chars() >= policy.output_min_chars).alias("valid"))
+    ).with_columns(pl.col("chars").str.len_chars().alias("length")).with_columns(
+        (pl.col("length") >= policy.output_min_chars).alias("valid")
+    )
     return reports, unknown
 
 

@@ -515,7 +515,7 @@ def _audit_groups(
         ed = frames.employee_days
         if chunk.report_lengths:  # per employee-day, an integer join on its key
             medians = frames.reports.filter(pl.col("valid")).group_by("ed_key").agg(
-                pl.col("chars").str.len_chars().median().cast(pl.Float64).alias(REPORT_CHARS)
+                pl.col("length").median().cast(pl.Float64).alias(REPORT_CHARS)
             )
             ed = ed.join(medians, on="ed_key", how="left", maintain_order="left")
         vio_parts.append(vio)
