@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+from peak import peak_mb  # bench/peak.py (this script's directory is on sys.path)
 
 from wfhaudit.audit.calendar import calendar
 from wfhaudit.audit.period import parse_period
@@ -241,7 +242,7 @@ def _child(mode: str, store_path: Path, out: Path) -> dict:
     else:
         data = child_audit(store_path, out)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    data["peak_mb"] = usage.ru_maxrss / 1024
+    data["peak_mb"] = peak_mb()
     # CPU of the measured work only (imports and interpreter start-up excluded)
     data["cpu_seconds"] = (usage.ru_utime + usage.ru_stime) - (before.ru_utime + before.ru_stime)
     return data

@@ -5,7 +5,7 @@
 
 Generates (once) four months 2025-11..2026-02 with ``wfhaudit.sample.months`` and
 ingests them into a store; then, each in a fresh child process, measures wall time
-and peak memory (max RSS) of
+and peak memory (the child's own high-water mark, bench/peak.py) of
 
 - ``audit <month>``: ``run_audit`` of one month (``--as-of 2026-03-02``), for each of
   the four months, one after the other (their walls are summed, their peaks maxed);
@@ -27,6 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from peak import bench_env  # bench/peak.py (this script's directory is on sys.path)
+
 SPAN = "2025-11..2026-02"
 MONTHS = ("2025-11", "2025-12", "2026-01", "2026-02")
 AS_OF = "2026-03-02"
@@ -35,6 +37,7 @@ KINDS = ("employees", "offices", "roster", "attendance", "outputs", "leave", "fe
 CHILD = r"""
 import datetime as dt, json, resource, sys, tempfile, time
 from pathlib import Path
+from peak import peak_mb
 from wfhaudit.policy import load_policy
 from wfhaudit.store import Store
 what, store = sys.argv[1], Store(sys.argv[2])
@@ -57,7 +60,7 @@ wall = time.perf_counter() - started
 usage = resource.getrusage(resource.RUSAGE_SELF)
 cpu = usage.ru_utime + usage.ru_stime - cpu_before
 print(json.dumps({"wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-                  "peak_mb": round(usage.ru_maxrss / 1024)}))
+                  "peak_mb": round(peak_mb())}))
 """
 
 
@@ -67,6 +70,7 @@ def _child(what: str, store: Path, arg: str) -> dict[str, float]:
         capture_output=True,
         text=True,
         check=True,
+        env=bench_env(),
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -7,7 +7,7 @@
 
 Generates ``bench/out/kmob-<rows>.csv`` (kmob profile: semicolon separated,
 decimal comma, dd/mm/yyyy + HH:MM:SS) once, then runs each contender in its own
-subprocess and prints rows/s and peak memory (ru_maxrss of the child).
+subprocess and prints rows/s and peak memory (peak.py's peak_mb, the child's own).
 Target: ingest at least half the raw speed, peak memory under 3 GB.
 ``--bad-cells N`` measures a file like a real export instead: N cells spread
 over the file are rejected or need a second parse (``kmob-<rows>-bad<N>.csv``).
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+from peak import bench_env  # bench/peak.py (this script's directory is on sys.path)
 
 from wfhaudit.sample.generator import KMOB_HEADERS
 
@@ -89,6 +90,7 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
 
 _RAW = """
 import json, resource, sys, time
+from peak import peak_mb
 import polars as pl
 u0 = resource.getrusage(resource.RUSAGE_SELF)
 cpu0 = u0.ru_utime + u0.ru_stime
@@ -97,11 +99,12 @@ df = pl.read_csv(sys.argv[1], separator=";", infer_schema=False)
 df.write_parquet(sys.argv[2])
 u = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": time.perf_counter() - t, "rows": df.height,
-                  "cpu": u.ru_utime + u.ru_stime - cpu0, "maxrss_kb": u.ru_maxrss}))
+                  "cpu": u.ru_utime + u.ru_stime - cpu0, "maxrss_kb": peak_mb() * 1024}))
 """
 
 _INGEST = """
 import json, resource, sys, time
+from peak import peak_mb
 from pathlib import Path
 from wfhaudit.ingest import ingest_files
 from wfhaudit.store import Store
@@ -116,7 +119,7 @@ u = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"seconds": time.perf_counter() - t, "rows": s.read, "stored": s.stored,
                   "rejected": s.rejected, "zero_coordinates": s.zero_coordinates,
                   "steps": steps, "cpu": u.ru_utime + u.ru_stime - cpu0,
-                  "maxrss_kb": u.ru_maxrss}))
+                  "maxrss_kb": peak_mb() * 1024}))
 """
 
 
@@ -149,7 +152,8 @@ def add_bad_cells(clean: Path, path: Path, n: int) -> None:
 
 def _child(code: str, *args: str) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True,
+        env=bench_env(),
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from peak import peak_mb as own_peak_mb  # bench/peak.py (this script's directory is on sys.path)
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 MONTH = "2025-12"
@@ -44,9 +46,9 @@ LOAD_BATCH_ROWS = 4_000_000
 
 
 def peak_mb() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024.0
+    """This step's peak: its own (``peak.peak_mb``) or its largest child's (Dask workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return max(own_peak_mb(), children)
 
 
 # --- steps (each runs in a child process) ----------------------------------------------
