@@ -195,3 +195,30 @@ def test_html_prints_with_every_chart_and_no_table_wider_than_a4(evaluated, tmp_
     dom = _dom(probe)
     assert re.search(r'data-charts="(\d+)"', dom)[1] == str(9 + 5)  # 9 trends, 5 forest plots
     assert re.search(r'data-overflow="([^"]*)"', dom)[1] == "none"
+
+
+def test_comparisons_run_beside_the_next_audit_are_each_buckets_own(evaluated):
+    """The evaluation compares a bucket in the background while it audits the next one:
+    every bucket's rows are still that bucket's comparisons, in bucket order."""
+    import json
+
+    from wfhaudit.evaluate.compare import comparisons
+    from wfhaudit.evaluate.facts import bucket_facts
+
+    _, out, _, store = evaluated
+    model = json.loads((out / "evaluation.json").read_text("utf-8"))
+    months = ("2025-11", "2025-12", "2026-01", "2026-02")
+    assert [c["bucket"] for c in model["comparisons"]["province"]] == [
+        m for m in months for _ in range(5)
+    ]
+    month = "2026-01"
+    facts = bucket_facts(Store(store), parse_period(month), load_policy(None),
+                         dt.date(2026, 3, 2)).facts
+    units, province = json.loads(json.dumps(comparisons(facts, month)))  # as the JSON holds
+    assert [c for c in model["comparisons"]["province"] if c["bucket"] == month] == province
+    mine = [
+        {k: v for k, v in c.items() if k != "unit_name"}
+        for c in model["comparisons"]["units"]
+        if c["bucket"] == month
+    ]
+    assert mine == units

@@ -514,10 +514,20 @@ def _audit_groups(
         )
         ed = frames.employee_days
         if chunk.report_lengths:  # per employee-day, an integer join on its key
-            medians = frames.reports.filter(pl.col("valid")).group_by("ed_key").agg(
-                pl.col("length").median().cast(pl.Float64).alias(REPORT_CHARS)
+            # lazy: only the two columns are filtered, not the reports' texts
+            medians = (
+                frames.reports.lazy()
+                .filter(pl.col("valid"))
+                .group_by("ed_key")
+                .agg(pl.col("length").median().cast(pl.Float64).alias(REPORT_CHARS))
+                .collect()
             )
-            ed = ed.join(medians, on="ed_key", how="left", maintain_order="left")
+            # joined to the key alone, then added as a column: the wide frame is not copied
+            ed = ed.with_columns(
+                ed.select("ed_key")
+                .join(medians, on="ed_key", how="left", maintain_order="left")
+                .get_column(REPORT_CHARS)
+            )
         vio_parts.append(vio)
         unit_parts.append(found)
         evidence.append(ed)

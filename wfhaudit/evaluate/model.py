@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,14 @@ from wfhaudit.audit.period import Period
 from wfhaudit.audit.run import today_wib
 from wfhaudit.errors import DataError, UsageError
 from wfhaudit.evaluate.buckets import buckets
-from wfhaudit.evaluate.compare import LEVEL, MIN_EMPLOYEES, RESAMPLES, SEED, comparisons
+from wfhaudit.evaluate.compare import (
+    LEVEL,
+    MIN_EMPLOYEES,
+    RESAMPLES,
+    SEED,
+    compare_sums,
+    person_sums,
+)
 from wfhaudit.evaluate.facts import bucket_facts
 from wfhaudit.evaluate.measures import BETTER, MEASURES, bucket_measures, readiness_days
 from wfhaudit.policy.model import Policy
@@ -188,37 +196,46 @@ def evaluate(
     audited: list[Period] = []
     versions: dict[str, Any] = {}
     all_buckets = buckets(span, by)
-    for i, bucket in enumerate(all_buckets, 1):
-        entry = {
-            "label": bucket.label,
-            "start": bucket.start.isoformat(),
-            "end": bucket.end.isoformat(),
-        }
-        working = audited_days(calendar(policy, bucket.start, bucket.end), as_of).height
-        if not working or not _has_attendance(store, bucket):
-            bucket_rows.append({**entry, "audited": False, "employee_days": 0})
-            continue
-        if progress is not None:
-            progress(f"auditing {bucket.label} ({i}/{len(all_buckets)})")
-        result = bucket_facts(store, bucket, policy, as_of, work_dir)
-        facts = result.facts
-        if not facts.height:  # no working day (a weekend cut of a week) or nobody active
-            bucket_rows.append({**entry, "audited": False, "employee_days": 0})
-            continue
-        versions = dict(result.meta.get("store", {}).get("versions", {}))
-        u_rows, p_row = bucket_measures(facts, bucket.label)
-        units += u_rows
-        province.append(p_row)
-        c_units, c_province = comparisons(facts, bucket.label, seed=seed)
-        cmp_units += c_units
-        cmp_province += c_province
-        exempt = _exempt_units(policy, bucket)
-        readiness += [
-            {"bucket": bucket.label, **r} for r in readiness_days(facts, exempt, min_share)
-        ]
-        bucket_rows.append({**entry, "audited": True, "employee_days": facts.height})
-        audited.append(bucket)
-        del facts, result
+    # A bucket's comparisons (the bootstraps) run in the background while the next
+    # bucket is audited, which leaves part of the cores idle; they need only the
+    # per-person sums (a few rows per employee), not the facts.  Taken in bucket order.
+    pending: list[Future[tuple[list[dict[str, Any]], list[dict[str, Any]]]]] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="wfhaudit-compare") as background:
+        for i, bucket in enumerate(all_buckets, 1):
+            entry = {
+                "label": bucket.label,
+                "start": bucket.start.isoformat(),
+                "end": bucket.end.isoformat(),
+            }
+            working = audited_days(calendar(policy, bucket.start, bucket.end), as_of).height
+            if not working or not _has_attendance(store, bucket):
+                bucket_rows.append({**entry, "audited": False, "employee_days": 0})
+                continue
+            if progress is not None:
+                progress(f"auditing {bucket.label} ({i}/{len(all_buckets)})")
+            result = bucket_facts(store, bucket, policy, as_of, work_dir)
+            facts = result.facts
+            if not facts.height:  # no working day (a weekend cut of a week) or nobody active
+                bucket_rows.append({**entry, "audited": False, "employee_days": 0})
+                continue
+            versions = dict(result.meta.get("store", {}).get("versions", {}))
+            u_rows, p_row = bucket_measures(facts, bucket.label)
+            units += u_rows
+            province.append(p_row)
+            pending.append(
+                background.submit(compare_sums, person_sums(facts), bucket.label, seed=seed)
+            )
+            exempt = _exempt_units(policy, bucket)
+            readiness += [
+                {"bucket": bucket.label, **r} for r in readiness_days(facts, exempt, min_share)
+            ]
+            bucket_rows.append({**entry, "audited": True, "employee_days": facts.height})
+            audited.append(bucket)
+            del facts, result
+        for future in pending:
+            c_units, c_province = future.result()
+            cmp_units += c_units
+            cmp_province += c_province
     if not audited:
         raise DataError(
             f"the store holds no attendance in {span.label} (before the as-of date "

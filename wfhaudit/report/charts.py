@@ -38,6 +38,10 @@ _RC: Any = {
 }
 
 
+#: an id's definition or reference: ``id="X"``, ``"#X"`` (href) and ``(#X)`` (url)
+_REFERENCE = re.compile(r'(\bid="|"#|\(#)([^"()]+)([")])')
+
+
 def _svg(fig: Figure, prefix: str) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
@@ -46,10 +50,10 @@ def _svg(fig: Figure, prefix: str) -> str:
     text = text[text.index("<svg") :]
     text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
     ids = set(re.findall(r'\bid="([^"]+)"', text))
-    for old in sorted(ids, key=len, reverse=True):
-        new = f"{prefix}-{old}"
-        text = text.replace(f'id="{old}"', f'id="{new}"')
-        text = text.replace(f'"#{old}"', f'"#{new}"').replace(f"(#{old})", f"(#{new})")
+    # every id="X", "#X" and (#X) of the chart's own ids, in one pass over the text
+    text = _REFERENCE.sub(
+        lambda m: f"{m[1]}{prefix}-{m[2]}{m[3]}" if m[2] in ids else m[0], text
+    )
     # A fixed rendered size on top of the viewBox; CSS scales it down to the page.
     return text.strip()
 

@@ -23,7 +23,6 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 
 from wfhaudit.errors import UsageError
 from wfhaudit.processes import pid_alive
-from wfhaudit.report import charts
 from wfhaudit.report.clarifications import write_clarification_sheets
 from wfhaudit.report.i18n import Catalogue, catalogue
 from wfhaudit.report.model import build_report
@@ -159,6 +158,8 @@ def page_css(model: dict[str, Any], cat: Catalogue) -> str:
 
 def render_html(model: dict[str, Any], cat: Catalogue, with_xlsx: bool = False) -> str:
     ctx = _context(model, cat, with_xlsx)
+    from wfhaudit.report import charts  # matplotlib: loaded to draw, not before
+
     ctx["charts"] = charts.all_charts(model, cat)
     ctx["css"] = (template_dir() / "report.css").read_text("utf-8")
     ctx["page_css"] = page_css(model, cat)
