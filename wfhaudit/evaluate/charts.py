@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FuncFormatter
 
 from wfhaudit.evaluate.compare import COMPARED
 from wfhaudit.evaluate.render import PALETTE, PERCENT, Labels
@@ -52,8 +51,7 @@ def _trend(model: dict[str, Any], key: str, index: int, cat: Catalogue, L: Label
         )
         many = len(labels_) > 6
         ax.set_xticks(xs, labels_, rotation=45 if many else 0, ha="right" if many else "center")
-        if key in PERCENT:
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
+        ax.yaxis.set_major_formatter(charts.Ticks(cat, "%" if key in PERCENT else ""))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.set_title(L.measures[key], loc="left", fontsize=10)
         if len(codes) <= 12:
@@ -85,6 +83,7 @@ def _forest(model: dict[str, Any], measure: str, index: int, cat: Catalogue, L: 
             ax.plot([scale * c["low"], scale * c["high"]], [y, y], color=colour, linewidth=2)
             ax.plot([scale * c["difference"]], [y], "o", color=colour, markersize=4)
         ax.axvline(0, color=charts.GREY, linewidth=0.8, linestyle="--")
+        ax.xaxis.set_major_formatter(charts.Ticks(cat, ""))
         ax.set_yticks(range(len(items)), [name for name, _, _ in items])
         if not items:
             ax.text(0.5, 0.5, L.t("too_few"), ha="center", va="center", transform=ax.transAxes)

@@ -19,7 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator  # noqa: E402
 
 from wfhaudit.report.i18n import Catalogue  # noqa: E402
 
@@ -56,6 +56,32 @@ def _svg(fig: Figure, prefix: str) -> str:
     )
     # A fixed rendered size on top of the viewBox; CSS scales it down to the page.
     return text.strip()
+
+
+def tick_decimals(ticks: Any) -> int:
+    """The fewest decimals that write every tick exactly (0.25 needs 2, 0.5 one, 20 none)."""
+    for decimals in range(4):
+        if all(abs(t - round(t, decimals)) <= 1e-9 * max(1.0, abs(t)) for t in ticks):
+            return decimals
+    return 4
+
+
+class Ticks(Formatter):
+    """Tick labels ("12%", "0,25%", "0,05") in the catalogue's number format, with as
+    many decimals as the ticks need: on a zoomed axis (0.2% .. 0.8%) every label
+    differs, where a fixed "0%" would print the same label on every tick."""
+
+    def __init__(self, cat: Catalogue, suffix: str = "%") -> None:
+        self.cat = cat
+        self.suffix = suffix
+        self.decimals = 0
+
+    def set_locs(self, locs: Any) -> None:
+        super().set_locs(locs)
+        self.decimals = tick_decimals(locs)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self.cat.number(x, self.decimals) + self.suffix
 
 
 def _fig(width: float = 7.0, height: float = 3.0) -> tuple[Figure, Any]:
@@ -121,7 +147,7 @@ def daily_compliance(daily: list[dict[str, Any]], cat: Catalogue) -> str:
         low = min(rates, default=0.0)
         start = 0 if low < 60 else 10 * math.floor((low - 5) / 10)
         ax.set_ylim(start, 101)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
+        ax.yaxis.set_major_formatter(Ticks(cat))
         label = cat.t("chart_rate")
         if start > 0:
             label += f"\n({cat.t('chart_axis_from', start=cat.number(start, 0) + '%')})"
@@ -143,7 +169,7 @@ def _percent_axis(ax: Any, cap: float | None, cat: Catalogue) -> None:
         )
         ax.legend(loc="upper right", frameon=False)
     ax.set_ylim(0, 105)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: cat.number(y, 0) + "%"))
+    ax.yaxis.set_major_formatter(Ticks(cat))
     ax.set_ylabel(cat.t("chart_share"))
 
 
