@@ -198,7 +198,8 @@ def evaluate(
     all_buckets = buckets(span, by)
     # A bucket's comparisons (the bootstraps) run in the background while the next
     # bucket is audited, which leaves part of the cores idle; they need only the
-    # per-person sums (a few rows per employee), not the facts.  Taken in bucket order.
+    # per-person sums (a few rows per employee), not the facts; one bucket at a time,
+    # so that short buckets (weeks) do not queue up their sums.  Taken in bucket order.
     pending: list[Future[tuple[list[dict[str, Any]], list[dict[str, Any]]]]] = []
     with ThreadPoolExecutor(1, thread_name_prefix="wfhaudit-compare") as background:
         for i, bucket in enumerate(all_buckets, 1):
@@ -222,9 +223,11 @@ def evaluate(
             u_rows, p_row = bucket_measures(facts, bucket.label)
             units += u_rows
             province.append(p_row)
-            pending.append(
-                background.submit(compare_sums, person_sums(facts), bucket.label, seed=seed)
-            )
+            sums = person_sums(facts)
+            if pending:  # at most one bucket's sums in the background (memory: one, not a queue)
+                pending[-1].result()
+            pending.append(background.submit(compare_sums, sums, bucket.label, seed=seed))
+            del sums
             exempt = _exempt_units(policy, bucket)
             readiness += [
                 {"bucket": bucket.label, **r} for r in readiness_days(facts, exempt, min_share)
