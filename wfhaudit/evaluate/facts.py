@@ -70,9 +70,13 @@ VIOLATION_COLUMNS = ("nip", "date", "rule", "minutes")
 LENGTHS_SCHEMA = pl.Schema({"nip": pl.String, "date": pl.Date, "report_chars": pl.Float64})
 
 
-def median_lengths(valid: pl.DataFrame) -> pl.DataFrame:
-    """Per (nip, date) of valid reports (nip, date, ``chars``): the median characters."""
-    valid = valid.with_columns(pl.len().over("nip", "date").alias("_n"))
+def day_report_lengths(reports: pl.DataFrame, min_chars: int) -> pl.DataFrame:
+    """Per (nip, date) of ``reports`` (nip, date, text): the median characters of the
+    day's valid reports (at least ``min_chars``, counted as the engine counts them)."""
+    chars = reports.select("nip", "date", report_lengths(reports.get_column("text")).alias("chars"))
+    valid = chars.filter(pl.col("chars") >= min_chars).with_columns(
+        pl.len().over("nip", "date").alias("_n")
+    )
     # most days have one valid report, its length the median; only the others are grouped
     return pl.concat(
         [
@@ -84,13 +88,6 @@ def median_lengths(valid: pl.DataFrame) -> pl.DataFrame:
             .agg(pl.col("chars").median().cast(pl.Float64).alias("report_chars")),
         ]
     )
-
-
-def day_report_lengths(reports: pl.DataFrame, min_chars: int) -> pl.DataFrame:
-    """Per (nip, date) of ``reports`` (nip, date, text): the median characters of the
-    day's valid reports (at least ``min_chars``, counted as the engine counts them)."""
-    chars = reports.select("nip", "date", report_lengths(reports.get_column("text")).alias("chars"))
-    return median_lengths(chars.filter(pl.col("chars") >= min_chars))
 
 
 def _report_lengths(store: Store, bucket: Period, policy: Policy) -> pl.DataFrame:
