@@ -168,10 +168,12 @@ def compare(
     return row, means
 
 
-def comparisons(
-    facts: pl.DataFrame, bucket: str, *, seed: int = SEED
+def compare_sums(
+    sums: pl.DataFrame, bucket: str, *, seed: int = SEED
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(per agency rows, province rows) of every compared measure in one bucket.
+    """(per agency rows, province rows) of every compared measure in one bucket, from its
+    ``person_sums`` (a few rows per employee: the evaluation keeps these, not the facts,
+    while the next bucket is audited).
 
     An agency row is ``flagged`` when its interval lies wholly on the worse side
     also at the Bonferroni level ``1 - 0.05 / m`` (``m``: the agency comparisons
@@ -179,14 +181,6 @@ def comparisons(
     compared at once do not flag an agency by chance; the 95% interval is the
     one shown.
     """
-    return compare_sums(person_sums(facts), bucket, seed=seed)
-
-
-def compare_sums(
-    sums: pl.DataFrame, bucket: str, *, seed: int = SEED
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``comparisons`` from the bucket's ``person_sums`` (a few rows per employee: the
-    evaluation keeps these, not the facts, while the next bucket is audited)."""
     # every scope's differences first; then the bootstraps, a few at once in threads
     # (numpy draws and averages without the interpreter lock; each scope has its own
     # seeded generator, so the intervals do not depend on the order or the threads)
