@@ -10,6 +10,7 @@ code): different sanctions, different errors, unpinned reads during staging.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -490,12 +491,75 @@ def test_a_store_written_again_at_the_same_path_gets_its_own_employee_index(
     assert_same_results(tmp_path / "c", tmp_path / "b")
 
 
-def test_each_agency_group_s_employee_index_is_computed_once_per_audit(
+def test_an_18_digit_nip_and_only_that_has_a_number() -> None:
+    """The groups' integer lookup (``nip_number``): a number only for 18 ASCII digits, so
+    no two different NIPs share one ('+1...' or ' 1...' would read as '01...')."""
+    from wfhaudit.audit.employee_days import nip_number
+
+    nips = pl.Series(["012345678901234567", "+12345678901234567", " 12345678901234567",
+                      "12345678901234567", "1234567890123456789", "٠١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦٧", None])
+    assert pl.select(nip_number(pl.lit(nips))).to_series().to_list() == [
+        12345678901234567, None, None, None, None, None, None
+    ]
+
+
+@pytest.mark.parametrize("text_nip", [False, True], ids=["by-number", "by-text"])
+def test_a_chunk_s_agency_groups_hold_exactly_their_own_employees_rows(
+    tmp_path: Path, index_keys: list[str | None], text_nip: bool
+) -> None:
+    """Issue 16: ``agency_groups`` reads a day once and splits it by the whole audit's
+    employee numbering.  Each group gets exactly the rows a filter on its own employees'
+    NIPs gives (rows of an unknown nip in none), each with its employee's number; looked
+    up by the NIP's number, or by its text where an employee's NIP is not 18 digits."""
+    from wfhaudit.audit import employee_days
+    from wfhaudit.audit.inputs import load_inputs
+
+    store = build_store(tmp_path / "s")
+    day = dt.date(2025, 12, 3)
+    if text_nip:  # a NIP of another form in employees: the text lookup
+        someone = store.scan("employees").head(1).collect()
+        store.write("employees", someone.with_columns(pl.lit("K-1").alias("nip")))
+        att = store.scan("attendance").filter(pl.col("ts").dt.date() == day).slice(5, 1).collect()
+        store.write("attendance", att.with_columns(pl.lit("K-1").alias("nip")))
+    unknown = store.scan("attendance").filter(pl.col("ts").dt.date() == day).head(2).collect()
+    store.write("attendance", unknown.with_columns(pl.lit("199901012020011999").alias("nip")))
+    key = f"audit of {tmp_path}"  # the store's own: the index is kept per key
+    inputs = dataclasses.replace(load_inputs(store, day, day), employees_key=key)
+    groups = partitioned.unit_groups(inputs.employees, 2)
+    assert groups is not None and len(groups) > 1
+    _, whole = employee_days._employee_index(inputs)
+    number = dict(whole.iter_rows())
+    index_keys.clear()
+    seen = {kind: 0 for kind in ("roster", "attendance", "outputs", "leave")}
+    unknown, each = employee_days.agency_groups(inputs, groups)
+    assert unknown == {"roster_unknown_nip": 0, "attendance_unknown_nip": 2,
+                       "outputs_unknown_nip": 0}
+    for units, group in zip(groups, each, strict=True):
+        nips = inputs.employees.filter(pl.col("unit_code").is_in(units)).select("nip")
+        for kind in seen:
+            expected = getattr(inputs, kind).join(nips, on="nip", how="semi").collect()
+            got = getattr(group, kind).collect()
+            if kind != "leave":
+                assert [number[n] for n in got["nip"]] == got["emp_idx"].to_list()
+                got = got.drop("emp_idx")
+            assert got.sort(got.columns).equals(expected.sort(expected.columns)), kind
+            seen[kind] += got.height
+        assert group.employees.collect().equals(
+            inputs.employees.filter(pl.col("unit_code").is_in(units)).collect()
+        )
+    assert seen["attendance"] == inputs.attendance.collect().height - 2  # the unknown nip's
+    assert all(seen.values())
+    assert index_keys == [key]  # one index for all groups
+    employee_days.release_indexes()
+
+
+def test_agency_groups_share_one_employee_index_per_audit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_keys: list[str | None]
 ) -> None:
-    """Issue 16: chunks audit their agencies group by group; every group's employee index
-    is shared by all the chunks of the audit (at 4 million employees it was computed again
-    for every group of every day: 12 s a chunk).  The results are the in-memory run's."""
+    """Issue 16: chunks audit their agencies group by group, and the employee index is
+    computed once for the whole audit (at 4 million employees it was computed again for
+    every group of every day: 12 s a chunk), each day's tables keyed once on it for every
+    group.  The results are the in-memory run's."""
     store = build_store(tmp_path / "s")
     # rows of nips not in employees: a group sees none of them, the period counts them
     for kind in ("attendance", "outputs", "roster"):
@@ -514,6 +578,6 @@ def test_each_agency_group_s_employee_index_is_computed_once_per_audit(
                        partition_days=1)
     groups = result.meta["execution"]["agency_groups"]
     assert groups > 1 and result.meta["execution"]["chunks"] > 1
-    group_keys = [k for k in computed if k is not None and "|units=" in k]
-    assert len(group_keys) == len(set(group_keys)) == groups
+    keyed = [k for k in computed if k is not None]
+    assert len(keyed) == 1 and "|" not in keyed[0]  # the whole audit's, once
     assert_same_results(tmp_path / "m", tmp_path / "g")

@@ -68,13 +68,19 @@ def test_small_buckets_and_unit_ranges_change_nothing(
 
 
 @pytest.mark.parametrize("group_employees", [10, 20])
+@pytest.mark.parametrize("shared_index", [True, False], ids=["keyed-together", "keyed-apart"])
 def test_agency_groups_inside_a_day_change_nothing(
     synthetic: tuple[Store, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    group_employees: int,
+    group_employees: int, shared_index: bool,
 ) -> None:
-    """A day audited agency group by agency group; day-wide rules still see every agency."""
+    """A day audited agency group by agency group; day-wide rules still see every agency.
+    Keyed together on the audit's employee index (``agency_groups``), or, where the
+    store cannot name its employees files (``files_by_month`` None: no shared index),
+    each group on its own."""
     store, whole = synthetic
     monkeypatch.setattr(partitioned, "GROUP_EMPLOYEES", group_employees)
+    if not shared_index:
+        monkeypatch.setattr(Store, "files_by_month", lambda *_: None)
     result = run_audit_partitioned(
         store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "o"
     )

@@ -28,7 +28,7 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,7 +37,7 @@ from typing import Any, Final, Literal, Protocol, TypeVar
 import polars as pl
 
 from wfhaudit.audit.clarifications import apply_clarifications, key_order, waive_violations
-from wfhaudit.audit.employee_days import EmployeeDayFrames, build_employee_days
+from wfhaudit.audit.employee_days import EmployeeDayFrames, agency_groups, build_employee_days
 from wfhaudit.audit.inputs import AuditInputs, store_tables, with_tables
 from wfhaudit.audit.rules import RULES, Rule, RuleContext
 from wfhaudit.policy.model import Policy
@@ -507,11 +507,20 @@ def _audit_groups(
     own_rules = rules if len(groups) == 1 else [r for r in rules if r.scope != "day"]
     quality: list[dict[str, Any]] = []
     vio_parts, unit_parts, evidence, people, reports, who, events = [], [], [], [], [], [], []
-    for units in groups:
-        frames, vio, found = audit_days(
-            inputs if units is None else _only_units(inputs, units), chunk.policy, chunk.days,
-            own_rules,
+    # the day read and keyed once for all groups, in the whole audit's numbering: the
+    # groups' ed_keys are distinct, and the day-wide rules take their rows as they are
+    shared_keys = bool(chunk.groups) and inputs.employees_key is not None
+    unknown: dict[str, int] = {}
+    group_inputs: Iterable[AuditInputs]
+    if shared_keys:
+        unknown, group_inputs = agency_groups(inputs, chunk.groups or [])
+    else:
+        group_inputs = (
+            inputs if units is None else _only_units(inputs, units) for units in groups
         )
+    for units_inputs in group_inputs:
+        frames, vio, found = audit_days(units_inputs, chunk.policy, chunk.days, own_rules)
+        del units_inputs
         ed = frames.employee_days
         if chunk.report_lengths:  # per employee-day, an integer join on its key
             # lazy: only the two columns are filtered, not the reports' texts
@@ -539,7 +548,10 @@ def _audit_groups(
         if not chunk.whole:
             reports.append(frames.reports.select(PERIOD_REPORT_COLUMNS))
         quality.append(frames.quality)
-        if len(groups) > 1:  # compact rows for the day-wide rules, re-keyed below
+        if shared_keys:  # compact rows for the day-wide rules
+            who.append(ed.select("ed_key", *DAY_RULE_DAYS))
+            events.append(frames.events.select(*DAY_RULE_EVENTS, "date"))
+        elif len(groups) > 1:  # the same, each group numbered its own way: re-keyed below
             who.append(ed.select(*DAY_RULE_DAYS))
             events.append(
                 frames.events.select(*DAY_RULE_EVENTS)
@@ -547,11 +559,14 @@ def _audit_groups(
                 .drop("ed_key")
             )
         del frames
-    if len(groups) > 1:
+    if shared_keys:
+        days, keyed = pl.concat(who), pl.concat(events)
+    elif len(groups) > 1:
         days = pl.concat(who).with_row_index("ed_key").with_columns(pl.col("ed_key").cast(pl.Int64))
         keyed = pl.concat(events).join(
             days.select("nip", "date", "ed_key"), on=["nip", "date"], how="inner"
         )
+    if len(groups) > 1:
         day_ctx = RuleContext(days.lazy(), keyed.lazy(), pl.LazyFrame(), chunk.policy)
         vio_parts.append(_evaluate(day_ctx, day_rules)[0])
     vio = pl.concat(vio_parts).sort(list(VIOLATIONS_SORT))
@@ -564,11 +579,17 @@ def _audit_groups(
     result.employee_days = ev.height
     result.status = _counts(ed, "status")
     result.by_rule = _counts(vio, "rule")
-    # the facts counted while keying the tables; a group sees only its own employees'
-    # rows, so then the pipeline counts them once over the period (``run._run_chunks``)
-    result.quality = {} if len(groups) > 1 else {
-        k: sorted(v) if isinstance(v, set) else v for k, v in quality[0].items()
-    }
+    # the facts counted while keying the tables (the groups' rostered units together;
+    # the rows of unknown nips, which no group holds, counted by ``agency_groups``).  A
+    # group keyed on its own sees only its employees' rows: then the pipeline counts
+    # them once over the period (``run._run_chunks``)
+    if shared_keys:
+        rostered = set().union(*(q["rostered_units"] for q in quality))
+        result.quality = {**unknown, "rostered_units": sorted(rostered)}
+    else:
+        result.quality = {} if len(groups) > 1 else {
+            k: sorted(v) if isinstance(v, set) else v for k, v in quality[0].items()
+        }
     parts = {
         **{f"violations-r{k}": rows for k, rows in enumerate(split_ranges(vio, chunk.ranges))},
         **{f"evidence-r{k}": rows for k, rows in enumerate(split_ranges(ev, chunk.ranges))},

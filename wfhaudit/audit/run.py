@@ -493,11 +493,13 @@ def _run_chunks(
     ]
     step(f"auditing {len(chunks)} chunk(s)")
     results = executor.map(audit_chunk, chunks)
-    if results and groups is not None and len(groups) > 1:
-        # chunks audited in agency groups see only their own employees' rows: the rows of
-        # unknown nips and the rostered units are counted once over the period (one
-        # streaming pass; per chunk it cost 8 s a day at 4 million employees), and kept
-        # with the first chunk's facts (the period step sums the chunks' facts)
+    own_keys = period_source.template.employees_key is None
+    if results and groups is not None and len(groups) > 1 and own_keys:
+        # chunks audited in agency groups keyed each on its own see only their own
+        # employees' rows: the rows of unknown nips and the rostered units are counted
+        # once over the period (one streaming pass), and kept with the first chunk's
+        # facts (the period step sums the chunks' facts).  Groups keyed together on the
+        # audit's employee index count them in each chunk (``agency_groups``)
         results[0].quality.update(input_quality(snap.inputs, engine="streaming"))
     ytd, ytd_meta = _run_year_to_date(
         store, snap, policy, days_per_chunk, work, executor, step, ytd_cache_mode
