@@ -127,7 +127,8 @@ def _leave_days(leave: pl.LazyFrame, start: dt.date, end: dt.date) -> pl.LazyFra
         )
         .explode("date")
         .drop_nulls("date")
-        .group_by("nip", "date")
+        # rows keyed already (an agency group's, ``agency_groups``) keep their emp_idx
+        .group_by("nip", "date", *[c for c in ("emp_idx",) if c in leave.collect_schema()])
         .agg(
             pl.col("kind")
             .filter(pl.col("kind").is_in(list(LEAVE_EXCUSED)))
@@ -338,7 +339,7 @@ def agency_groups(
     lookup = index.lazy().select(on, "emp_idx", "_group")
     unknown: dict[str, int] = {}
     split: dict[str, dict[int, pl.DataFrame]] = {}
-    for kind in ("roster", "attendance", "outputs"):
+    for kind in ("roster", "attendance", "outputs", "leave"):
         rows, unknown[f"{kind}_unknown_nip"] = _known(
             getattr(inputs, kind)
             .with_columns(nip_number(pl.col("nip")).alias("_number"))
@@ -355,7 +356,6 @@ def agency_groups(
 
     def each() -> Iterator[AuditInputs]:
         for g, (units, name) in enumerate(zip(groups, names, strict=True)):
-            nips = _INDEXES[name][1].select("nip")
             tables = {
                 kind: parts.pop(g).lazy() if g in parts
                 else getattr(inputs, kind).clear().with_columns(
@@ -363,11 +363,11 @@ def agency_groups(
                 )
                 for kind, parts in split.items()
             }
-            tables["leave"] = inputs.leave.join(nips.lazy(), on="nip", how="semi")
             tables["employees"] = inputs.employees.filter(pl.col("unit_code").is_in(list(units)))
             yield replace(inputs, employees_key=name, **tables)  # type: ignore[arg-type]
             del tables
 
+    del unknown["leave_unknown_nip"]  # not a fact of audit.json
     return unknown, each()
 
 
@@ -444,7 +444,10 @@ def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame
     roster, roster_unknown = _known(
         _keyed(
             inputs,
-            inputs.roster.select("nip", "date", pl.col("mode").alias("roster_mode")),
+            inputs.roster.select(
+                "nip", "date", pl.col("mode").alias("roster_mode"),
+                *[c for c in ("emp_idx",) if c in inputs.roster.collect_schema()],  # keyed
+            ),
             keys.nips,
         ).collect()
     )
