@@ -38,6 +38,30 @@ from wfhaudit.policy import load_policy  # noqa: E402
 from wfhaudit.store import Store  # noqa: E402
 
 
+def watch_memory() -> None:
+    """Wrap the chunk engine's steps to print, after each, its own peak and what it left."""
+    from wfhaudit.audit import employee_days
+
+    def watched(module: object, name: str) -> None:
+        real = getattr(module, name)
+
+        def wrapper(*a: object, **k: object) -> object:
+            reset_peak()
+            before = rss_mb()
+            out = real(*a, **k)
+            print(f"  {name:<24} held before {before:7,.0f} MB, own peak {peak_mb():7,.0f} MB, "
+                  f"held after {rss_mb():7,.0f} MB", flush=True)
+            return out
+
+        setattr(module, name, wrapper)
+
+    for name in ("agency_groups", "audit_days", "employee_day_evidence", "apply_clarifications",
+                 "split_ranges", "_evaluate"):
+        watched(partitioned, name)
+    for name in ("_base", "_events", "_reports"):
+        watched(employee_days, name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store")
@@ -45,6 +69,9 @@ def main() -> None:
     parser.add_argument("--day", default="2025-12-03")
     parser.add_argument("--as-of", default="2026-01-05")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--memory", action="store_true",
+                        help="instead of profiling, print the memory held and each step's "
+                             "own peak around the chunk engine's steps")
     parser.add_argument("--group-employees", type=int, default=partitioned.GROUP_EMPLOYEES,
                         help="employees per agency group (the engine's GROUP_EMPLOYEES)")
     args = parser.parse_args()
@@ -80,6 +107,8 @@ def main() -> None:
         print(f"first chunk (numbers the employees) {time.perf_counter() - first:.1f} s, "
               f"peak {peak_mb():,.0f} MB, held after {rss_mb():,.0f} MB", flush=True)
         reset_peak()
+        if args.memory:
+            watch_memory()
         profile = cProfile.Profile()
         again = time.perf_counter()
         profile.enable()

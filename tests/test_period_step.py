@@ -194,3 +194,43 @@ def test_a_transfer_across_merge_ranges_counts_each_day_once(
                   partition_days=days)
         assert_same_results(tmp_path / "m", tmp_path / f"p{days}")
     assert seen == [("U2", "U3"), ("U2", "U3")]
+
+
+def test_a_range_that_fails_to_write_fails_the_audit_and_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranges are encoded in a thread beside the period step (``_SortedWriter``): a
+    disk that fills up while the second range is written is the audit's one clear error
+    (exit 3 from the CLI), and the results of the previous audit stay as they were."""
+    import errno
+
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from wfhaudit.cli import app
+
+    _transfer_store(tmp_path / "s")
+    out = tmp_path / "out"
+    args = ["audit", f"{PERIOD.start}..{PERIOD.end}", "--as-of", str(AS_OF),
+            "--store", str(tmp_path / "s"), "--out", str(out), "--quiet",
+            "--partition-days", "1"]
+    monkeypatch.setattr(partitioned, "ROWS_PER_BUCKET", 20)  # one agency a range
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = pq.ParquetWriter.write_table
+    writes: list[int] = []
+
+    def full_disk(self: Any, table: Any, *a: Any, **k: Any) -> Any:
+        writes.append(table.num_rows)
+        if len(writes) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, table, *a, **k)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_disk)
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 3, done.output
+    assert "cannot write the audit results" in done.output
+    assert "Traceback" not in done.output
+    assert len(writes) >= 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
