@@ -199,9 +199,9 @@ def test_a_transfer_across_merge_ranges_counts_each_day_once(
 def test_a_range_that_fails_to_write_fails_the_audit_and_publishes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The ranges are encoded in a thread beside the period step (``_SortedWriter``): a
-    disk that fills up while the second range is written is the audit's one clear error
-    (exit 3 from the CLI), and the results of the previous audit stay as they were."""
+    """The merge writes range by range (``_SortedWriter``): a disk that fills up while the
+    second range is written is the audit's one clear error (exit 3 from the CLI), and the
+    results of the previous audit stay as they were."""
     import errno
 
     import pyarrow.parquet as pq

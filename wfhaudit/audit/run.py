@@ -28,7 +28,6 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -571,11 +570,8 @@ class _SortedWriter:
     """The result file ``name`` written range by range of unit codes (memory bounded by a
     range): each range's rows in the file's columns and order, the ranges in unit order,
     so the file is sorted.  Several ranges: Arrow's Parquet writer (zstd), which appends
-    them one after the other, each range encoded in a thread of its own while the caller
-    builds the next (at most one range in flight: Arrow's encoder is one thread, and at 4
-    million employees it took about a third of the period step); one range (``whole``,
-    as in memory): Polars' writer, which encodes the columns in parallel (about 0.15 s
-    less for 840 000 employee-days)."""
+    them one after the other; one range (``whole``, as in memory): Polars' writer,
+    which encodes the columns in parallel (about 0.15 s less for 840 000 employee-days)."""
 
     def __init__(self, path: Path, name: str, whole: bool = False) -> None:
         self.path = path
@@ -584,8 +580,6 @@ class _SortedWriter:
         self.whole = whole
         self.done = False
         self.rows = 0
-        self._encoder: ThreadPoolExecutor | None = None
-        self._pending: Future[None] | None = None
 
     def write(
         self, frame: pl.DataFrame, presorted: bool = False, stable_by: Sequence[str] = ()
@@ -607,28 +601,14 @@ class _SortedWriter:
         table = frame.to_arrow()
         if self.writer is None:
             self.writer = pq.ParquetWriter(str(self.path), table.schema, compression="zstd")
-            self._encoder = ThreadPoolExecutor(1, thread_name_prefix="wfhaudit-writer")
-        self._wait()  # the previous range is in the file: the ranges stay in order
-        assert self._encoder is not None
-        self._pending = self._encoder.submit(self.writer.write_table, table)
+        self.writer.write_table(table)
         self.rows += frame.height
         return frame
 
-    def _wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()  # a failed write raises here
-
     def close(self) -> None:
-        try:
-            self._wait()
-        finally:
-            if self._encoder is not None:
-                self._encoder.shutdown()
-                self._encoder = None
-            if self.writer is not None:
-                self.writer.close()
-                self.writer = None
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
 
 def _write_sorted(path: Path, rows: pl.LazyFrame, name: str) -> int:
