@@ -280,7 +280,8 @@ def _keys(inputs: AuditInputs) -> _Keys:
     people, nips = _shared_index(inputs)
     # an agency group numbers its employees as the whole audit does (``agency_groups``):
     # the key space runs to its largest number, not to its number of employees
-    employees = int(nips.get_column("emp_idx").max() or 0) + 1 if nips.height else 0  # type: ignore[arg-type]
+    largest = nips.get_column("emp_idx").max() if nips.height else None
+    employees = int(largest) + 1 if largest is not None else 0  # type: ignore[arg-type]
     return _Keys(inputs, people, nips, employees * _span(inputs))
 
 
@@ -296,11 +297,12 @@ def agency_groups(
     """One chunk's inputs split into agency groups (``groups``: unit codes, each employee's
     units in one group), the day's tables read and their NIPs looked up once for all.
 
-    The groups keep the whole audit's employee numbering (``emp_idx``): a row's group is
-    an integer gather on it, its ``ed_key`` is the one the whole audit would give it, and
-    the groups' keys are distinct, so the day-wide rules take the groups' rows together
-    as they are.  Each group's share of the index is computed once per audit (like
-    ``_shared_index``).  Needs ``inputs.employees_key``.
+    One join per table on the audit's employee index gives each row its employee number
+    (``emp_idx``) and its group.  The groups keep the whole audit's numbering: a row's
+    ``ed_key`` is the one the whole audit would give it, and the groups' keys are
+    distinct, so the day-wide rules take the groups' rows together as they are.  Each
+    group's share of the index is computed once per audit (like ``_shared_index``).
+    Needs ``inputs.employees_key``.
 
     Returns the numbers of rows of a nip not in employees (``attendance_unknown_nip``,
     ``roster_unknown_nip``, ``outputs_unknown_nip``: no group holds those rows) and the
