@@ -1,11 +1,10 @@
 """Where one day chunk's time goes: the partitioned engine's ``audit_chunk`` for one day
 of a store, as the pipeline runs it (the snapshot, the agency groups, the merge plan),
-timed and profiled.  Peaks are each step's own (Linux: ``VmHWM`` reset between
-steps, ``bench/peak.py``).
+timed and profiled.
 
     .venv/bin/python bench/chunk.py STORE [--day 2025-12-03] [--month 2025-12]
                                           [--as-of 2026-01-05] [--top 25]
-                                          [--group-employees 1000000]
+                                          [--group-employees 1000000] [--memory]
 
 The first chunk of an audit also numbers the employees (the index every later chunk
 shares), so the day is audited twice: the first run is timed as ``first``, the second
@@ -39,7 +38,9 @@ from wfhaudit.store import Store  # noqa: E402
 
 
 def watch_memory() -> None:
-    """Wrap the chunk engine's steps to print, after each, its own peak and what it left."""
+    """Wrap the chunk engine's steps to print, after each, its own peak and what it left.
+    A step that contains watched steps (``audit_days``) prints the peak since its last
+    inner step ended: each step resets the peak when it starts."""
     from wfhaudit.audit import employee_days
 
     def watched(module: object, name: str) -> None:
@@ -70,8 +71,8 @@ def main() -> None:
     parser.add_argument("--as-of", default="2026-01-05")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--memory", action="store_true",
-                        help="instead of profiling, print the memory held and each step's "
-                             "own peak around the chunk engine's steps")
+                        help="also print, around each of the chunk engine's steps in the "
+                             "profiled run, the memory held and the step's own peak")
     parser.add_argument("--group-employees", type=int, default=partitioned.GROUP_EMPLOYEES,
                         help="employees per agency group (the engine's GROUP_EMPLOYEES)")
     args = parser.parse_args()

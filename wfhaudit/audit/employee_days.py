@@ -127,8 +127,7 @@ def _leave_days(leave: pl.LazyFrame, start: dt.date, end: dt.date) -> pl.LazyFra
         )
         .explode("date")
         .drop_nulls("date")
-        # rows keyed already (an agency group's, ``agency_groups``) keep their emp_idx
-        .group_by("nip", "date", *[c for c in ("emp_idx",) if c in leave.collect_schema()])
+        .group_by("nip", "date", *_numbered(leave))  # keyed rows keep their emp_idx
         .agg(
             pl.col("kind")
             .filter(pl.col("kind").is_in(list(LEAVE_EXCUSED)))
@@ -186,6 +185,12 @@ def _in_period(inputs: AuditInputs, date: pl.Expr) -> pl.Expr:
     return date.is_between(inputs.start, inputs.end)
 
 
+def _numbered(lf: pl.LazyFrame) -> list[str]:
+    """``["emp_idx"]`` when ``lf``'s rows carry their employee number already (an agency
+    group's rows, keyed once for all groups of a chunk by ``agency_groups``), else ``[]``."""
+    return ["emp_idx"] if "emp_idx" in lf.collect_schema() else []
+
+
 def _keyed(inputs: AuditInputs, lf: pl.LazyFrame, employees: pl.DataFrame) -> pl.LazyFrame:
     """Rows of ``lf`` (with nip and date) inside the period, with ``emp_idx`` and ``ed_key``.
 
@@ -194,7 +199,7 @@ def _keyed(inputs: AuditInputs, lf: pl.LazyFrame, employees: pl.DataFrame) -> pl
     already have their ``emp_idx`` (an agency group's rows, keyed once for all groups of
     a chunk by ``agency_groups``) keep it.
     """
-    if "emp_idx" in lf.collect_schema():
+    if _numbered(lf):
         emp_idx = pl.col("emp_idx")
     else:
         emp_idx = pl.col("nip").replace_strict(
@@ -248,11 +253,19 @@ class _Keys:
 
 
 #: The employee indexes computed for the keyed inputs (``AuditInputs.employees_key``) of
-#: one audit: the chunks share them, one per agency group (``key|units=...``), so each
-#: group's index is computed once per audit, not once per chunk (at 4 million employees
-#: in 4 groups, 12 s of every day's chunk).  An audit of other employees data clears them.
+#: one audit: the chunks share them, so each is computed once per audit, not once per
+#: chunk (at 4 million employees in 4 groups, 12 s of every day's chunk).  With agency
+#: groups (``agency_groups``): the whole audit's index with each nip's group
+#: (``key|groups=...``) and each group's share of it (``key|units=...``).  An audit of
+#: other employees data clears them.
 _INDEXES: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
 _INDEX_LOCK = threading.Lock()
+
+
+def _forget_other_audits(audit: str) -> None:
+    """Drop the indexes of other employees data than ``audit``'s (hold ``_INDEX_LOCK``)."""
+    if any(k.split("|", 1)[0] != audit for k in _INDEXES):
+        _INDEXES.clear()
 
 
 def _shared_index(inputs: AuditInputs) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -263,8 +276,7 @@ def _shared_index(inputs: AuditInputs) -> tuple[pl.DataFrame, pl.DataFrame]:
     audit = key.split("|", 1)[0]  # the employees data; the rest names a group
     with _INDEX_LOCK:  # chunks running in threads compute it once
         if key not in _INDEXES:
-            if any(k.split("|", 1)[0] != audit for k in _INDEXES):
-                _INDEXES.clear()
+            _forget_other_audits(audit)
             _INDEXES[key] = _employee_index(inputs)
         return _INDEXES[key]
 
@@ -314,8 +326,7 @@ def agency_groups(
     whole = f"{audit}|groups={'/'.join(names)}"
     with _INDEX_LOCK:
         if whole not in _INDEXES:
-            if any(k.split("|", 1)[0] != audit for k in _INDEXES):
-                _INDEXES.clear()
+            _forget_other_audits(audit)
             people, nips = _employee_index(inputs)
             unit_group = {u: g for g, units in enumerate(groups) for u in units}
             people = people.with_columns(
@@ -342,13 +353,15 @@ def agency_groups(
     unknown: dict[str, int] = {}
     split: dict[str, dict[int, pl.DataFrame]] = {}
     for kind in ("roster", "attendance", "outputs", "leave"):
-        rows, unknown[f"{kind}_unknown_nip"] = _known(
+        rows, count = _known(
             getattr(inputs, kind)
             .with_columns(nip_number(pl.col("nip")).alias("_number"))
             .join(lookup, on=on, how="left", maintain_order="left")
             .drop("_number")
             .collect()
         )
+        if kind != "leave":  # audit.json counts no leave of unknown nips
+            unknown[f"{kind}_unknown_nip"] = count
         split[kind] = {
             int(g): part for (g,), part in rows.partition_by(
                 "_group", as_dict=True, include_key=False
@@ -369,7 +382,6 @@ def agency_groups(
             yield replace(inputs, employees_key=name, **tables)  # type: ignore[arg-type]
             del tables
 
-    del unknown["leave_unknown_nip"]  # not a fact of audit.json
     return unknown, each()
 
 
@@ -447,8 +459,7 @@ def _base(keys: _Keys, policy: Policy, days: pl.DataFrame) -> tuple[pl.DataFrame
         _keyed(
             inputs,
             inputs.roster.select(
-                "nip", "date", pl.col("mode").alias("roster_mode"),
-                *[c for c in ("emp_idx",) if c in inputs.roster.collect_schema()],  # keyed
+                "nip", "date", pl.col("mode").alias("roster_mode"), *_numbered(inputs.roster)
             ),
             keys.nips,
         ).collect()
