@@ -560,7 +560,7 @@ def test_agency_groups_share_one_employee_index_per_audit(
     every group of every day: 12 s a chunk), each day's tables keyed once on it for every
     group.  The results are the in-memory run's."""
     store = build_store(tmp_path / "s")
-    # rows of nips not in employees: a group sees none of them, the period counts them
+    # rows of nips not in employees: no group holds them, the chunks count them
     for kind in ("attendance", "outputs", "roster"):
         others = [c for c in TABLES[kind].key if c != "nip"]  # still unique on the key
         day = pl.col(TABLES[kind].period_column).cast(pl.Date)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -81,9 +82,18 @@ def test_agency_groups_inside_a_day_change_nothing(
     monkeypatch.setattr(partitioned, "GROUP_EMPLOYEES", group_employees)
     if not shared_index:
         monkeypatch.setattr(Store, "files_by_month", lambda *_: None)
+    calls: list[int] = []
+    real = partitioned.agency_groups
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(partitioned, "agency_groups", counted)
     result = run_audit_partitioned(
         store, PERIOD, load_policy(), as_of=AS_OF, out_dir=tmp_path / "o"
     )
+    assert bool(calls) == shared_index  # the path the test names is the one that ran
     assert result.meta["execution"]["agency_groups"] == {10: 4, 20: 2}[group_employees]
     assert_same_results(whole, tmp_path / "o")
 
