@@ -88,6 +88,8 @@ WORK_COMPRESSION: Final = "lz4"
 #: Columns the day-wide rules read when agencies are audited in groups.
 DAY_RULE_DAYS = ("nip", "date", "unit_code", "home_lat", "home_lon")
 DAY_RULE_EVENTS = ("ed_key", "status", "located", "lat", "lon", "device_id")
+#: The columns of the engine's employee-day frame that ``employee_day_evidence`` reads.
+EVIDENCE_READS = (*(c for c in EMPLOYEE_DAYS_SCHEMA if c != "violations"), "ed_key")
 
 Progress = Callable[[str], None]
 T = TypeVar("T")
@@ -333,8 +335,7 @@ def employee_day_evidence(
     date) when every unit is known: then no sort.  ``carry``: columns of ``employee_days``
     kept after the file's columns (the result files' writers select the file's own)."""
     per_day = violations.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("violations"))
-    columns = [c for c in EMPLOYEE_DAYS_SCHEMA if c != "violations"]
-    evidence = employee_days.select(*columns, "ed_key", *carry).join(
+    evidence = employee_days.select(*EVIDENCE_READS, *carry).join(
         per_day, on=["nip", "date"], how="left", maintain_order="left"
     )
     if not in_result_order(evidence):
@@ -534,6 +535,7 @@ def _audit_groups(
     # the day read and keyed once for all groups, in the whole audit's numbering: the
     # groups' ed_keys are distinct, and the day-wide rules take their rows as they are
     shared_keys = bool(chunk.groups) and inputs.employees_key is not None
+    carry = (REPORT_CHARS,) if chunk.report_lengths else ()
     unknown: dict[str, int] = {}
     group_inputs: Iterable[AuditInputs]
     if shared_keys:
@@ -563,7 +565,6 @@ def _audit_groups(
             )
         vio_parts.append(vio)
         unit_parts.append(found)
-        evidence.append(ed)
         people.append(
             ed.select("nip", "unit_code", "home_known", "office_known").unique(
                 "nip", keep="first", maintain_order=True
@@ -582,7 +583,10 @@ def _audit_groups(
                 .join(ed.select("ed_key", "nip", "date"), on="ed_key", how="inner")
                 .drop("ed_key")
             )
-        del frames
+        # only what the evidence reads is kept (of the frame's 56 columns, about 20): the
+        # chunk's largest frame, held until every group is done
+        evidence.append(ed.select(*EVIDENCE_READS, *carry))
+        del frames, ed
     if shared_keys:
         days, keyed = pl.concat(who), pl.concat(events)
     elif len(groups) > 1:
@@ -593,15 +597,18 @@ def _audit_groups(
     if len(groups) > 1:
         day_ctx = RuleContext(days.lazy(), keyed.lazy(), pl.LazyFrame(), chunk.policy)
         vio_parts.append(_evaluate(day_ctx, day_rules)[0])
+        del day_ctx, days, keyed
+    who.clear()
+    events.clear()
     vio = pl.concat(vio_parts).sort(list(VIOLATIONS_SORT))
     found = pl.concat(unit_parts).sort(list(UNIT_FINDINGS_SORT))
     # clarifications (issue 12): the waiver step, before anything counts the findings
     waiver = apply_clarifications(vio, found, key_order(inputs.clarifications.collect()))
     vio, found = waiver.violations, waiver.unit_findings
-    ed = pl.concat(evidence)
-    ev = employee_day_evidence(ed, vio, (REPORT_CHARS,) if chunk.report_lengths else ())
+    ev = employee_day_evidence(pl.concat(evidence), vio, carry)
+    evidence.clear()
     result.employee_days = ev.height
-    result.status = _counts(ed, "status")
+    result.status = _counts(ev, "status")
     result.by_rule = _counts(vio, "rule")
     # the facts counted while keying the tables (the groups' rostered units together;
     # the rows of unknown nips, which no group holds, counted by ``agency_groups``).  A
@@ -626,11 +633,14 @@ def _audit_groups(
     buckets = {"people": pl.concat(people).unique("nip", keep="first", maintain_order=True)}
     if reports:
         buckets["reports"] = pl.concat(reports)
-
-    for name, frame in buckets.items():
+    del people, reports  # the groups' frames: held by ``buckets`` until partitioned
+    while buckets:
+        name, frame = buckets.popitem()
         keyed = frame.with_columns(nip_bucket(chunk.buckets))
+        del frame
         for (bucket,), rows in keyed.partition_by("bucket", as_dict=True).items():
             parts[f"{name}-{bucket}"] = rows.drop("bucket")
+        del keyed
     return parts
 
 
