@@ -199,17 +199,17 @@ def _keyed(inputs: AuditInputs, lf: pl.LazyFrame, employees: pl.DataFrame) -> pl
     already have their ``emp_idx`` (an agency group's rows, keyed once for all groups of
     a chunk by ``agency_groups``) keep it.
     """
-    if _numbered(lf):
-        emp_idx = pl.col("emp_idx")
-    else:
-        emp_idx = pl.col("nip").replace_strict(
-            employees["nip"], employees["emp_idx"], default=None, return_dtype=pl.Int64
+    rows = lf.filter(_in_period(inputs, pl.col("date")))
+    if not _numbered(lf):
+        # a join, not ``replace_strict``: Polars (2.2) builds a replace's mapping again
+        # for every chunk of the column, and a day read from the store comes in one
+        # chunk per row group: at 4 million employees a year-to-date day chunk took 85 s
+        # instead of 9 s (7.8 million check-ins into 78 chunks: 39 s against 2 s)
+        rows = rows.join(
+            employees.lazy().select("nip", "emp_idx"), on="nip", how="left",
+            maintain_order="left",
         )
-    return (
-        lf.filter(_in_period(inputs, pl.col("date")))
-        .with_columns(emp_idx.alias("emp_idx"))
-        .with_columns(_ed_key(inputs, pl.col("date")))
-    )
+    return rows.with_columns(_ed_key(inputs, pl.col("date")))
 
 
 def _slots(keys: pl.Series, size: int) -> pl.Series:
