@@ -135,3 +135,57 @@ def test_unit_ranges_respect_the_limit() -> None:
     assert unit_ranges(rows, 8) == [("U1", "U2"), ("U3", "U3"), ("U4", "U4"), ("U5", "U5")]
     assert unit_ranges(rows, 100) == [("U1", "U5")]
     assert unit_ranges({}, 10) == []
+
+
+def test_chunk_files_are_written_behind_one_chunk_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside ``LocalExecutor.map`` a chunk's files are written in a background thread
+    while the next chunk runs; a chunk hands its files over only once the previous
+    chunk's are written, and ``map`` returns once all are on disk."""
+    import threading
+    import time
+
+    from wfhaudit.audit.partitioned import LocalExecutor, WritesBehind, write_parts
+
+    active, most, written = [0], [0], []
+    lock = threading.Lock()
+
+    def slow(writes: Any) -> None:
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(0.05)
+        write_parts(writes)
+        with lock:
+            active[0] -= 1
+            written.extend(path.name for _, path in writes)
+
+    monkeypatch.setattr(partitioned, "write_parts", slow)
+
+    def chunk(k: int) -> str:
+        assert threading.current_thread().name != "wfhaudit-parts"
+        WritesBehind.write([(pl.DataFrame({"k": [k]}), tmp_path / f"{k}.parquet")])
+        return f"{k}.parquet"
+
+    names = LocalExecutor().map(chunk, list(range(5)))
+    assert sorted(written) == sorted(names)  # all on disk when map returns
+    assert most[0] == 1
+    assert [pl.read_parquet(tmp_path / n)["k"][0] for n in names] == list(range(5))
+    # outside a map: written before the call returns
+    WritesBehind.write([(pl.DataFrame({"k": [9]}), tmp_path / "9.parquet")])
+    assert "9.parquet" in written
+
+
+def test_a_chunk_file_that_fails_to_write_behind_fails_the_map(tmp_path: Path) -> None:
+    from wfhaudit.audit.partitioned import LocalExecutor, WritesBehind
+
+    def chunk(k: int) -> int:
+        folder = tmp_path if k != 1 else tmp_path / "gone"  # chunk 1's folder is missing
+        WritesBehind.write([(pl.DataFrame({"k": [k]}), folder / f"{k}.parquet")])
+        return k
+
+    with pytest.raises(OSError):
+        LocalExecutor().map(chunk, [0, 1])  # the last chunk's write fails: map raises
+    with pytest.raises(OSError):
+        LocalExecutor().map(chunk, [0, 1, 2])  # raised at chunk 2's hand-over

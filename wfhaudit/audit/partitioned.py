@@ -27,9 +27,11 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeVar
@@ -106,7 +108,9 @@ class LocalExecutor:
     """The chunks in this process, ``threads`` at a time (memory bounded by that many
     chunks), the results in chunk order.  A chunk spends much of its time in Polars'
     fixed cost per query, which leaves cores idle; a second chunk fills them (the
-    pipeline chooses ``threads`` from the memory a chunk needs: ``choose_mode``)."""
+    pipeline chooses ``threads`` from the memory a chunk needs: ``choose_mode``).
+    A chunk's files are written behind, while the next chunk is audited
+    (``WritesBehind``); ``map`` returns once every file is written."""
 
     def __init__(self, progress: Progress | None = None, threads: int = 1) -> None:
         self.progress = progress
@@ -117,6 +121,10 @@ class LocalExecutor:
             self.progress(f"chunk {done}/{total} done")
 
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        with WritesBehind.started():
+            return self._map(func, items)
+
+    def _map(self, func: Callable[[T], R], items: Sequence[T]) -> list[R]:
         results: list[R] = []
         if self.threads == 1 or len(items) <= 1:
             for item in items:
@@ -131,6 +139,78 @@ class LocalExecutor:
         finally:  # on a failure or Ctrl-C: no chunk starts any more
             pool.shutdown(wait=True, cancel_futures=True)
         return results
+
+
+Writes = list[tuple[pl.DataFrame, Path]]
+
+
+def write_parts(writes: Writes) -> None:
+    """A chunk's parts, each frame to its file (the work directory's compression)."""
+    for frame, path in writes:
+        frame.write_parquet(path, compression=WORK_COMPRESSION)
+
+
+class WritesBehind:
+    """A chunk's files written in a background thread while the next chunk is audited
+    (at 4 million employees a day chunk's files take about 2 s to write).  A chunk
+    hands its files over only once the previous chunk's are written, so at most one
+    chunk's parts wait beside the chunk at work.  Only while ``LocalExecutor.map``
+    runs (``started``); elsewhere (a Dask worker, a direct ``audit_chunk``) a chunk
+    writes its files before it returns.  A failed write is raised by the next hand-over
+    or when the map ends, as it was (a full disk: ``OSError``)."""
+
+    _current: WritesBehind | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="wfhaudit-parts")
+        self.pending: Future[None] | None = None
+        self.handing = threading.Lock()
+
+    @classmethod
+    @contextmanager
+    def started(cls) -> Iterator[None]:
+        with cls._lock:
+            if cls._current is not None:  # a map inside a map: its chunks write at once
+                yield
+                return
+            behind = cls._current = WritesBehind()
+        try:
+            yield
+        except BaseException:
+            behind.close(raise_error=False)
+            raise
+        else:
+            behind.close()
+        finally:
+            with cls._lock:
+                cls._current = None
+
+    @classmethod
+    def write(cls, writes: Writes) -> None:
+        """Write ``writes`` behind when a map runs, else now."""
+        behind = cls._current
+        if behind is None:
+            write_parts(writes)
+            return
+        with behind.handing:
+            behind.wait()
+            behind.pending = behind.pool.submit(write_parts, writes)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def close(self, raise_error: bool = True) -> None:
+        try:
+            with self.handing:
+                self.wait()
+        except BaseException:
+            if raise_error:
+                raise
+        finally:
+            self.pool.shutdown(wait=True)
 
 
 def bucket_count(rows: int) -> int:
@@ -511,11 +591,14 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
     if chunk.work is not None:
         folder = Path(chunk.work) / f"{'ytd' if chunk.ytd else 'chunk'}-{chunk.index:05d}"
         folder.mkdir(parents=True, exist_ok=True)
+        writes: Writes = []
         for name, frame in parts.items():
             if frame.is_empty() and name.startswith(tuple(f"{p}-r" for p in RANGED_PARTS)):
                 continue  # no rows in this range: no file
-            frame.write_parquet(folder / f"{name}.parquet", compression=WORK_COMPRESSION)
+            writes.append((frame, folder / f"{name}.parquet"))
             result.parts[name] = str(folder / f"{name}.parquet")
+        del parts
+        WritesBehind.write(writes)
     else:
         result.parts.update(parts)
     result.seconds = time.perf_counter() - started
