@@ -189,3 +189,28 @@ def test_a_chunk_file_that_fails_to_write_behind_fails_the_map(tmp_path: Path) -
         LocalExecutor().map(chunk, [0, 1])  # the last chunk's write fails: map raises
     with pytest.raises(OSError):
         LocalExecutor().map(chunk, [0, 1, 2])  # raised at chunk 2's hand-over
+
+
+def test_each_map_waits_for_its_own_chunks_files(tmp_path: Path) -> None:
+    """Two maps at once (two audits in one process), one on two chunk threads: each
+    returns only once its own chunks' files are on disk."""
+    import threading
+
+    from wfhaudit.audit.partitioned import LocalExecutor, WritesBehind
+
+    def audit(tag: str, threads: int, seen: dict[str, bool]) -> None:
+        def chunk(k: int) -> Path:
+            path = tmp_path / f"{tag}{k}.parquet"
+            WritesBehind.write([(pl.DataFrame({"k": list(range(50_000))}), path)])
+            return path
+
+        paths = LocalExecutor(threads=threads).map(chunk, list(range(6)))
+        seen[tag] = all(p.exists() for p in paths)
+
+    seen: dict[str, bool] = {}
+    runs = [threading.Thread(target=audit, args=(tag, n, seen)) for tag, n in (("a", 1), ("b", 2))]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert seen == {"a": True, "b": True}

@@ -121,17 +121,21 @@ class LocalExecutor:
             self.progress(f"chunk {done}/{total} done")
 
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        with WritesBehind.started():
-            return self._map(func, items)
+        with WritesBehind.started() as behind:
+            return self._map(func, items, behind)
 
-    def _map(self, func: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def _map(
+        self, func: Callable[[T], R], items: Sequence[T], behind: WritesBehind
+    ) -> list[R]:
         results: list[R] = []
         if self.threads == 1 or len(items) <= 1:
             for item in items:
                 results.append(func(item))
                 self._done(len(results), len(items))
             return results
-        pool = ThreadPoolExecutor(self.threads, thread_name_prefix="wfhaudit-chunk")
+        pool = ThreadPoolExecutor(
+            self.threads, thread_name_prefix="wfhaudit-chunk", initializer=behind.adopt
+        )
         try:
             for future in [pool.submit(func, item) for item in items]:
                 results.append(future.result())  # the first failure in chunk order raises
@@ -154,13 +158,14 @@ class WritesBehind:
     """A chunk's files written in a background thread while the next chunk is audited
     (at 4 million employees a day chunk's files take about 2 s to write).  A chunk
     hands its files over only once the previous chunk's are written, so at most one
-    chunk's parts wait beside the chunk at work.  Only while ``LocalExecutor.map``
-    runs (``started``); elsewhere (a Dask worker, a direct ``audit_chunk``) a chunk
-    writes its files before it returns.  A failed write is raised by the next hand-over
-    or when the map ends, as it was (a full disk: ``OSError``)."""
+    chunk's parts wait beside the chunk at work.  Only for the chunks a
+    ``LocalExecutor.map`` runs (``started``, in the threads it runs them in);
+    elsewhere (a Dask worker, a direct ``audit_chunk``) a chunk writes its files
+    before it returns.  A failed write is raised by the next hand-over or when the
+    map ends, as it was (a full disk: ``OSError``)."""
 
-    _current: WritesBehind | None = None
-    _lock = threading.Lock()
+    #: the writer of the map whose chunk a thread runs (by thread id)
+    _of_thread: dict[int, WritesBehind] = {}
 
     def __init__(self) -> None:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="wfhaudit-parts")
@@ -169,27 +174,34 @@ class WritesBehind:
 
     @classmethod
     @contextmanager
-    def started(cls) -> Iterator[None]:
-        with cls._lock:
-            if cls._current is not None:  # a map inside a map: its chunks write at once
-                yield
-                return
-            behind = cls._current = WritesBehind()
+    def started(cls) -> Iterator[WritesBehind]:
+        """A writer for the chunks of one map, run in this thread or in threads that
+        ``adopt`` it; every file written when the block ends without an error."""
+        behind = cls()
+        thread = threading.get_ident()
+        outer = cls._of_thread.get(thread)
+        cls._of_thread[thread] = behind
         try:
-            yield
+            yield behind
         except BaseException:
             behind.close(raise_error=False)
             raise
         else:
             behind.close()
         finally:
-            with cls._lock:
-                cls._current = None
+            for ident in [i for i, b in cls._of_thread.items() if b is behind]:
+                del cls._of_thread[ident]
+            if outer is not None:
+                cls._of_thread[thread] = outer
+
+    def adopt(self) -> None:
+        """The calling thread (a chunk thread of the map) writes through this writer."""
+        self._of_thread[threading.get_ident()] = self
 
     @classmethod
     def write(cls, writes: Writes) -> None:
-        """Write ``writes`` behind when a map runs, else now."""
-        behind = cls._current
+        """Write ``writes`` behind when the calling thread runs a map's chunk, else now."""
+        behind = cls._of_thread.get(threading.get_ident())
         if behind is None:
             write_parts(writes)
             return
