@@ -503,10 +503,12 @@ def _run_chunks(
         # facts (the period step sums the chunks' facts).  Groups keyed together on the
         # audit's employee index count them in each chunk (``agency_groups``)
         results[0].quality.update(input_quality(snap.inputs, engine="streaming"))
+    if groups is not None and len(groups) > 1:
+        release_indexes()  # the agency groups' indexes: the year to date numbers its own
     ytd, ytd_meta = _run_year_to_date(
         store, snap, policy, days_per_chunk, work, executor, step, ytd_cache_mode
     )
-    release_indexes()  # the chunks' shared employee indexes: not needed any more
+    release_indexes()  # the year to date's: not needed any more
     execution = {
         "chunks": len(chunks),
         "ytd_chunks": sum(1 for r in ytd if r.index >= 0),
