@@ -4,31 +4,20 @@ split by unit range, the merge range by range, and the summary from per-range co
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from polars.testing import assert_frame_equal
 from test_partitioned_support import AS_OF, OFFICES, PERIOD, _at, _frame, assert_same_results
 
 from wfhaudit.audit import partitioned, run
-from wfhaudit.audit.partitioned import (
-    attendance_totals,
-    in_evidence_order,
-    range_cuts,
-    range_index,
-    split_ranges,
-)
+from wfhaudit.audit.partitioned import attendance_totals, range_cuts, range_index, split_ranges
 from wfhaudit.audit.run import (
     merge_plan,
     run_audit,
     violation_counts,
-    write_ranges,
     ytd_equivalent_days,
 )
 from wfhaudit.audit.spans import merge_quality_lists, quality_lists
@@ -245,69 +234,3 @@ def test_a_range_that_fails_to_write_fails_the_audit_and_publishes_nothing(
     assert "Traceback" not in done.output
     assert len(writes) >= 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-
-
-NIPS_18 = st.from_regex(r"19[0-9]{16}", fullmatch=True)
-OTHER_NIPS = st.sampled_from(["A1", "1", "+12345678901234567", " 123456789012345678", "19800"])
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(
-            st.one_of(st.none(), st.sampled_from(["U1", "U10", "U2", "B7", "u1"])),
-            st.one_of(NIPS_18, OTHER_NIPS),
-            st.dates(dt.date(2025, 12, 1), dt.date(2025, 12, 5)),
-            st.integers(0, 9),
-        ),
-        max_size=40,
-    ),
-    numbers_only=st.booleans(),
-)
-def test_evidence_order_on_integer_keys_is_the_string_sort(
-    rows: list[tuple[str | None, str, dt.date, int]], numbers_only: bool
-) -> None:
-    """``in_evidence_order`` (unit ranks, NIP numbers, one gather) gives the rows of a
-    stable sort by unit, nip, date: nulls first, ties in their own order, and NIPs that
-    are not 18 digits ("+1...", " 1...") sorted as text."""
-    if numbers_only:
-        rows = [r for r in rows if len(r[1]) == 18 and r[1].isdigit()]
-    frame = pl.DataFrame(
-        rows, schema={"unit_code": pl.String, "nip": pl.String, "date": pl.Date, "row": pl.Int64},
-        orient="row",
-    )
-    expected = frame.sort(["unit_code", "nip", "date"], maintain_order=True)
-    assert_frame_equal(in_evidence_order(frame), expected)
-
-
-def test_the_ranges_are_written_as_one_file_in_order(tmp_path: Path) -> None:
-    schema = pl.Schema({"nip": pl.String(), "n": pl.Int64()})
-    ranges = [pl.DataFrame({"nip": [f"{k}{i}" for i in range(n)], "n": list(range(n))},
-                           schema=schema) for k, n in enumerate((3, 0, 70_000, 5))]
-    write_ranges(iter(ranges), tmp_path / "x.parquet", schema)
-    assert_frame_equal(pl.read_parquet(tmp_path / "x.parquet"), pl.concat(ranges))
-
-
-def test_a_range_s_own_failure_is_raised_as_it_was(tmp_path: Path) -> None:
-    schema = pl.Schema({"n": pl.Int64()})
-
-    def ranges() -> Iterator[pl.DataFrame]:
-        yield pl.DataFrame({"n": [1]}, schema=schema)
-        raise ValueError("range 2 is broken")
-
-    with pytest.raises(ValueError, match="range 2 is broken"):
-        write_ranges(ranges(), tmp_path / "x.parquet", schema)
-
-
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
-def test_a_full_disk_under_the_sink_is_an_os_error() -> None:
-    """Polars' sink reports a failed write as a ComputeError; the merge turns it into the
-    OSError the pipeline maps to exit 3 ("cannot write the audit results")."""
-    import errno
-
-    schema = pl.Schema({"n": pl.Int64()})
-    ranges = (pl.DataFrame({"n": range(k * 500_000, (k + 1) * 500_000)}, schema=schema)
-              for k in range(2))
-    with pytest.raises(OSError) as failed:
-        write_ranges(ranges, Path("/dev/full"), schema)
-    assert failed.value.errno == errno.ENOSPC

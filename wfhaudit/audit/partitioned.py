@@ -39,12 +39,7 @@ from typing import Any, Final, Literal, Protocol, TypeVar
 import polars as pl
 
 from wfhaudit.audit.clarifications import apply_clarifications, key_order, waive_violations
-from wfhaudit.audit.employee_days import (
-    EmployeeDayFrames,
-    agency_groups,
-    build_employee_days,
-    nip_number,
-)
+from wfhaudit.audit.employee_days import EmployeeDayFrames, agency_groups, build_employee_days
 from wfhaudit.audit.inputs import AuditInputs, store_tables, with_tables
 from wfhaudit.audit.rules import RULES, Rule, RuleContext
 from wfhaudit.policy.model import Policy
@@ -449,25 +444,6 @@ def in_result_order(evidence: pl.DataFrame) -> bool:
     )
     bad = evidence.select(unit.is_null().any() | out_of_order.fill_null(False).any()).item()
     return not bad
-
-
-def in_evidence_order(evidence: pl.DataFrame) -> pl.DataFrame:
-    """``evidence`` sorted as ``employee_days.parquet`` (unit, nip, date; nulls first;
-    ties in the rows' own order): the same rows in the same order as a stable
-    ``sort(EMPLOYEE_DAYS_SORT)``, on integer keys where they give that order — each unit
-    by its rank among the frame's sorted codes, each NIP by its number when every NIP is
-    18 digits (digit strings of one length order as their numbers) — and one gather of
-    the wide rows (at 5 million employee-days about half the time of the string sort)."""
-    units = evidence.get_column("unit_code")
-    codes = units.unique().drop_nulls().sort()
-    unit_rank = units.replace_strict(
-        codes, pl.int_range(codes.len(), eager=True, dtype=pl.UInt32), default=None
-    )
-    number = evidence.select(nip_number(pl.col("nip"))).to_series()
-    nip = number if number.null_count() == 0 else evidence.get_column("nip")
-    keys = pl.DataFrame({"u": unit_rank, "n": nip, "d": evidence.get_column("date")})
-    order = keys.select(pl.arg_sort_by("u", "n", "d", maintain_order=True)).to_series()
-    return evidence[order]
 
 
 def attendance_totals(violations: pl.DataFrame) -> pl.DataFrame:
