@@ -210,6 +210,10 @@ def step_whole(store_dir: Path, out: Path) -> dict[str, Any]:
 
 def child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
+    if args.rows_per_bucket:
+        from wfhaudit.audit import partitioned
+
+        partitioned.ROWS_PER_BUCKET = args.rows_per_bucket
     work = Path(args.work)
     if args.step == "generate":
         info = step_generate(args.size, work / "data", args.units)
@@ -281,6 +285,9 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=90.0,
                         help="largest predicted time for one size (generate+load+scan+audit)")
     parser.add_argument("--keep", action="store_true", help="keep each size's data")
+    parser.add_argument("--rows-per-bucket", type=int, default=0,
+                        help="employee-days per merge range and NIP bucket (the engine's "
+                             "ROWS_PER_BUCKET; default: the engine's own)")
     parser.add_argument("--child")
     parser.add_argument("--size", type=int, default=0)
     args = parser.parse_args()
