@@ -27,11 +27,9 @@ import os
 import shutil
 import socket
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeVar
@@ -103,9 +101,7 @@ class LocalExecutor:
     """The chunks in this process, ``threads`` at a time (memory bounded by that many
     chunks), the results in chunk order.  A chunk spends much of its time in Polars'
     fixed cost per query, which leaves cores idle; a second chunk fills them (the
-    pipeline chooses ``threads`` from the memory a chunk needs: ``choose_mode``).
-    A chunk's files are written behind, while the next chunk is audited
-    (``WritesBehind``); ``map`` returns once every file is written."""
+    pipeline chooses ``threads`` from the memory a chunk needs: ``choose_mode``)."""
 
     def __init__(self, progress: Progress | None = None, threads: int = 1) -> None:
         self.progress = progress
@@ -116,21 +112,13 @@ class LocalExecutor:
             self.progress(f"chunk {done}/{total} done")
 
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        with WritesBehind.started() as behind:
-            return self._map(func, items, behind)
-
-    def _map(
-        self, func: Callable[[T], R], items: Sequence[T], behind: WritesBehind
-    ) -> list[R]:
         results: list[R] = []
         if self.threads == 1 or len(items) <= 1:
             for item in items:
                 results.append(func(item))
                 self._done(len(results), len(items))
             return results
-        pool = ThreadPoolExecutor(
-            self.threads, thread_name_prefix="wfhaudit-chunk", initializer=behind.adopt
-        )
+        pool = ThreadPoolExecutor(self.threads, thread_name_prefix="wfhaudit-chunk")
         try:
             for future in [pool.submit(func, item) for item in items]:
                 results.append(future.result())  # the first failure in chunk order raises
@@ -138,86 +126,6 @@ class LocalExecutor:
         finally:  # on a failure or Ctrl-C: no chunk starts any more
             pool.shutdown(wait=True, cancel_futures=True)
         return results
-
-
-Writes = list[tuple[pl.DataFrame, Path]]
-
-
-def write_parts(writes: Writes) -> None:
-    """A chunk's parts, each frame to its file (the work directory's compression)."""
-    for frame, path in writes:
-        frame.write_parquet(path, compression=WORK_COMPRESSION)
-
-
-class WritesBehind:
-    """A chunk's files written in a background thread while the next chunk is audited
-    (at 4 million employees a day chunk's files take about 2 s to write).  A chunk
-    hands its files over only once the previous chunk's are written, so at most one
-    chunk's parts wait beside the chunk at work.  Only for the chunks a
-    ``LocalExecutor.map`` runs (``started``, in the threads it runs them in);
-    elsewhere (a Dask worker, a direct ``audit_chunk``) a chunk writes its files
-    before it returns.  A failed write is raised by the next hand-over or when the
-    map ends, as it was (a full disk: ``OSError``)."""
-
-    #: the writer of the map whose chunk a thread runs (by thread id)
-    _of_thread: dict[int, WritesBehind] = {}
-
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="wfhaudit-parts")
-        self.pending: Future[None] | None = None
-        self.handing = threading.Lock()
-
-    @classmethod
-    @contextmanager
-    def started(cls) -> Iterator[WritesBehind]:
-        """A writer for the chunks of one map, run in this thread or in threads that
-        ``adopt`` it; every file written when the block ends without an error."""
-        behind = cls()
-        thread = threading.get_ident()
-        outer = cls._of_thread.get(thread)
-        cls._of_thread[thread] = behind
-        try:
-            yield behind
-        except BaseException:
-            behind.close(raise_error=False)
-            raise
-        else:
-            behind.close()
-        finally:
-            for ident in [i for i, b in cls._of_thread.items() if b is behind]:
-                del cls._of_thread[ident]
-            if outer is not None:
-                cls._of_thread[thread] = outer
-
-    def adopt(self) -> None:
-        """The calling thread (a chunk thread of the map) writes through this writer."""
-        self._of_thread[threading.get_ident()] = self
-
-    @classmethod
-    def write(cls, writes: Writes) -> None:
-        """Write ``writes`` behind when the calling thread runs a map's chunk, else now."""
-        behind = cls._of_thread.get(threading.get_ident())
-        if behind is None:
-            write_parts(writes)
-            return
-        with behind.handing:
-            behind.wait()
-            behind.pending = behind.pool.submit(write_parts, writes)
-
-    def wait(self) -> None:
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            pending.result()
-
-    def close(self, raise_error: bool = True) -> None:
-        try:
-            with self.handing:
-                self.wait()
-        except BaseException:
-            if raise_error:
-                raise
-        finally:
-            self.pool.shutdown(wait=True)
 
 
 def bucket_count(rows: int) -> int:
@@ -579,14 +487,11 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
     if chunk.work is not None:
         folder = Path(chunk.work) / f"{'ytd' if chunk.ytd else 'chunk'}-{chunk.index:05d}"
         folder.mkdir(parents=True, exist_ok=True)
-        writes: Writes = []
         for name, frame in parts.items():
             if frame.is_empty() and name.startswith(tuple(f"{p}-r" for p in RANGED_PARTS)):
                 continue  # no rows in this range: no file
-            writes.append((frame, folder / f"{name}.parquet"))
+            frame.write_parquet(folder / f"{name}.parquet", compression=WORK_COMPRESSION)
             result.parts[name] = str(folder / f"{name}.parquet")
-        del parts
-        WritesBehind.write(writes)
     else:
         result.parts.update(parts)
     result.seconds = time.perf_counter() - started
