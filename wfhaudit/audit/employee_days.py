@@ -195,7 +195,7 @@ def _keyed(inputs: AuditInputs, lf: pl.LazyFrame, employees: pl.DataFrame) -> pl
     """Rows of ``lf`` (with nip and date) inside the period, with ``emp_idx`` and ``ed_key``.
 
     Both are null where the nip is not in ``employees`` (callers count, then drop
-    those rows).  The nip is looked up in a dictionary of the employees, once; rows that
+    those rows).  The nip is looked up by a join on the employees' index; rows that
     already have their ``emp_idx`` (an agency group's rows, keyed once for all groups of
     a chunk by ``agency_groups``) keep it.
     """
