@@ -4,13 +4,14 @@ on them again and again, its steps timed.
 
     .venv/bin/python bench/period.py STORE --work DIR [--month 2025-12]
                                            [--as-of 2026-01-05] [--days-per-chunk 1]
-                                           [--profile] [--top 25]
+                                           [--trace] [--profile] [--top 25]
 
 The first call audits the chunks into ``DIR`` (kept, with ``results.pkl``, the chunk
 results); later calls with the same ``DIR`` reuse them, so only the period step runs.
 Prints the period step's wall time, its peak memory, and per timed step the calls, the
-seconds and the peak memory seen at its end (``docs/scale.md``).  ``--profile`` adds the
-functions of ``wfhaudit`` with the most cumulative time.
+seconds and the peak memory seen at its end (``docs/scale.md``).  ``--trace`` also prints
+every timed call as it ends, with the memory then held; ``--profile`` adds the functions
+of ``wfhaudit`` with the most cumulative time.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ from wfhaudit.policy import load_policy  # noqa: E402
 from wfhaudit.store import Store  # noqa: E402
 
 TIMES: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-TRACE = False
 
 
-def timed(owner: Any, name: str, label: str | None = None) -> None:
-    """Wrap ``owner.name`` to add its calls, seconds and the peak at its end to TIMES."""
+def timed(owner: Any, name: str, label: str | None = None, trace: bool = False) -> None:
+    """Wrap ``owner.name`` to add its calls, seconds and the peak at its end to TIMES
+    (``trace``: and print each call as it ends)."""
     real = getattr(owner, name)
     key = label or name
 
@@ -55,7 +56,7 @@ def timed(owner: Any, name: str, label: str | None = None) -> None:
             entry[0] += 1
             entry[1] += time.perf_counter() - started
             entry[2] = max(entry[2], peak_mb())
-            if TRACE:
+            if trace:
                 print(f"    {key:<24} {time.perf_counter() - started:6.2f} s, held after "
                       f"{rss_mb():7,.0f} MB, peak {peak_mb():7,.0f} MB", flush=True)
 
@@ -93,14 +94,12 @@ def main() -> None:
         print(f"chunks {time.perf_counter() - chunks:.1f} s ({len(results)}), kept in {work}",
               flush=True)
     results, ytd = pickle.loads(kept.read_bytes())
-    global TRACE
-    TRACE = args.trace
 
     for name in ("period_violations", "day_counts", "violation_counts", "attendance_totals",
                  "quality_lists", "_with_duplicates", "employee_summary", "_write_sorted",
                  "merge_quality_lists", "waived_frames"):
-        timed(run, name)
-    timed(run._SortedWriter, "write", "_SortedWriter.write")
+        timed(run, name, trace=args.trace)
+    timed(run._SortedWriter, "write", "_SortedWriter.write", args.trace)
     reset_peak()
     profile = cProfile.Profile()
     with tempfile.TemporaryDirectory(prefix="wfhaudit-period-") as tmp:
