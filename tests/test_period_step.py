@@ -234,3 +234,36 @@ def test_a_range_that_fails_to_write_fails_the_audit_and_publishes_nothing(
     assert "Traceback" not in done.output
     assert len(writes) >= 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def _text_buffer_bytes(frame: pl.DataFrame, column: str) -> int:
+    """The bytes of the buffers behind ``column``'s texts (Arrow's string views)."""
+    array = frame.get_column(column).to_arrow(compat_level=pl.CompatLevel.newest())
+    return sum(b.size for b in array.buffers() if b is not None)
+
+
+def test_kept_counts_hold_their_own_texts_not_the_range_s() -> None:
+    """A group-by's keys are views into the frame grouped: kept across ranges, every
+    range's NIP buffers would stay alive (90 MB a range at 4 million employees).  The
+    period step keeps copies (``owned_strings``): the same rows, in buffers of their own."""
+    rows = pl.DataFrame({
+        "nip": [f"19800101200501{i:04d}" for i in range(5_000)] * 20,
+        "unit_code": [f"UNIT-{i % 7:02d}-PANJANG-SEKALI" for i in range(100_000)],
+        "n": list(range(100_000)),
+    })
+    # a range's rows sorted, grouped, ten groups kept: their NIPs still point into the
+    # buffers of all 100 000 rows
+    counts = (
+        rows.sort("unit_code", "nip").group_by("nip", "unit_code", maintain_order=True)
+        .agg(pl.len()).head(10)
+    )
+    owned = partitioned.owned_strings(counts)
+    assert owned.equals(counts)
+    assert owned.schema == counts.schema
+    assert _text_buffer_bytes(counts, "nip") > 1_000_000  # the whole frame's NIPs
+    assert _text_buffer_bytes(owned, "nip") < 2_000  # its ten
+    assert _text_buffer_bytes(owned, "unit_code") < 2_000
+    with_null = pl.DataFrame({"nip": ["a" * 20, None], "k": [1, 2]})
+    assert partitioned.owned_strings(with_null).equals(with_null)  # a null stays null
+    numbers = pl.DataFrame({"k": [1, 2]})
+    assert partitioned.owned_strings(numbers) is numbers

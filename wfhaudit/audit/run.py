@@ -72,6 +72,7 @@ from wfhaudit.audit.partitioned import (
     audit_days,
     bucket_count,
     input_quality,
+    owned_strings,
     private_dir,
     range_cuts,
     range_index,
@@ -561,7 +562,8 @@ def period_violations(
         days = rows.select("ed_key", "nip", "date", "unit_code").unique("ed_key")
         ctx = RuleContext(days.lazy(), pl.LazyFrame(), rows.lazy(), policy)
         # collected bucket by bucket: memory bounded by one bucket's reports
-        found += pl.collect_all([rule.func(ctx) for rule in PERIOD_RULES])
+        # copied out of the bucket's buffers (its NIPs and texts): kept, they would hold them
+        found += [owned_strings(f) for f in pl.collect_all([r.func(ctx) for r in PERIOD_RULES])]
         del rows, days, ctx
     if not found:
         return pl.DataFrame(schema=VIOLATIONS_SCHEMA)
@@ -767,9 +769,12 @@ def period_step(
             )
             del evidence
             # an employee's day has one unit: the ranges' counts of a nip add up
-            days_parts.append(day_counts(ev))
-            vio_parts.append(violation_counts(vio))
-            ytd_parts.append(attendance_totals(vio.filter(pl.col("date") >= year_start)))
+            # kept until the summary: copied out of the range's buffers (``owned_strings``)
+            days_parts.append(owned_strings(day_counts(ev)))
+            vio_parts.append(owned_strings(violation_counts(vio)))
+            ytd_parts.append(
+                owned_strings(attendance_totals(vio.filter(pl.col("date") >= year_start)))
+            )
             quality_parts.append(quality_lists(ev, offices, policy.gap_min_employees))
             del vio, ev
     finally:
@@ -825,6 +830,7 @@ def period_step(
         _concat(results, bucket, PEOPLE_SCHEMA)
         .unique("nip", keep="first", maintain_order=True)
         .collect()
+        .pipe(owned_strings)  # one row of each nip's 21 or so: not the bucket's buffers
         for bucket in _bucket_names(results, "people")
     ]
     people = pl.concat(people_parts) if people_parts else pl.DataFrame(schema=PEOPLE_SCHEMA)
