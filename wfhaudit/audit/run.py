@@ -28,6 +28,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -574,12 +575,14 @@ class _SortedWriter:
     """The result file ``name`` written range by range of unit codes (memory bounded by a
     range): each range's rows in the file's columns and order, the ranges in unit order,
     so the file is sorted.  Several ranges: Arrow's Parquet writer (zstd), which appends
-    them one after the other; one range (``whole``, as in memory): Polars' writer,
-    which encodes the columns in parallel (about 0.15 s less for 840 000 employee-days).
-    Tried at 4 million employees and taken out (``docs/scale.md``): Polars' streaming
-    sink fed range by range (it encodes on both cores but builds the next range
-    meanwhile: 127.6 s and 7.3 GB against 123.3 s and 7.0 GB), and the evidence
-    sorted on integer keys (unit ranks, NIP numbers) and gathered once (no faster)."""
+    them one after the other, in a thread of its own: a range is encoded (on one core,
+    outside the GIL) while the period step builds the next; at most one waits, and its
+    error is raised by the next ``write`` or by ``close``.  One range (``whole``, as in
+    memory): Polars' writer, which encodes the columns in parallel (about 0.15 s less
+    for 840 000 employee-days).  Tried at 4 million employees and taken out
+    (``docs/scale.md``): Polars' streaming sink fed range by range (127.6 s and 7.3 GB
+    against 123.3 s and 7.0 GB), and the evidence sorted on integer keys (unit ranks,
+    NIP numbers) and gathered once (no faster)."""
 
     def __init__(self, path: Path, name: str, whole: bool = False) -> None:
         self.path = path
@@ -588,6 +591,8 @@ class _SortedWriter:
         self.whole = whole
         self.done = False
         self.rows = 0
+        self._encoder: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
 
     def write(
         self, frame: pl.DataFrame, presorted: bool = False, stable_by: Sequence[str] = ()
@@ -607,16 +612,30 @@ class _SortedWriter:
             self.done, self.rows = True, frame.height
             return frame
         table = frame.to_arrow()
+        self._wait()  # the previous range written (or its error raised) first
         if self.writer is None:
             self.writer = pq.ParquetWriter(str(self.path), table.schema, compression="zstd")
-        self.writer.write_table(table)
+        if self._encoder is None:
+            self._encoder = ThreadPoolExecutor(1, thread_name_prefix="wfhaudit-writer")
+        self._pending = self._encoder.submit(self.writer.write_table, table)
         self.rows += frame.height
         return frame
 
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+        try:
+            self._wait()
+        finally:
+            if self._encoder is not None:
+                self._encoder.shutdown()
+                self._encoder = None
+            if self.writer is not None:
+                self.writer.close()
+                self.writer = None
 
 
 def _write_sorted(path: Path, rows: pl.LazyFrame, name: str) -> int:
