@@ -358,7 +358,9 @@ def agency_groups(
             .with_columns(nip_number(pl.col("nip")).alias("_number"))
             .join(lookup, on=on, how="left", maintain_order="left")
             .drop("_number")
-            .collect()
+            # Polars' in-memory engine: at 4 million employees 0.4 s less a chunk than the
+            # default (streaming) engine for these four reads and joins (docs/scale.md)
+            .collect(engine="in-memory")
         )
         if kind != "leave":  # audit.json counts no leave of unknown nips
             unknown[f"{kind}_unknown_nip"] = count
