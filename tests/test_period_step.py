@@ -121,10 +121,11 @@ def test_counts_of_a_transfer_s_two_ranges_add_up_to_those_of_the_whole() -> Non
     assert summed.rows() == [("a", 2 + (449 + 8 + 13) / 450)]
 
 
-def _transfer_store(path: Path) -> Store:
+def _transfer_store(path: Path, twice: bool = False) -> Store:
     """Three agencies of three; MOVER moves from U1 to U3 on 8 December, writes the same
-    report every day and is absent (no check-in, the report written) on 3 and 10
-    December: one absence in each agency, each on a day holding a duplicate output."""
+    report every day (``twice``: two a day, half an hour apart) and is absent (no
+    check-in, the report written) on 3 and 10 December: one absence in each agency, each
+    on a day holding a duplicate output."""
     staff = [
         {"nip": f"19800101200501{u}{i:03d}", "name": f"P{u}{i}", "unit_code": f"U{u}",
          "unit_name": f"U{u}", "office_id": "O1"}
@@ -147,6 +148,9 @@ def _transfer_store(path: Path) -> Store:
             text = TEXT if person["nip"] == MOVER else f"Laporan {n} hari {day.day} selesai"
             outputs.append({"nip": person["nip"], "date": day, "text": text,
                             "submitted_at": _at(day, 16, 0)})
+            if twice and person["nip"] == MOVER:
+                outputs.append({"nip": MOVER, "date": day, "text": text,
+                                "submitted_at": _at(day, 16, 30)})
     store = Store(path)
     store.write("employees", _frame("employees", staff))
     store.write("offices", _frame("offices", [{"office_id": "O1", "name": "O1", "lat": lat,
@@ -267,3 +271,38 @@ def test_kept_counts_hold_their_own_texts_not_the_range_s() -> None:
     assert partitioned.owned_strings(with_null).equals(with_null)  # a null stays null
     numbers = pl.DataFrame({"k": [1, 2]})
     assert partitioned.owned_strings(numbers) is numbers
+
+
+def test_two_reports_a_day_are_one_employee_day_of_duplicate_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The period step takes its employee-days from the report each chunk marked first of
+    its day (``FIRST_REPORT``): MOVER's second report of every day (the same text) marks
+    nothing, so DUPLICATE_OUTPUT is one row per day, as in memory."""
+    store = _transfer_store(tmp_path / "s", twice=True)
+    policy = load_policy()
+    whole = run_audit(store, PERIOD, policy, as_of=AS_OF, out_dir=tmp_path / "m",
+                      partition_days=0)
+    mine = whole.violations.filter(
+        (pl.col("nip") == MOVER) & (pl.col("rule") == "DUPLICATE_OUTPUT")
+    )
+    assert mine.height == mine["date"].n_unique() == 10
+
+    marked: list[pl.DataFrame] = []
+    real = run.period_violations
+
+    def spy(results: Any, *rest: Any) -> Any:
+        for r in results:
+            for name, part in r.parts.items():
+                if name.startswith("reports-"):
+                    marked.append(pl.read_parquet(part))
+        return real(results, *rest)
+
+    monkeypatch.setattr(run, "period_violations", spy)
+    run_audit(store, PERIOD, policy, as_of=AS_OF, out_dir=tmp_path / "p",
+              partition_days=1)
+    assert_same_results(tmp_path / "m", tmp_path / "p")
+    reports = pl.concat(marked).filter(pl.col("nip") == MOVER)
+    assert reports.height == 20  # two a day, ten days
+    first = reports.filter(pl.col(partitioned.FIRST_REPORT))
+    assert first.height == first.select("date").n_unique() == 10

@@ -59,6 +59,7 @@ from wfhaudit.audit.inputs import (
     store_dates,
 )
 from wfhaudit.audit.partitioned import (
+    FIRST_REPORT,
     PEOPLE_SCHEMA,
     PERIOD_RULES,
     REPORT_CHARS,
@@ -560,7 +561,8 @@ def period_violations(
             (pl.col("emp_idx") * span + (pl.col("date") - pl.lit(period.start)).dt.total_days())
             .alias("ed_key")
         )
-        days = rows.select("ed_key", "nip", "date", "unit_code").unique("ed_key")
+        # one row per employee-day: the report each chunk marked first of its day
+        days = rows.filter(pl.col(FIRST_REPORT)).select("ed_key", "nip", "date", "unit_code")
         ctx = RuleContext(days.lazy(), pl.LazyFrame(), rows.lazy(), policy)
         # collected bucket by bucket: memory bounded by one bucket's reports
         # copied out of the bucket's buffers (its NIPs and texts): kept, they would hold them
