@@ -652,14 +652,23 @@ def _write_sorted(path: Path, rows: pl.LazyFrame, name: str) -> int:
 
 def _with_duplicates(evidence: pl.DataFrame, duplicates: pl.DataFrame) -> pl.DataFrame:
     """``evidence`` with the period step's violations (``duplicates``) added to the
-    ``violations`` of their employee-days."""
+    ``violations`` of their employee-days (one evidence row per nip and date)."""
     if duplicates.is_empty():
         return evidence
     per_day = duplicates.group_by("nip", "date").agg(pl.len().cast(pl.Int64).alias("_dup"))
-    added = evidence.select("nip", "date").join(  # narrow: the wide rows are not gathered
-        per_day, on=["nip", "date"], how="left", maintain_order="left"
+    # only the rows of a nip with a duplicate are joined (a few thousand of a range's
+    # millions: 0.07 against 0.17 s a range at 4 million employees), their counts
+    # scattered back by row number; the wide rows are not gathered
+    nips = per_day.get_column("nip").unique().implode()
+    hits = (
+        evidence.select("nip", "date").with_row_index("_row")
+        .filter(pl.col("nip").is_in(nips))
+        .join(per_day, on=["nip", "date"], how="inner")
     )
-    return evidence.with_columns(pl.col("violations") + added.get_column("_dup").fill_null(0))
+    added = pl.zeros(evidence.height, pl.Int64, eager=True).scatter(
+        hits.get_column("_row"), hits.get_column("_dup")
+    )
+    return evidence.with_columns(pl.col("violations") + added)
 
 
 def _equivalent_days(policy: Policy) -> pl.Expr:
