@@ -117,3 +117,35 @@ def test_a_store_that_cannot_be_written_still_gets_its_spans(tmp_path: Path) -> 
         assert not (tmp_path / "store" / dm.MASK_DIR).exists()
     finally:
         os.chmod(tmp_path / "store", stat.S_IRWXU)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(
+    st.tuples(
+        st.sampled_from(["198001012005011001", "198001012005011002", "X"]),
+        st.sampled_from([202402, 202412, 202501, 202511, 202512]),
+        st.integers(min_value=0, max_value=(1 << 31) - 1),
+    ),
+    min_size=1, max_size=12,
+))
+def test_first_last_is_the_first_and_last_date_of_the_masks(
+    rows: list[tuple[str, int, int]],
+) -> None:
+    """``first_last`` (one integer per day, the dates made per nip) gives each nip's
+    first and last date of the dates its masks stand for (``mask_dates``); a nip whose
+    masks hold no day has no row.  Days past a month's end (31 February) are never set
+    by a real mask, so the generated masks keep to the month's days."""
+    def clip(month: int, days: int) -> int:
+        last = (dt.date(month // 100 + month % 100 // 12, month % 100 % 12 + 1, 1)
+                - dt.timedelta(days=1)).day
+        return days & ((1 << last) - 1)
+
+    masks = pl.DataFrame(
+        [(n, m, clip(m, d)) for n, m, d in rows], schema=dm.MASK_SCHEMA, orient="row"
+    )
+    expected = (
+        dm.mask_dates(masks)
+        .group_by("nip")
+        .agg(pl.col("date").min().alias("first"), pl.col("date").max().alias("last"))
+    )
+    assert_frame_equal(dm.first_last(masks), expected, check_row_order=False)
