@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -501,6 +502,24 @@ def test_an_18_digit_nip_and_only_that_has_a_number() -> None:
     assert pl.select(nip_number(pl.lit(nips))).to_series().to_list() == [
         12345678901234567, None, None, None, None, None, None
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(
+    st.text(alphabet="0123456789+- _\n\tx.eE٠١９", min_size=15, max_size=20), max_size=40
+))
+@example(["+12345678901234567", "-12345678901234567", "1234567890123456٠", "12345678901234567\n"])
+def test_nip_number_is_a_number_exactly_for_18_ascii_digits(texts: list[str]) -> None:
+    """``nip_number`` without a regular expression gives what ``^[0-9]{18}$`` and the
+    integer would: a sign, a space, a letter, another script's digit or a length other
+    than 18 leaves no number."""
+    from wfhaudit.audit.employee_days import nip_number
+
+    nips = pl.Series("nip", [*texts, "098765432109876543"], dtype=pl.String)
+    expected = [
+        int(t) if re.fullmatch(r"[0-9]{18}", t) else None for t in nips.to_list()
+    ]
+    assert pl.select(nip_number(pl.lit(nips))).to_series().to_list() == expected
 
 
 @pytest.mark.parametrize("text_nip", [False, True], ids=["by-number", "by-text"])

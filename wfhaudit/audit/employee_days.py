@@ -299,8 +299,15 @@ def _keys(inputs: AuditInputs) -> _Keys:
 
 def nip_number(nip: pl.Expr) -> pl.Expr:
     """A NIP of 18 ASCII digits as its number (null for any other text): two such NIPs
-    are equal exactly when their numbers are."""
-    return pl.when(nip.str.contains(r"^[0-9]{18}$")).then(nip.str.to_integer(strict=False))
+    are equal exactly when their numbers are.
+
+    18 bytes without a leading sign: Polars' ``to_integer`` then reads a number only
+    from 18 ASCII digits (a sign is the one other thing it accepts; spaces, letters and
+    other scripts' digits give null; ``tests/test_modes.py`` checks it against the
+    regular expression ``^[0-9]{18}$``, which costs three times as much: at 4 million
+    employees 0.3 s of every chunk)."""
+    plain = (nip.str.len_bytes() == 18) & ~nip.str.starts_with("+") & ~nip.str.starts_with("-")
+    return pl.when(plain).then(nip.str.to_integer(strict=False))
 
 
 def agency_groups(
