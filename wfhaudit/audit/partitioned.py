@@ -298,13 +298,13 @@ def unit_ranges(rows_per_unit: dict[str, int], limit: int) -> list[tuple[str, st
 def owned_strings(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with its text columns copied into buffers of their own.
 
-    Polars keeps texts as views into shared buffers: a filter, a sort or a group-by's
-    keys point into the buffers of the frame they came from and keep all of them
-    alive.  A small result kept while larger frames come and go (a range's per-nip
-    counts, the period's ``DUPLICATE_OUTPUT`` rows) would hold every range's NIP and
-    report-text buffers: at 4 million employees 1.6 GB for the duplicates and about
-    90 MB per merge range for the counts (``docs/scale.md``).  The copy is
-    ``concat_str`` with an empty text (a null stays null)."""
+    Polars keeps texts as views into shared buffers: a sort's or a gather's rows and a
+    group-by's keys point into the buffers of the frame they came from and keep all of
+    them alive (a filter compacts them).  A small result kept while larger frames come
+    and go (a range's per-nip counts, the period's ``DUPLICATE_OUTPUT`` rows) would hold
+    every range's NIP and report-text buffers: at 4 million employees 1.6 GB for the
+    duplicates and about 90 MB per merge range for the counts (``docs/scale.md``).  The
+    copy is ``concat_str`` with an empty text (a null stays null)."""
     texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     if not texts:
         return frame
